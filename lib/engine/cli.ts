@@ -1,0 +1,110 @@
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+import winston from 'winston';
+import { Engine } from './core/engine';
+
+/**
+ * `sip-engine`: the embedded engine on its own, a drop-in for drachtio-server under
+ * any drachtio-srf application.
+ */
+const HELP = `Usage: sip-engine [options]
+
+  --sip-address <addr>       address for SIP over UDP and TCP (default 127.0.0.1)
+  --sip-port <port>          SIP port, both transports (default 5060)
+  --advertised-address <a>   address written in Via/Contact/Record-Route (default: sip address)
+  --admin-address <addr>     address applications connect to (default 127.0.0.1)
+  --admin-port <port>        drachtio protocol port (default 9022)
+  --secret <secret>          shared secret applications authenticate with (required)
+  --http-port <port>         serve /stats (JSON) and /metrics (Prometheus) on the admin address
+  --t1 <ms>                  RFC 3261 timer T1 (default 500); T2 and T4 keep their defaults
+  --log-level <level>        error, warn, info, debug (default info)
+  -h, --help                 this text
+`;
+
+function num(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    process.stderr.write(`sip-engine: --${name} must be a port number or milliseconds, got '${v}'\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'sip-address': { type: 'string' }, 'sip-port': { type: 'string' }, 'advertised-address': { type: 'string' },
+        'admin-address': { type: 'string' }, 'admin-port': { type: 'string' }, secret: { type: 'string' },
+        'http-port': { type: 'string' }, t1: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`sip-engine: ${(err as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const secret = values.secret as string | undefined;
+  if (!secret) {
+    process.stderr.write(`sip-engine: --secret is required\n\n${HELP}`);
+    process.exit(2);
+  }
+  const level = (values['log-level'] as string | undefined) ?? 'info';
+  if (!['error', 'warn', 'info', 'debug'].includes(level)) {
+    process.stderr.write(`sip-engine: --log-level must be error, warn, info or debug\n`);
+    process.exit(2);
+  }
+  const logger = winston.createLogger({
+    level,
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    defaultMeta: { component: 'sip-engine' },
+    transports: [new winston.transports.Console()],
+  });
+  const adminAddress = (values['admin-address'] as string | undefined) ?? '127.0.0.1';
+  const t1 = num('t1', values.t1 as string | undefined, 500);
+  const engine = await Engine.start({
+    sipAddress: values['sip-address'] as string | undefined,
+    sipPort: num('sip-port', values['sip-port'] as string | undefined, 5060),
+    advertisedAddress: values['advertised-address'] as string | undefined,
+    adminAddress,
+    adminPort: num('admin-port', values['admin-port'] as string | undefined, 9022),
+    secret,
+    timers: { t1 },
+    logger,
+  });
+  let server: http.Server | undefined;
+  const httpPort = values['http-port'] as string | undefined;
+  if (httpPort !== undefined) {
+    server = http.createServer((req, res) => {
+      const stats = engine.stats();
+      if (req.url === '/stats') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(stats));
+      } else if (req.url === '/metrics') {
+        res.setHeader('content-type', 'text/plain; version=0.0.4');
+        res.end(Object.entries(stats).map(([k, v]) => `sip_engine_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} ${v}`).join('\n') + '\n');
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    server.listen(num('http-port', httpPort, 0), adminAddress);
+  }
+  logger.info('sip-engine ready', { sipPort: engine.sipPort, adminPort: engine.adminPort });
+  const shutdown = (): void => {
+    server?.close();
+    engine.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`sip-engine: ${err.message}\n`);
+  process.exit(1);
+});

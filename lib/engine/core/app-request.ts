@@ -1,0 +1,218 @@
+import type { Dialog } from '../dialog/dialog';
+import type { SipMessage } from '../sip/message';
+import { parseNameAddr, tagOf } from '../sip/name-addr';
+import { responseTo } from '../sip/response';
+import { parseSipUri } from '../sip/uri';
+import { ClientInviteTransaction, ClientNonInviteTransaction, type ClientTransaction, type ClientTxnUser } from '../transaction/client-transactions';
+import { TransactionLayer } from '../transaction/transaction-layer';
+import type { Peer } from '../transport/types';
+import type { AppCommand, AppConnection } from '../wire/app-server';
+import type { EngineContext } from './context';
+import { buildCancel, buildInDialogRequest, buildNewRequest, buildNon2xxAck } from './request-builder';
+import { networkLeader, sentRequestLeader } from './wire-format';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Requests the application sends (`sip|<txnId>|<dialogId>[|<nextHop>]` + request):
+ * new requests, in-dialog requests and ACKs, and CANCEL of a pending INVITE. Responses
+ * to them come back as `sip|network` frames under the request's transaction id.
+ */
+export class AppRequests {
+  constructor(private readonly ctx: EngineContext) {}
+
+  async handle(conn: AppConnection, cmd: AppCommand, app: SipMessage): Promise<void> {
+    const [txnId = '', dialogId = '', nextHop = ''] = cmd.fields;
+    if (app.method === 'CANCEL' && txnId) return this.cancel(conn, cmd, txnId, app);
+    if (dialogId) return this.inDialog(conn, cmd, dialogId, app);
+    return this.outOfDialog(conn, cmd, app, nextHop);
+  }
+
+  private async outOfDialog(conn: AppConnection, cmd: AppCommand, app: SipMessage, nextHop: string): Promise<void> {
+    const uri = parseSipUri(app.uri);
+    if (!uri) {
+      conn.reply(cmd.msgId, `NOK|invalid request-uri: ${app.uri}`);
+      return;
+    }
+    // RFC 3261 8.1.2: the first Route if it is a loose router, else the Request-URI
+    const route = app.get('route');
+    const target = nextHop || (route ? parseNameAddr(route)?.uri ?? app.uri : app.uri);
+    let peer: Peer;
+    try {
+      peer = await this.ctx.resolve(target);
+    } catch (err) {
+      conn.reply(cmd.msgId, `NOK|cannot resolve ${target}: ${(err as Error).message}`);
+      return;
+    }
+    const msg = buildNewRequest(this.ctx, app, peer.transport);
+    this.start(conn, cmd, msg, peer, '');
+  }
+
+  private async inDialog(conn: AppConnection, cmd: AppCommand, dialogId: string, app: SipMessage): Promise<void> {
+    const d = this.ctx.dialogs.byAppId(dialogId);
+    if (!d) {
+      conn.reply(cmd.msgId, 'NOK|Server error: unable to find dialog for dialog id provided');
+      return;
+    }
+    let peer: Peer;
+    try {
+      peer = await this.dialogPeer(d);
+    } catch (err) {
+      conn.reply(cmd.msgId, `NOK|cannot resolve ${d.remoteTarget}: ${(err as Error).message}`);
+      return;
+    }
+    const msg = buildInDialogRequest(this.ctx, d, app, peer.transport);
+    if (app.method === 'ACK') {
+      // RFC 3261 13.2.2.4: the 2xx ACK is sent by the UAC core, no transaction; kept to answer 2xx retransmissions
+      const buf = msg.toBuffer();
+      d.lastAck = { cseq: d.ackCseq, buf, peer };
+      this.ctx.sendRaw(buf, peer);
+      conn.reply(cmd.msgId, sentRequestLeader(buf.length, peer.transport, this.local(), randomUUID()), buf.toString('utf8'));
+      return;
+    }
+    if (app.method === 'BYE') this.ctx.dialogs.remove(d);
+    this.start(conn, cmd, msg, peer, d.id);
+  }
+
+  private dialogPeer(d: Dialog): Promise<Peer> {
+    if (d.fixedPeer) return Promise.resolve(d.fixedPeer);
+    const first = d.routeSet[0] ? parseNameAddr(d.routeSet[0])?.uri : undefined;
+    return this.ctx.resolve(first ?? d.remoteTarget);
+  }
+
+  private local(): { address: string; port: number } {
+    return { address: this.ctx.opts.advertisedAddress, port: this.ctx.opts.sipPort };
+  }
+
+  private start(conn: AppConnection, cmd: AppCommand, msg: SipMessage, peer: Peer, dialogId: string): void {
+    const branch = /branch=([^;,\s]+)/.exec(msg.get('via') ?? '')?.[1] ?? '';
+    const key = TransactionLayer.clientKey(branch, msg.method);
+    const buf = msg.toBuffer();
+    const t: ClientTransaction = msg.method === 'INVITE'
+      ? new ClientInviteTransaction(key, msg, buf, peer, this.ctx.clientEnv)
+      : new ClientNonInviteTransaction(key, msg, buf, peer, this.ctx.clientEnv);
+    if (t instanceof ClientInviteTransaction) t.buildAck = (res) => buildNon2xxAck(msg, res).toBuffer();
+    t.user = new UacUser(this.ctx, conn.id, t, dialogId);
+    this.ctx.txns.addClient(t);
+    // the echo must reach the app before any response to this request does
+    conn.reply(cmd.msgId, sentRequestLeader(buf.length, peer.transport, this.local(), t.id), buf.toString('utf8'));
+    t.start();
+  }
+
+  /** RFC 3261 9.1: CANCEL only once a provisional arrived; never after a final. */
+  private cancel(conn: AppConnection, cmd: AppCommand, txnId: string, app: SipMessage): void {
+    const invite = this.ctx.txns.clientById(txnId);
+    if (!(invite instanceof ClientInviteTransaction)) {
+      conn.reply(cmd.msgId, 'NOK|unknown transaction');
+      return;
+    }
+    const msg = buildCancel(invite.request, app);
+    const buf = msg.toBuffer();
+    const branch = /branch=([^;,\s]+)/.exec(msg.get('via') ?? '')?.[1] ?? '';
+    const t = new ClientNonInviteTransaction(TransactionLayer.clientKey(branch, 'CANCEL'), msg, buf, invite.peer, this.ctx.clientEnv);
+    conn.reply(cmd.msgId, sentRequestLeader(buf.length, invite.peer.transport, this.local(), t.id), buf.toString('utf8'));
+    const go = (): void => {
+      if (invite.isFinal) return;
+      this.ctx.txns.addClient(t);
+      t.start();
+    };
+    if (invite.isFinal) return;
+    if (invite.provisionalSeen) go();
+    else invite.onProvisional = go;
+  }
+}
+
+/**
+ * The transaction user for requests the app sent: relays responses to the app and
+ * keeps UAC dialogs (RFC 3261 12.1.2) in step with them.
+ */
+class UacUser implements ClientTxnUser {
+  constructor(private readonly ctx: EngineContext, private readonly owner: number,
+    private readonly t: ClientTransaction, private dialogId: string) {}
+
+  onResponse(msg: SipMessage, raw: Buffer, peer: Peer): void {
+    if (msg.status === 100) return; // hop-by-hop; drachtio does not pass it up either
+    const req = this.t.request;
+    if (req.method === 'INVITE') {
+      const d = this.trackDialog(msg);
+      if (d && msg.status >= 200 && msg.status < 300) {
+        if (d.lastAck && d.lastAck.cseq === msg.cseq.seq) {
+          // RFC 3261 13.2.2.4: a retransmitted 2xx gets the same ACK again, the app does not see it
+          this.ctx.counters.retransmissionsIn++;
+          this.ctx.sendRaw(d.lastAck.buf, d.lastAck.peer);
+          return;
+        }
+        d.ackCseq = msg.cseq.seq;
+      }
+    } else if (msg.status === 481 || msg.status === 408) {
+      // RFC 3261 12.2.1.2: these end the dialog
+      const d = this.dialogId ? this.ctx.dialogs.byAppId(this.dialogId) : undefined;
+      if (d) this.ctx.dialogs.remove(d);
+    }
+    this.ctx.app(this.owner)?.send(networkLeader(raw.length, peer.transport, peer, this.t.id, this.dialogId), msg.toString());
+  }
+
+  private trackDialog(msg: SipMessage): Dialog | undefined {
+    const req = this.t.request;
+    const localTag = tagOf(req.get('from')) ?? '';
+    const remoteTag = tagOf(msg.get('to'));
+    const existing = this.dialogId ? this.ctx.dialogs.byAppId(this.dialogId) : undefined;
+    if (existing && existing.callId === req.callId && tagOf(req.get('to'))) {
+      // re-INVITE: a 2xx refreshes the target (RFC 3261 12.2.1.2)
+      if (msg.status >= 200 && msg.status < 300) {
+        const c = msg.get('contact');
+        const uri = c ? parseNameAddr(c)?.uri : undefined;
+        if (uri) existing.remoteTarget = uri;
+      }
+      return existing;
+    }
+    if (!remoteTag || msg.status >= 300) {
+      if (msg.status >= 300 && remoteTag) {
+        const early = this.ctx.dialogs.find(req.callId, localTag, remoteTag);
+        if (early) this.ctx.dialogs.remove(early);
+      }
+      return undefined;
+    }
+    let d = this.ctx.dialogs.find(req.callId, localTag, remoteTag);
+    const contact = msg.get('contact');
+    const target = contact ? parseNameAddr(contact)?.uri : undefined;
+    if (!d) {
+      d = {
+        id: `${req.callId};from-tag=${localTag}`,
+        role: 'uac',
+        state: 'early',
+        callId: req.callId,
+        localTag,
+        remoteTag,
+        localUri: req.get('from') ?? '',
+        remoteUri: msg.get('to') ?? '',
+        localSeq: req.cseq.seq,
+        remoteSeq: 0,
+        remoteTarget: target ?? req.uri,
+        // RFC 3261 12.1.2: the route set is the Record-Route of the response, reversed
+        routeSet: msg.getAll('record-route').reverse(),
+        fixedPeer: this.t.peer.transport !== 'udp' ? this.t.peer : undefined,
+        owner: this.owner,
+        inviteTxnId: this.t.id,
+        ackCseq: req.cseq.seq,
+      };
+      this.ctx.dialogs.add(d);
+    } else if (target) {
+      d.remoteTarget = target;
+    }
+    if (msg.status >= 200) {
+      d.state = 'confirmed';
+      d.routeSet = msg.getAll('record-route').reverse();
+    }
+    this.dialogId = d.id;
+    return d;
+  }
+
+  onTimeout(): void {
+    // RFC 3261 8.1.3.1: a transaction timeout is reported as a 408
+    const res = responseTo(this.t.request, 408);
+    const d = this.dialogId ? this.ctx.dialogs.byAppId(this.dialogId) : undefined;
+    if (d && this.t.request.method !== 'INVITE') this.ctx.dialogs.remove(d);
+    const text = res.toString();
+    this.ctx.app(this.owner)?.send(networkLeader(Buffer.byteLength(text), this.t.peer.transport, this.t.peer, this.t.id, this.dialogId), text);
+  }
+}

@@ -1,0 +1,32 @@
+/** Counters the engine keeps; gauges are read live from the tables. */
+export class Counters {
+  messagesIn = 0;
+  messagesOut = 0;
+  parseErrors = 0;
+  badInput = 0;
+  retransmissionsIn = 0;
+  retransmissionsOut = 0;
+  rejectedRequests = 0;
+  droppedResponses = 0;
+  sendErrors = 0;
+  appFrames = 0;
+}
+
+export interface EngineStats {
+  messagesIn: number;
+  messagesOut: number;
+  parseErrors: number;
+  badInput: number;
+  retransmissionsIn: number;
+  retransmissionsOut: number;
+  rejectedRequests: number;
+  droppedResponses: number;
+  sendErrors: number;
+  appFrames: number;
+  transactions: number;
+  serverTransactions: number;
+  clientTransactions: number;
+  dialogs: number;
+  appConnections: number;
+  tcpConnections: number;
+}

@@ -1,0 +1,144 @@
+import { headerKey, canonicalName } from './headers';
+import { SipMessage } from './message';
+
+/**
+ * Turning bytes into SipMessages (RFC 3261 section 7 and 18.3). Nothing here throws:
+ * every outcome is a value, so one bad datagram never takes the engine down.
+ */
+
+export type ParseResult =
+  | { kind: 'message'; msg: SipMessage; consumed: number }
+  /** the message is unusable; `msg` holds what could be read, enough to answer 400 */
+  | { kind: 'error'; reason: string; msg?: SipMessage; consumed: number }
+  /** stream transports only: not all of the message has arrived yet */
+  | { kind: 'incomplete' }
+  /** stream transports only: keep-alive CRLFs to drop */
+  | { kind: 'skip'; consumed: number };
+
+const REQUEST_LINE = /^([!%*+\-.0-9A-Z_`a-z'~]+) ([^ ]+) (SIP\/\d+\.\d+)$/;
+const STATUS_LINE = /^SIP\/(\d+\.\d+) (\d{3}) ?(.*)$/;
+const HEADER_NAME = /^[!%*+\-.0-9A-Z_`a-z'~]+$/;
+
+function findHeaderEnd(buf: Buffer, from: number): { end: number; sepLen: number } | null {
+  const crlf = buf.indexOf('\r\n\r\n', from, 'latin1');
+  const lf = buf.indexOf('\n\n', from, 'latin1');
+  if (crlf === -1 && lf === -1) return null;
+  if (crlf !== -1 && (lf === -1 || crlf < lf - 1)) return { end: crlf, sepLen: 4 };
+  return { end: lf, sepLen: 2 };
+}
+
+/** Split the header block into logical lines, undoing line folding (RFC 3261 7.3.1). */
+function unfold(block: string): string[] {
+  const raw = block.split(/\r?\n/);
+  const lines: string[] = [];
+  for (const line of raw) {
+    if ((line.startsWith(' ') || line.startsWith('\t')) && lines.length > 0) {
+      lines[lines.length - 1] += ' ' + line.trim();
+    } else {
+      lines.push(line);
+    }
+  }
+  return lines;
+}
+
+function parseHead(text: string): { msg: SipMessage; error?: string } {
+  const lines = unfold(text);
+  const msg = new SipMessage();
+  let error: string | undefined;
+  const first = lines[0] ?? '';
+  const status = STATUS_LINE.exec(first);
+  if (status) {
+    msg.status = Number(status[2]);
+    msg.reason = status[3];
+    if (status[1] !== '2.0') error = `unsupported version SIP/${status[1]}`;
+  } else {
+    const req = REQUEST_LINE.exec(first);
+    if (req) {
+      msg.method = req[1];
+      msg.uri = req[2];
+      if (req[3] !== 'SIP/2.0') error = `version ${req[3]}`;
+    } else {
+      // keep the method so the caller knows it is a request it may answer with 400
+      const token = /^([!%*+\-.0-9A-Z_`a-z'~]+) /.exec(first);
+      if (token) msg.method = token[1];
+      error = 'malformed start line';
+    }
+  }
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    if (!HEADER_NAME.test(name)) {
+      error ??= `malformed header line ${i}`;
+      continue;
+    }
+    const key = headerKey(name);
+    msg.headers.push({ key, name: key === name.toLowerCase() && name.length > 1 ? name : canonicalName(key), value: line.slice(colon + 1).trim() });
+  }
+  return { msg, error };
+}
+
+/** Content-Length as declared: null if absent, NaN if unusable (RFC 4475 mcl01, ncl). */
+function declaredLength(msg: SipMessage): number | null {
+  const values = msg.getAll('content-length');
+  if (values.length === 0) return null;
+  const distinct = new Set(values.map((v) => v.trim()));
+  if (distinct.size > 1) return NaN;
+  const v = values[0].trim();
+  return /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+}
+
+/**
+ * One UDP datagram holds one message (RFC 3261 18.3): octets past Content-Length are
+ * discarded; a missing Content-Length means the body is the rest of the datagram.
+ */
+export function parseDatagram(buf: Buffer): ParseResult {
+  let start = 0;
+  while (start < buf.length && (buf[start] === 0x0d || buf[start] === 0x0a)) start++;
+  if (start >= buf.length) return { kind: 'error', reason: 'empty datagram', consumed: buf.length };
+  const sep = findHeaderEnd(buf, start);
+  const headEnd = sep ? sep.end : buf.length;
+  const bodyStart = sep ? sep.end + sep.sepLen : buf.length;
+  const { msg, error } = parseHead(buf.toString('utf8', start, headEnd));
+  if (error) return { kind: 'error', reason: error, msg, consumed: buf.length };
+  const len = declaredLength(msg);
+  const available = buf.length - bodyStart;
+  if (len === null) {
+    msg.body = buf.subarray(bodyStart);
+  } else if (Number.isNaN(len)) {
+    return { kind: 'error', reason: 'bad Content-Length', msg, consumed: buf.length };
+  } else if (len > available) {
+    return { kind: 'error', reason: 'Content-Length larger than the datagram', msg, consumed: buf.length };
+  } else {
+    msg.body = buf.subarray(bodyStart, bodyStart + len);
+  }
+  return { kind: 'message', msg, consumed: buf.length };
+}
+
+/**
+ * Frame one message off a stream (RFC 3261 18.3: Content-Length is mandatory on
+ * streams). Leading CRLFs are keep-alives (RFC 5626 4.4.1) and are skipped. An
+ * unusable Content-Length loses the framing: the caller must close the connection.
+ */
+export function parseStream(buf: Buffer, maxMessage: number): ParseResult {
+  let start = 0;
+  while (start < buf.length && (buf[start] === 0x0d || buf[start] === 0x0a)) start++;
+  if (start >= buf.length) return start > 0 ? { kind: 'skip', consumed: start } : { kind: 'incomplete' };
+  const sep = findHeaderEnd(buf, start);
+  if (!sep) {
+    if (buf.length - start > maxMessage) return { kind: 'error', reason: 'header block too large', consumed: buf.length };
+    return { kind: 'incomplete' };
+  }
+  const { msg, error } = parseHead(buf.toString('utf8', start, sep.end));
+  const bodyStart = sep.end + sep.sepLen;
+  const len = declaredLength(msg);
+  if (len !== null && Number.isNaN(len)) return { kind: 'error', reason: 'bad Content-Length', msg, consumed: buf.length };
+  const bodyLen = len ?? 0;
+  if (bodyStart - start + bodyLen > maxMessage) return { kind: 'error', reason: 'message too large', msg, consumed: buf.length };
+  if (buf.length < bodyStart + bodyLen) return { kind: 'incomplete' };
+  msg.body = Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLen));
+  const consumed = bodyStart + bodyLen;
+  if (error) return { kind: 'error', reason: error, msg, consumed };
+  return { kind: 'message', msg, consumed };
+}

@@ -1,0 +1,70 @@
+import { SINGLE_VALUE_HEADERS } from './headers';
+import type { SipMessage } from './message';
+import { parseNameAddr } from './name-addr';
+import { uriScheme } from './uri';
+import { parseVia } from './via';
+
+export interface Rejection {
+  status: number;
+  reason: string;
+  headers?: Record<string, string>;
+}
+
+const MAX_CSEQ = 0xffffffff; // RFC 3261 8.1.1.5: CSeq sequence number is a 32-bit unsigned integer
+const URI_SCHEMES = new Set(['sip', 'sips', 'tel']);
+
+/** Option tags the engine itself understands (RFC 3261 8.2.2.3). */
+export const DEFAULT_SUPPORTED = ['replaces', 'timer', '100rel', 'norefersub', 'path', 'outbound', 'gruu', 'tdialog', 'histinfo', 'join', 'from-change', 'precondition', 'resource-priority'];
+
+/**
+ * The checks a UAS core makes before a request goes anywhere (RFC 3261 8.2 and the
+ * outcomes RFC 4475 expects). Returns the rejection to send, or null when the request
+ * may proceed. A request that cannot be answered at all (no usable Via) is the caller's
+ * concern: it is dropped.
+ */
+export function validateRequest(msg: SipMessage, supported: readonly string[] = DEFAULT_SUPPORTED): Rejection | null {
+  for (const key of ['via', 'from', 'to', 'call-id', 'cseq']) {
+    if (!msg.has(key)) return bad(`Missing ${key} header`);
+  }
+  for (const key of SINGLE_VALUE_HEADERS) {
+    if (msg.count(key) > 1 && key !== 'content-length') return bad(`Repeated ${key} header`);
+  }
+  for (const v of msg.getAll('via')) if (!parseVia(v)) return bad('Malformed Via');
+  const cseq = /^(\d+)\s+(\S+)$/.exec((msg.get('cseq') ?? '').trim());
+  if (!cseq) return bad('Malformed CSeq');
+  if (cseq[1].length > 10 || Number(cseq[1]) > MAX_CSEQ) return bad('CSeq out of range');
+  if (cseq[2] !== msg.method) return bad('CSeq method does not match the request');
+  const mf = msg.get('max-forwards');
+  if (mf !== undefined && !/^\d+$/.test(mf.trim())) return bad('Malformed Max-Forwards');
+  for (const key of ['from', 'to']) {
+    if (!parseNameAddr(msg.get(key) ?? '')) return bad(`Malformed ${key} header`);
+  }
+  for (const c of msg.getAll('contact')) if (!parseNameAddr(c)) return bad('Malformed Contact');
+  if (msg.uri.startsWith('<')) return bad('Request-URI in angle brackets');
+  const scheme = uriScheme(msg.uri);
+  if (scheme === '') return bad('Malformed Request-URI');
+  // RFC 3261 8.2.2.1 and 21.4.17: a scheme we cannot serve is 416
+  if (!URI_SCHEMES.has(scheme)) return { status: 416, reason: 'Unsupported URI Scheme' };
+  if ((scheme === 'sip' || scheme === 'sips') && msg.uri.includes('?')) return bad('Headers in Request-URI');
+  // RFC 3261 8.2.2.3: unknown option tags in Require get 420 with Unsupported; not for ACK/CANCEL
+  if (msg.method !== 'ACK' && msg.method !== 'CANCEL') {
+    const unknown = msg.getAll('require').map((t) => t.trim()).filter((t) => t !== '' && !supported.includes(t.toLowerCase()));
+    if (unknown.length > 0) {
+      return { status: 420, reason: 'Bad Extension', headers: { Unsupported: unknown.join(', ') } };
+    }
+  }
+  return null;
+}
+
+/** Responses that must be silently discarded (RFC 4475 3.1.2.5 scalarlg, 3.1.2.19 bigcode). */
+export function validateResponse(msg: SipMessage): string | null {
+  if (msg.status < 100 || msg.status > 699) return 'status code out of range';
+  if (!msg.has('via') || !msg.has('call-id') || !msg.has('cseq') || !msg.has('from') || !msg.has('to')) return 'missing headers';
+  const cseq = /^(\d+)\s+(\S+)$/.exec((msg.get('cseq') ?? '').trim());
+  if (!cseq || cseq[1].length > 10 || Number(cseq[1]) > MAX_CSEQ) return 'bad CSeq';
+  return null;
+}
+
+function bad(reason: string): Rejection {
+  return { status: 400, reason };
+}

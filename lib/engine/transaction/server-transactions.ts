@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import type { SipMessage } from '../sip/message';
+import type { Peer } from '../transport/types';
+import { StateMachine } from './state-machine';
+import { TimerSet, type TimerConfig } from './timers';
+
+export interface TxnEnv {
+  timers: TimerConfig;
+  send(buf: Buffer, peer: Peer): void;
+  terminated(txn: ServerTransaction): void;
+}
+
+/*
+ * RFC 3261 17.2.1 INVITE server transaction, with RFC 6026's Accepted state:
+ *
+ *            |INVITE (send 100)
+ *            V
+ *       Proceeding --1xx--> (send)
+ *        |      |
+ *    2xx |      | 300-699 (send, timer G on UDP, timer H)
+ *        V      V
+ *   Accepted   Completed --ACK--> Confirmed --timer I--> Terminated
+ *        |      |
+ *  timer L      timer H (no ACK) --> Terminated
+ */
+type InviteState = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
+const INVITE_MACHINE: Record<InviteState, InviteState[]> = {
+  proceeding: ['accepted', 'completed', 'terminated'],
+  accepted: ['terminated'],
+  completed: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  terminated: [],
+};
+
+/*
+ * RFC 3261 17.2.2 non-INVITE server transaction:
+ *   Trying --1xx--> Proceeding --final--> Completed --timer J--> Terminated
+ *   Trying --final--> Completed
+ */
+type NonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+const NON_INVITE_MACHINE: Record<NonInviteState, NonInviteState[]> = {
+  trying: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['completed', 'terminated'],
+  completed: ['terminated'],
+  terminated: [],
+};
+
+export abstract class ServerTransaction {
+  readonly id = randomUUID();
+  readonly reliable: boolean;
+  protected readonly timers = new TimerSet();
+  protected last?: Buffer;
+  /** the To tag this transaction's responses carry (chosen once, RFC 3261 8.2.6.2) */
+  toTag?: string;
+  finalStatus = 0;
+
+  constructor(readonly key: string, readonly request: SipMessage, readonly requestBytes: number,
+    readonly peer: Peer, protected readonly env: TxnEnv) {
+    this.reliable = peer.transport !== 'udp';
+  }
+
+  abstract get done(): boolean;
+  abstract receiveRetransmission(): void;
+  abstract sendResponse(status: number, buf: Buffer): void;
+  abstract terminate(): void;
+
+  protected resendLast(): void {
+    if (this.last) this.env.send(this.last, this.peer);
+  }
+
+  protected end(): void {
+    this.timers.clear();
+    this.env.terminated(this);
+  }
+}
+
+export class ServerInviteTransaction extends ServerTransaction {
+  private readonly fsm = new StateMachine<InviteState>('proceeding', INVITE_MACHINE, 'INVITE server transaction');
+  /** set by the core when an ACK for a non-2xx final arrives */
+  onTimeoutNoAck?: () => void;
+
+  get state(): InviteState {
+    return this.fsm.state;
+  }
+
+  get done(): boolean {
+    return !this.fsm.is('proceeding');
+  }
+
+  receiveRetransmission(): void {
+    // RFC 3261 17.2.1: a retransmitted INVITE gets the most recent provisional or final again
+    if (this.fsm.is('proceeding', 'completed')) this.resendLast();
+  }
+
+  /** RFC 3261 17.2.1: ACK for a non-2xx final response, absorbed here. */
+  receiveAck(): void {
+    if (!this.fsm.is('completed')) return;
+    this.fsm.to('confirmed');
+    this.timers.stop('G');
+    this.timers.stop('H');
+    this.timers.start('I', this.reliable ? 0 : this.env.timers.t4, () => this.terminate());
+  }
+
+  sendResponse(status: number, buf: Buffer): void {
+    if (!this.fsm.is('proceeding')) throw new Error(`INVITE server transaction: response ${status} after final`);
+    this.last = buf;
+    this.env.send(buf, this.peer);
+    if (status < 200) return;
+    this.finalStatus = status;
+    const { t1, t2 } = this.env.timers;
+    if (status < 300) {
+      // RFC 6026 8.5: Accepted absorbs retransmitted INVITEs; the core retransmits the 2xx
+      this.fsm.to('accepted');
+      this.timers.start('L', 64 * t1, () => this.terminate());
+      return;
+    }
+    this.fsm.to('completed');
+    if (!this.reliable) {
+      const retransmit = (interval: number): void => {
+        this.timers.start('G', interval, () => {
+          this.resendLast();
+          retransmit(Math.min(2 * interval, t2));
+        });
+      };
+      retransmit(t1);
+    }
+    this.timers.start('H', 64 * t1, () => {
+      this.onTimeoutNoAck?.();
+      this.terminate();
+    });
+  }
+
+  terminate(): void {
+    if (this.fsm.is('terminated')) return;
+    this.fsm.to('terminated');
+    this.end();
+  }
+}
+
+export class ServerNonInviteTransaction extends ServerTransaction {
+  private readonly fsm = new StateMachine<NonInviteState>('trying', NON_INVITE_MACHINE, 'non-INVITE server transaction');
+
+  get state(): NonInviteState {
+    return this.fsm.state;
+  }
+
+  get done(): boolean {
+    return this.fsm.is('completed', 'terminated');
+  }
+
+  receiveRetransmission(): void {
+    // RFC 3261 17.2.2: in Trying a retransmission is absorbed silently
+    if (this.fsm.is('proceeding', 'completed')) this.resendLast();
+  }
+
+  sendResponse(status: number, buf: Buffer): void {
+    if (this.done) throw new Error(`non-INVITE server transaction: response ${status} after final`);
+    this.last = buf;
+    this.env.send(buf, this.peer);
+    if (status < 200) {
+      if (this.fsm.is('trying')) this.fsm.to('proceeding');
+      return;
+    }
+    this.finalStatus = status;
+    this.fsm.to('completed');
+    this.timers.start('J', this.reliable ? 0 : 64 * this.env.timers.t1, () => this.terminate());
+  }
+
+  terminate(): void {
+    if (this.fsm.is('terminated')) return;
+    this.fsm.to('terminated');
+    this.end();
+  }
+}
