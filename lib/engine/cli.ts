@@ -16,7 +16,9 @@ const HELP = `Usage: sip-engine [options]
   --admin-port <port>        drachtio protocol port (default 9022)
   --secret <secret>          shared secret applications authenticate with (required)
   --http-port <port>         serve /stats (JSON) and /metrics (Prometheus) on the admin address
-  --t1 <ms>                  RFC 3261 timer T1 (default 500); T2 and T4 keep their defaults
+  --t1 <ms>                  RFC 3261 timer T1 (default 500)
+  --t2 <ms>                  RFC 3261 timer T2 (default 4000)
+  --t4 <ms>                  RFC 3261 timer T4 (default 5000)
   --log-level <level>        error, warn, info, debug (default info)
   -h, --help                 this text
 `;
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
       options: {
         'sip-address': { type: 'string' }, 'sip-port': { type: 'string' }, 'advertised-address': { type: 'string' },
         'admin-address': { type: 'string' }, 'admin-port': { type: 'string' }, secret: { type: 'string' },
-        'http-port': { type: 'string' }, t1: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -67,6 +69,8 @@ async function main(): Promise<void> {
   });
   const adminAddress = (values['admin-address'] as string | undefined) ?? '127.0.0.1';
   const t1 = num('t1', values.t1 as string | undefined, 500);
+  const t2 = num('t2', values.t2 as string | undefined, 4000);
+  const t4 = num('t4', values.t4 as string | undefined, 5000);
   const engine = await Engine.start({
     sipAddress: values['sip-address'] as string | undefined,
     sipPort: num('sip-port', values['sip-port'] as string | undefined, 5060),
@@ -74,7 +78,7 @@ async function main(): Promise<void> {
     adminAddress,
     adminPort: num('admin-port', values['admin-port'] as string | undefined, 9022),
     secret,
-    timers: { t1 },
+    timers: { t1, t2, t4 },
     logger,
   });
   let server: http.Server | undefined;

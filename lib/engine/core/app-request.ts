@@ -45,6 +45,7 @@ export class AppRequests {
     }
     const msg = buildNewRequest(this.ctx, app, peer.transport);
     this.start(conn, cmd, msg, peer, '');
+    if (msg.method === 'INVITE') this.ctx.cdr('attempt', 'application', msg);
   }
 
   private async inDialog(conn: AppConnection, cmd: AppCommand, dialogId: string, app: SipMessage): Promise<void> {
@@ -69,8 +70,11 @@ export class AppRequests {
       conn.reply(cmd.msgId, sentRequestLeader(buf.length, peer.transport, this.local(), randomUUID()), buf.toString('utf8'));
       return;
     }
-    if (app.method === 'BYE') this.ctx.dialogs.remove(d);
     this.start(conn, cmd, msg, peer, d.id);
+    if (app.method === 'BYE') {
+      this.ctx.dialogs.remove(d);
+      this.ctx.cdr('stop', 'application', msg, 'normal-release');
+    }
   }
 
   private dialogPeer(d: Dialog): Promise<Peer> {
@@ -133,6 +137,12 @@ class UacUser implements ClientTxnUser {
     if (msg.status === 100) return; // hop-by-hop; drachtio does not pass it up either
     const req = this.t.request;
     if (req.method === 'INVITE') {
+      const initial = !tagOf(req.get('to'));
+      if (initial && msg.status >= 200 && !this.t.isFinalReported) {
+        this.t.isFinalReported = true;
+        if (msg.status < 300) this.ctx.cdr('start', 'network', msg, 'uac');
+        else this.ctx.cdr('stop', 'network', msg, msg.status === 487 ? 'call-canceled' : 'call-rejected');
+      }
       const d = this.trackDialog(msg);
       if (d && msg.status >= 200 && msg.status < 300) {
         if (d.lastAck && d.lastAck.cseq === msg.cseq.seq) {

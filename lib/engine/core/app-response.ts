@@ -50,6 +50,10 @@ export class AppResponses {
     }
     const buf = res.toBuffer();
     t.sendResponse(status, buf);
+    if (req.method === 'INVITE' && creates && status >= 200) {
+      if (status < 300) this.ctx.cdr('start', 'application', res, 'uas');
+      else this.ctx.cdr('stop', 'application', res, 'call-rejected');
+    }
     if (req.method === 'INVITE' && status >= 200 && status < 300 && dialog) this.retransmit2xx(t, dialog, buf);
     const text = buf.toString('utf8');
     const dialogId = dialog && this.ctx.dialogs.byAppId(dialog.id) ? dialog.id : '';

@@ -40,4 +40,6 @@ export interface EngineContext {
   /** `addr:port` of this engine for Via sent-by */
   sentBy(): string;
   app(id: number): AppConnection | undefined;
+  /** drachtio CDR events to the apps that routed `cdr:<event>` */
+  cdr(event: 'attempt' | 'start' | 'stop', source: 'network' | 'application', msg: SipMessage, detail?: string): void;
 }

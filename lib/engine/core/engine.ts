@@ -18,6 +18,7 @@ import type { EngineContext, ResolvedOptions } from './context';
 import { InboundRequests, type ServerTxnInfo } from './inbound-request';
 import { ProxyCore } from './proxy';
 import { Counters, type EngineStats } from './stats';
+import { wireTime } from './wire-format';
 import type { ServerTransaction } from '../transaction/server-transactions';
 
 export interface EngineOptions {
@@ -104,6 +105,12 @@ export class Engine {
       contact: (transport) => `<sip:${sentBy()}${transport === 'tcp' ? ';transport=tcp' : ''}>`,
       sentBy,
       app: (id) => apps.connection(id),
+      cdr: (event, source, msg, detail) => {
+        const verb = `cdr:${event}`;
+        for (const c of apps.connections) {
+          if (c.authenticated && c.routes.has(verb)) c.send(`${verb}|${source}|${wireTime()}${detail ? `|${detail}` : ''}`, msg.toString());
+        }
+      },
     };
     const info = new WeakMap<ServerTransaction, ServerTxnInfo>();
     const proxy = new ProxyCore(ctx, info);
@@ -202,6 +209,7 @@ export class Engine {
     return {
       ...c,
       transactions: this.ctx.txns.serverCount + this.ctx.txns.clientCount,
+      activeTransactions: this.ctx.txns.activeCount,
       serverTransactions: this.ctx.txns.serverCount,
       clientTransactions: this.ctx.txns.clientCount,
       dialogs: this.ctx.dialogs.size,

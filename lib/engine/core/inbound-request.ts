@@ -48,12 +48,13 @@ export class InboundRequests {
   }
 
   handle(msg: SipMessage, bytes: number, source: Peer): void {
-    const via = stampReceived(msg, source);
-    if (!via) {
+    if (!msg.has('via')) {
       this.ctx.counters.parseErrors++;
-      return;
+      return; // nowhere to send a response (RFC 3261 18.2.2)
     }
-    const replyTo = responseDestination(via, source);
+    const via = stampReceived(msg, source);
+    // a malformed top Via (RFC 4475 badinv01) still gets its 400, sent back to the source
+    const replyTo = via ? responseDestination(via, source) : source;
     const rejection = validateRequest(msg, this.ctx.opts.supported);
     if (rejection) {
       this.ctx.counters.rejectedRequests++;
@@ -64,6 +65,7 @@ export class InboundRequests {
       this.ctx.sendStateless(res, replyTo);
       return;
     }
+    if (!via) return;
     const key = TransactionLayer.serverKey(msg, via);
     const existing = this.ctx.txns.server(key);
     if (msg.method === 'ACK') {
@@ -124,6 +126,7 @@ export class InboundRequests {
       return;
     }
     const t = this.newServerTxn(msg, key, bytes, replyTo, { owner: conn.id, dialogId: '', source });
+    if (msg.method === 'INVITE') this.ctx.cdr('attempt', 'network', msg);
     conn.send(networkLeader(bytes, source.transport, source, t.id, '', { address: this.ctx.opts.advertisedAddress, port: this.ctx.opts.sipPort }), msg.toString());
   }
 
@@ -151,7 +154,10 @@ export class InboundRequests {
     }
     const t = this.newServerTxn(msg, key, bytes, replyTo, { owner: conn.id, dialogId: d.id, source });
     t.toTag = d.localTag;
-    if (msg.method === 'BYE') this.ctx.dialogs.remove(d);
+    if (msg.method === 'BYE') {
+      this.ctx.dialogs.remove(d);
+      this.ctx.cdr('stop', 'network', msg, 'normal-release');
+    }
     conn.send(networkLeader(bytes, source.transport, source, t.id, d.id), msg.toString());
   }
 
@@ -190,6 +196,7 @@ export class InboundRequests {
     const early = this.ctx.dialogs.find(msg.callId, invite.toTag, tagOf(msg.get('from')) ?? '');
     if (early) this.ctx.dialogs.remove(early);
     const conn = info ? this.ctx.app(info.owner) : undefined;
+    this.ctx.cdr('stop', 'network', msg, 'call-canceled');
     conn?.send(networkLeader(invite.requestBytes, source.transport, source, invite.id, early?.id ?? ''), msg.toString());
   }
 }

@@ -24,6 +24,8 @@ export interface EngineStats {
   sendErrors: number;
   appFrames: number;
   transactions: number;
+  /** transactions still waiting for a final response */
+  activeTransactions: number;
   serverTransactions: number;
   clientTransactions: number;
   dialogs: number;

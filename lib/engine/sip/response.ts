@@ -24,10 +24,13 @@ export function responseTo(req: SipMessage, status: number, toTag?: string, reas
   for (const h of req.headers) {
     if (h.key === 'via') res.headers.push({ ...h });
   }
-  res.append('From', req.get('from') ?? '');
-  const to = req.get('to') ?? '';
-  res.append('To', toTag && status > 100 && !tagOf(to) ? `${to};tag=${toTag}` : to);
-  res.append('Call-ID', req.callId);
-  res.append('CSeq', req.get('cseq') ?? '');
+  // a request missing some of these (RFC 4475 insuf) still gets an answer with the rest
+  const from = req.get('from');
+  if (from !== undefined) res.append('From', from);
+  const to = req.get('to');
+  if (to !== undefined) res.append('To', toTag && status > 100 && !tagOf(to) ? `${to};tag=${toTag}` : to);
+  if (req.has('call-id')) res.append('Call-ID', req.callId);
+  const cseq = req.get('cseq');
+  if (cseq !== undefined) res.append('CSeq', cseq);
   return res;
 }

@@ -1,7 +1,7 @@
 import { SINGLE_VALUE_HEADERS } from './headers';
 import type { SipMessage } from './message';
 import { parseNameAddr } from './name-addr';
-import { uriScheme } from './uri';
+import { parseSipUri, uriScheme } from './uri';
 import { parseVia } from './via';
 
 export interface Rejection {
@@ -45,7 +45,12 @@ export function validateRequest(msg: SipMessage, supported: readonly string[] = 
   if (scheme === '') return bad('Malformed Request-URI');
   // RFC 3261 8.2.2.1 and 21.4.17: a scheme we cannot serve is 416
   if (!URI_SCHEMES.has(scheme)) return { status: 416, reason: 'Unsupported URI Scheme' };
-  if ((scheme === 'sip' || scheme === 'sips') && msg.uri.includes('?')) return bad('Headers in Request-URI');
+  if (scheme === 'sip' || scheme === 'sips') {
+    const uri = parseSipUri(msg.uri);
+    if (!uri) return bad('Malformed Request-URI');
+    // RFC 3261 19.1.5: headers in a Request-URI are not allowed (RFC 4475 escruri); '?' in the user part is
+    if (uri.headers !== undefined) return bad('Headers in Request-URI');
+  }
   // RFC 3261 8.2.2.3: unknown option tags in Require get 420 with Unsupported; not for ACK/CANCEL
   if (msg.method !== 'ACK' && msg.method !== 'CANCEL') {
     const unknown = msg.getAll('require').map((t) => t.trim()).filter((t) => t !== '' && !supported.includes(t.toLowerCase()));

@@ -52,6 +52,8 @@ export abstract class ClientTransaction {
   readonly reliable: boolean;
   protected readonly timers = new TimerSet();
   user?: ClientTxnUser;
+  /** the TU saw a final response already (forked or retransmitted 2xx come again) */
+  isFinalReported = false;
 
   constructor(readonly key: string, readonly request: SipMessage, protected readonly raw: Buffer,
     public peer: Peer, protected readonly env: ClientTxnEnv, id?: string) {
@@ -131,7 +133,8 @@ export class ClientInviteTransaction extends ClientTransaction {
           this.timers.stop('A');
           this.timers.stop('B');
           this.sendAck(msg);
-          this.timers.start('D', this.reliable ? 0 : 32000, () => this.terminate());
+          // RFC 3261 17.1.1.2: timer D is at least 32 s on UDP; it scales with T1 (64*T1 = 32 s by default)
+          this.timers.start('D', this.reliable ? 0 : Math.max(64 * t1, 1000), () => this.terminate());
           this.user?.onResponse(msg, raw, peer);
         }
         return;

@@ -22,6 +22,14 @@ export class TransactionLayer {
     return this.clients.size;
   }
 
+  /** Transactions still waiting for a final response (the rest only absorb retransmissions). */
+  get activeCount(): number {
+    let n = 0;
+    for (const t of this.servers.values()) if (!t.done) n++;
+    for (const t of this.clients.values()) if (!t.isFinal) n++;
+    return n;
+  }
+
   /**
    * RFC 3261 17.2.3: branch + sent-by + method, with ACK matching its INVITE. Requests
    * without the magic cookie (RFC 2543 peers, RFC 4475 inv2543/badbranch) fall back to

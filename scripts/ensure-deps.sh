@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the project needs and is missing: Debian packages (as root) and npm
+# packages, then builds. Safe to run again: it only does what is not done yet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  echo "installing ${need[*]} ..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm packages ..." >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+npm run --silent build >&2
