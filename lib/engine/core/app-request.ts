@@ -10,7 +10,7 @@ import type { AppCommand, AppConnection } from '../wire/app-server';
 import type { EngineContext } from './context';
 import { buildCancel, buildInDialogRequest, buildNewRequest, buildNon2xxAck } from './request-builder';
 import { networkLeader, sentRequestLeader } from './wire-format';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../sip/ids';
 
 /**
  * Requests the application sends (`sip|<txnId>|<dialogId>[|<nextHop>]` + request):
@@ -67,7 +67,7 @@ export class AppRequests {
       const buf = msg.toBuffer();
       d.lastAck = { cseq: d.ackCseq, buf, peer };
       this.ctx.sendRaw(buf, peer);
-      conn.reply(cmd.msgId, sentRequestLeader(buf.length, peer.transport, this.local(), randomUUID()), buf.toString('utf8'));
+      conn.reply(cmd.msgId, sentRequestLeader(buf.length, peer.transport, this.local(), newId()), buf.toString('utf8'));
       return;
     }
     this.start(conn, cmd, msg, peer, d.id);

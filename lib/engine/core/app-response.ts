@@ -9,7 +9,7 @@ import type { AppCommand, AppConnection } from '../wire/app-server';
 import type { EngineContext } from './context';
 import type { InboundRequests } from './inbound-request';
 import { sentResponseLeader } from './wire-format';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../sip/ids';
 
 /** Headers the engine owns in a response: the app's copies are ignored (RFC 3261 8.2.6.2). */
 const OWNED = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'content-length']);
@@ -109,7 +109,7 @@ export class AppResponses {
     const started = Date.now();
     const stop = (): void => clearTimeout(timer);
     // the initial ACK reaches the app under the INVITE's txn id, a re-INVITE's ACK under a new one
-    const ackTxnId = d.inviteTxnId === t.id ? t.id : randomUUID();
+    const ackTxnId = d.inviteTxnId === t.id ? t.id : newId();
     d.pending2xx?.stop();
     d.pending2xx = { cseq: t.request.cseq.seq, txnId: ackTxnId, stop };
     const tick = (interval: number): void => {

@@ -32,11 +32,16 @@ export function headerKey(name: string): string {
   return lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
 }
 
+const canonicalCache = new Map<string, string>();
+
 /** The spelling used when the engine writes a header it knows. */
 export function canonicalName(key: string): string {
-  const known = CANONICAL[key];
-  if (known) return known;
-  return key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  let name = canonicalCache.get(key);
+  if (name === undefined) {
+    name = CANONICAL[key] ?? key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    if (canonicalCache.size < 1000) canonicalCache.set(key, name);
+  }
+  return name;
 }
 
 export function isListHeader(key: string): boolean {

@@ -20,6 +20,11 @@ export function newTag(): string {
   return `${prefix.slice(0, 4)}${next()}`;
 }
 
+/** Opaque ids for the wire protocol (message and transaction ids): unique per process run. */
+export function newId(): string {
+  return `${prefix}-${next()}`;
+}
+
 export function newCallId(): string {
   return `${randomBytes(8).toString('hex')}-${next()}`;
 }

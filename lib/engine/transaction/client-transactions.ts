@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../sip/ids';
 import type { SipMessage } from '../sip/message';
 import type { Peer } from '../transport/types';
 import { StateMachine } from './state-machine';
@@ -57,7 +57,7 @@ export abstract class ClientTransaction {
 
   constructor(readonly key: string, readonly request: SipMessage, protected readonly raw: Buffer,
     public peer: Peer, protected readonly env: ClientTxnEnv, id?: string) {
-    this.id = id ?? randomUUID();
+    this.id = id ?? newId();
     this.reliable = peer.transport !== 'udp';
   }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../sip/ids';
 import type { SipMessage } from '../sip/message';
 import type { Peer } from '../transport/types';
 import { StateMachine } from './state-machine';
@@ -46,7 +46,7 @@ const NON_INVITE_MACHINE: Record<NonInviteState, NonInviteState[]> = {
 };
 
 export abstract class ServerTransaction {
-  readonly id = randomUUID();
+  readonly id = newId();
   readonly reliable: boolean;
   protected readonly timers = new TimerSet();
   protected last?: Buffer;

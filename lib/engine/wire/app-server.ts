@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../sip/ids';
 import net from 'node:net';
 import { encodeFrame, FrameDecoder } from './framing';
 
@@ -23,6 +23,8 @@ export class AppConnection {
   readonly routes = new Set<string>();
   tags: string[] = [];
 
+  private queue: string[] = [];
+
   constructor(readonly id: number, private readonly socket: net.Socket) {}
 
   get open(): boolean {
@@ -31,20 +33,29 @@ export class AppConnection {
 
   /** Send an engine-originated message (`sip|network...`, `cdr:...`). */
   send(leader: string, sip?: string): void {
-    this.write(`${randomUUID()}|${leader}`, sip);
+    this.write(`${newId()}|${leader}`, sip);
   }
 
   /** Answer an app request: `response|<their msgId>|...`. */
   reply(msgId: string, leader: string, sip?: string): void {
-    this.write(`${randomUUID()}|response|${msgId}|${leader}`, sip);
+    this.write(`${newId()}|response|${msgId}|${leader}`, sip);
   }
 
+  /** Frames written in one turn of the event loop leave in one write: far fewer syscalls under load. */
   private write(head: string, sip?: string): void {
     if (this.socket.destroyed) return;
-    this.socket.write(encodeFrame(sip === undefined ? head : head + CRLF + sip));
+    this.queue.push(encodeFrame(sip === undefined ? head : head + CRLF + sip));
+    if (this.queue.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const frames = this.queue;
+    this.queue = [];
+    if (!this.socket.destroyed && frames.length > 0) this.socket.write(frames.join(''));
   }
 
   close(): void {
+    this.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 200).unref();
   }
