@@ -19,6 +19,8 @@ const HELP = `Usage: sip-engine [options]
   --t1 <ms>                  RFC 3261 timer T1 (default 500)
   --t2 <ms>                  RFC 3261 timer T2 (default 4000)
   --t4 <ms>                  RFC 3261 timer T4 (default 5000)
+  --max-message <bytes>      largest SIP message accepted (default 65535)
+  --tcp-stall-ms <ms>        close a TCP connection that stops mid-message this long (default 10000)
   --log-level <level>        error, warn, info, debug (default info)
   -h, --help                 this text
 `;
@@ -33,6 +35,16 @@ function num(name: string, v: string | undefined, dflt: number): number {
   return n;
 }
 
+function big(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`sip-engine: --${name} must be a positive whole number, got '${v}'\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
 async function main(): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -40,7 +52,7 @@ async function main(): Promise<void> {
       options: {
         'sip-address': { type: 'string' }, 'sip-port': { type: 'string' }, 'advertised-address': { type: 'string' },
         'admin-address': { type: 'string' }, 'admin-port': { type: 'string' }, secret: { type: 'string' },
-        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'max-message': { type: 'string' }, 'tcp-stall-ms': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -68,9 +80,9 @@ async function main(): Promise<void> {
     transports: [new winston.transports.Console()],
   });
   const adminAddress = (values['admin-address'] as string | undefined) ?? '127.0.0.1';
-  const t1 = num('t1', values.t1 as string | undefined, 500);
-  const t2 = num('t2', values.t2 as string | undefined, 4000);
-  const t4 = num('t4', values.t4 as string | undefined, 5000);
+  const t1 = big('t1', values.t1 as string | undefined, 500);
+  const t2 = big('t2', values.t2 as string | undefined, 4000);
+  const t4 = big('t4', values.t4 as string | undefined, 5000);
   const engine = await Engine.start({
     sipAddress: values['sip-address'] as string | undefined,
     sipPort: num('sip-port', values['sip-port'] as string | undefined, 5060),
@@ -79,6 +91,8 @@ async function main(): Promise<void> {
     adminPort: num('admin-port', values['admin-port'] as string | undefined, 9022),
     secret,
     timers: { t1, t2, t4 },
+    maxMessage: big('max-message', values['max-message'] as string | undefined, 65535),
+    tcpStallMs: big('tcp-stall-ms', values['tcp-stall-ms'] as string | undefined, 10000),
     logger,
   });
   let server: http.Server | undefined;
