@@ -50,3 +50,14 @@ export interface SrfHandlers {
 export function handlers(srf: Srf): SrfHandlers {
   return srf as unknown as SrfHandlers;
 }
+
+export interface InDialogRequest {
+  method: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** `dialog.request(...)`, whose declared parameter type is a full SrfRequest. */
+export function dialogRequest(d: Srf.Dialog, opts: InDialogRequest): Promise<Srf.SrfResponse> {
+  return (d.request as unknown as (o: InDialogRequest) => Promise<Srf.SrfResponse>).call(d, opts);
+}
