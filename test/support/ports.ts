@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 
 const handedOut = new Set<number>();
@@ -36,12 +37,45 @@ export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both'): Promise<n
   throw new Error('no free port found');
 }
 
-/** Resolves once something has bound this UDP port (sipp gives no ready signal). */
-export async function waitUdpBound(port: number, timeoutMs = 5000): Promise<void> {
+/**
+ * Whether a socket is bound to this port on 127.0.0.1 or 0.0.0.0 (TCP: listening), read
+ * from /proc/net/{udp,tcp} without touching the port; null where /proc is unavailable.
+ */
+async function boundPerProc(proto: 'udp' | 'tcp', port: number): Promise<boolean | null> {
+  let table: string;
+  try {
+    table = await readFile(`/proc/net/${proto}`, 'utf8');
+  } catch {
+    return null;
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const line of table.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    const [addr, p] = (cols[1] ?? '').split(':');
+    if (p !== hexPort || (addr !== '0100007F' && addr !== '00000000')) continue;
+    if (proto === 'udp' || cols[3] === '0A') return true; // 0A: TCP_LISTEN
+  }
+  return false;
+}
+
+async function waitBound(proto: 'udp' | 'tcp', port: number, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (!(await udpFree(port))) return;
+    // Probing by binding the port ourselves (the fallback) can, for an instant, take it
+    // from the process that is starting up; /proc does not.
+    const bound = (await boundPerProc(proto, port)) ?? !(await (proto === 'udp' ? udpFree(port) : tcpFree(port)));
+    if (bound) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`nothing bound udp port ${port} within ${timeoutMs} ms`);
+  throw new Error(`nothing bound ${proto} port ${port} within ${timeoutMs} ms`);
+}
+
+/** Resolves once something has bound this UDP port (sipp gives no ready signal). */
+export function waitUdpBound(port: number, timeoutMs = 5000): Promise<void> {
+  return waitBound('udp', port, timeoutMs);
+}
+
+/** Resolves once something listens on this TCP port (a sipp UAS started with -t t1). */
+export function waitTcpListening(port: number, timeoutMs = 5000): Promise<void> {
+  return waitBound('tcp', port, timeoutMs);
 }

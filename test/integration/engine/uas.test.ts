@@ -89,7 +89,7 @@ describe('engine: srf UAS against a sipp caller', function () {
     const r = await fx.uac({ scenario: 'uac-reinvite-received.xml', service: 'svc' });
     assert.equal(r.code, 0, r.errors);
     assert.match(await modified.promise, /m=audio/);
-    const reinvite = r.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined);
+    const reinvite = r.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission);
     assert.equal(reinvite.length, 1);
     assert.match(reinvite[0].message, /a=sendonly/);
     assert.match(reinvite[0].firstLine, /^INVITE sip:sipp@127\.0\.0\.1:\d+/, 'sent to the caller\'s Contact');
@@ -112,6 +112,27 @@ describe('engine: srf UAS against a sipp caller', function () {
     assert.match(notify?.message ?? '', /\r\n\r\nSIP\/2\.0 200 OK/);
   });
 
+  it('works over TCP', async () => {
+    await fx.app((srf) => srf.invite(async (req, res) => {
+      const d = await srf.createUAS(req, res, { localSdp: SDP });
+      d.on('destroy', () => undefined);
+    }));
+    const r = await fx.uac({ scenario: 'uac.xml', service: 'svc', transport: 't1' });
+    assert.equal(r.code, 0, r.errors);
+    assert.deepEqual(flow(r.events), ['> INVITE', '< 100', '< 200', '> ACK', '> BYE', '< 200']);
+    assert.ok(r.events.every((e) => e.transport === 'TCP'));
+  });
+});
+
+/**
+ * Packet loss with the RFC 3261 default timers on both sides: with shortened engine
+ * timers a peer's late retransmission (sipp uses T1 = 500 ms) could outlive the
+ * engine's transaction and be taken as a new request.
+ */
+describe('engine: UDP packet loss', function () {
+  this.timeout(60000);
+  const fx = engineFixture({ t1: 500, t2: 4000, t4: 5000 });
+
   it('recovers lost UDP messages by retransmission (sipp -lost 10, 20 calls)', async () => {
     const before = await fx.engine().stats();
     await fx.app((srf) => srf.invite(async (req, res) => {
@@ -124,14 +145,4 @@ describe('engine: srf UAS against a sipp caller', function () {
     assert.ok(after.retransmissionsIn + after.retransmissionsOut > before.retransmissionsIn + before.retransmissionsOut, 'some message was retransmitted');
   });
 
-  it('works over TCP', async () => {
-    await fx.app((srf) => srf.invite(async (req, res) => {
-      const d = await srf.createUAS(req, res, { localSdp: SDP });
-      d.on('destroy', () => undefined);
-    }));
-    const r = await fx.uac({ scenario: 'uac.xml', service: 'svc', transport: 't1' });
-    assert.equal(r.code, 0, r.errors);
-    assert.deepEqual(flow(r.events), ['> INVITE', '< 100', '< 200', '> ACK', '> BYE', '< 200']);
-    assert.ok(r.events.every((e) => e.transport === 'TCP'));
-  });
 });
