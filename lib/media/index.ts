@@ -1,0 +1,12 @@
+/**
+ * The media layer: rtpengine anchors every call's RTP.
+ * - `MediaAnchor`: what the call model and features need of a media relay (offer/answer
+ *   rewriting, delete, list, ping, announcements), and its rtpengine implementation over ng.
+ * - `startRtpengine`: a supervised rtpengine process (userspace), for tests and single-host runs.
+ * - `MediaError`: the coded errors of both.
+ */
+export type { MediaAnchor, OfferParams, AnswerParams, DeleteParams, PlayMediaParams } from './media-anchor';
+export { createRtpengineAnchor, type RtpengineAnchor, type RtpengineAnchorOptions } from './rtpengine-anchor';
+export { startRtpengine, type RtpengineProcess, type RtpengineProcessOptions } from './rtpengine-process';
+export type { RtpengineState } from './rtpengine-state';
+export { MediaError, type MediaErrorCode } from './media-error';

@@ -1,0 +1,79 @@
+import { Client, type NgDestination, type NgParams, type NgResponse } from 'rtpengine-client';
+import type { Logger } from 'winston';
+import { MediaError } from './media-error';
+
+/** The ng commands lib/media sends, by rtpengine-client's method name. */
+export type NgCommand = 'ping' | 'offer' | 'answer' | 'delete' | 'list' | 'query' | 'playMedia' | 'stopMedia';
+
+export interface NgClientOptions {
+  host: string;
+  port: number;
+  /** bound on every request; rtpengine answers a healthy request in well under 50 ms */
+  timeoutMs: number;
+  logger: Logger;
+  /** where our own socket binds; loopback by default, since rtpengine runs on this host */
+  localAddress?: string;
+}
+
+/** One ng request/response over UDP, with rtpengine's refusals and silences turned into MediaErrors. */
+export interface NgClient {
+  request(command: NgCommand, params?: NgParams): Promise<NgResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * Wraps rtpengine-client's UDP Client once, at the edge: promise in, typed error out.
+ * The package's own timeout is used (not a race of ours) because it also forgets the
+ * pending request; a reply that arrives after that is reported by the package as an
+ * 'error' event, which must have a listener or it would crash the process.
+ */
+export function createNgClient(opts: NgClientOptions): NgClient {
+  const client = new Client({ localAddress: opts.localAddress ?? '127.0.0.1', timeout: opts.timeoutMs });
+  const dest: NgDestination = { host: opts.host, port: opts.port };
+  const log = opts.logger;
+  let closed = false;
+
+  client.on('error', (err: unknown) => {
+    log.warn('rtpengine ng: uncorrelated or late reply, or socket error', { err: String(err), ngPort: opts.port });
+  });
+
+  const send: Record<NgCommand, (params: NgParams) => Promise<NgResponse>> = {
+    ping: () => client.ping(dest),
+    offer: (p) => client.offer(dest, p),
+    answer: (p) => client.answer(dest, p),
+    delete: (p) => client.delete(dest, p),
+    list: (p) => client.list(dest, p),
+    query: (p) => client.query(dest, p),
+    playMedia: (p) => client.playMedia(dest, p),
+    stopMedia: (p) => client.stopMedia(dest, p),
+  };
+
+  return {
+    async request(command, params = {}) {
+      if (closed) throw new MediaError('E_MEDIA_TRANSPORT', `ng client closed (${command})`, undefined, command);
+      let res: NgResponse;
+      try {
+        res = await send[command](params);
+      } catch (err) {
+        const text = err instanceof Error ? err.message : String(err);
+        if (/timeout/i.test(text)) {
+          throw new MediaError('E_MEDIA_TIMEOUT', `rtpengine ${opts.host}:${opts.port} did not answer '${command}' within ${opts.timeoutMs} ms`,
+            undefined, command);
+        }
+        throw new MediaError('E_MEDIA_TRANSPORT', `rtpengine '${command}' failed: ${text}`, undefined, command);
+      }
+      if (res.result === 'error') {
+        const reason = String(res['error-reason'] ?? 'unknown');
+        throw new MediaError('E_MEDIA_NG_ERROR', `rtpengine refused '${command}': ${reason}`, reason, command);
+      }
+      if (res.warning) log.debug('rtpengine ng warning', { command, warning: res.warning, callId: params['call-id'] });
+      return res;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      client.close();
+    },
+  };
+}
