@@ -1,0 +1,59 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { bearerAuth } from './auth';
+import type { ApiDeps } from './deps';
+import { frameworkError, installErrorHandling, validationMessage } from './error-handler';
+import { registerHealthRoute } from './health-route';
+import { registerOpenApi } from './openapi';
+import { createRouter, type ApiRouter } from './router';
+import { callRoutes, registrationRoutes, userRoutes } from './routes';
+
+export interface Api {
+  /** not listening: the caller adds feature routes through `router`, then listens */
+  app: FastifyInstance;
+  /** handed to each feature's `routes(api)` */
+  router: ApiRouter;
+}
+
+/**
+ * The REST server: GET /health, GET /docs/json (OpenAPI) and the token-protected /v1
+ * routes of the platform. Features add theirs through `router` before `app.listen()`.
+ */
+export async function createApi(deps: ApiDeps): Promise<Api> {
+  const log = deps.logger.child({ component: 'api' });
+  const app = Fastify({
+    // Requests are logged below through winston, like everything else.
+    logger: false,
+    bodyLimit: deps.bodyLimit ?? 64 * 1024,
+    ajv: {
+      customOptions: {
+        // Reject what the schema does not allow instead of quietly repairing it: an
+        // unknown property is a client bug (a typo in "pasword") the client should hear
+        // about, and "yes" is not a boolean.
+        removeAdditional: false,
+        coerceTypes: false,
+      },
+    },
+    // Long enough for every path parameter the schemas allow (domain 253, call id 256),
+    // so those get a schema's 400; anything longer is refused by the router as 414.
+    routerOptions: { maxParamLength: 300 },
+    frameworkErrors: frameworkError,
+    schemaErrorFormatter: (errs, dataVar) => new Error(validationMessage(errs, dataVar)),
+  });
+
+  installErrorHandling(app, log);
+  app.addHook('onRequest', bearerAuth(deps.token));
+  app.addHook('onResponse', async (req, reply) => {
+    const level = req.url === '/health' ? 'debug' : 'info';
+    log.log(level, 'api request', {
+      reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime),
+    });
+  });
+
+  await registerOpenApi(app);
+  registerHealthRoute(app, deps.health, deps.healthTimeoutMs);
+  const router = createRouter(app);
+  userRoutes(router, deps.users, deps.registrations);
+  registrationRoutes(router, deps.registrations);
+  callRoutes(router, deps.calls);
+  return { app, router };
+}

@@ -1,0 +1,34 @@
+import type { Logger } from 'winston';
+import type { CallRecord, RegistrationRepository, UserRepository } from '../store';
+
+/** One health check: ok, or not and why. */
+export type HealthCheckResult = { ok: boolean; detail?: string };
+
+/** What the API needs of the users store (a fake in tests, UserRepository in production). */
+export type UsersPort = Pick<UserRepository, 'put' | 'get' | 'delete' | 'list'>;
+
+/** What the API needs of the location service. */
+export type RegistrationsPort = Pick<RegistrationRepository, 'list' | 'unbindAll'>;
+
+/** Live calls, as the call model exposes them: hanging up is its job, not the store's. */
+export interface CallsPort {
+  list(): Promise<CallRecord[]>;
+  get(id: string): Promise<CallRecord | null>;
+  /** false when there is no such call */
+  hangup(id: string): Promise<boolean>;
+}
+
+export interface ApiDeps {
+  logger: Logger;
+  /** the bearer token every /v1 request must carry */
+  token: string;
+  /** named checks run by GET /health; any not ok makes it 503 */
+  health: () => Promise<Record<string, HealthCheckResult>>;
+  users: UsersPort;
+  registrations: RegistrationsPort;
+  calls: CallsPort;
+  /** how long GET /health waits for the checks before calling them failed (default 2000 ms) */
+  healthTimeoutMs?: number;
+  /** largest request body accepted (default 64 KiB: provisioning bodies are small) */
+  bodyLimit?: number;
+}

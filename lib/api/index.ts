@@ -1,0 +1,10 @@
+/**
+ * The REST API: createApi builds the fastify server (not listening), features add their
+ * routes through ApiRouter and their error codes through defineErrors.
+ */
+export { createApi, type Api } from './create-api';
+export type { ApiDeps, CallsPort, HealthCheckResult, RegistrationsPort, UsersPort } from './deps';
+export type { ApiRouter, RouteHandler, RouteOptions } from './router';
+export { ApiError, defineErrors, errors, isApiError, type ErrorFactory, type ErrorSpec } from './errors';
+export { toApiError } from './error-handler';
+export * as apiSchemas from './schemas';

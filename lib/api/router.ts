@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, RawServerDefault, RouteGenericInterface, RouteHandlerMethod,
+} from 'fastify';
+import { PROTECTED_PREFIX } from './auth';
+import { errorSchema } from './schemas';
+
+export type RouteHandler<R extends RouteGenericInterface = RouteGenericInterface> =
+  (req: FastifyRequest<R>, reply: FastifyReply) => Promise<unknown>;
+
+export interface RouteOptions {
+  /**
+   * Validation (params, querystring, body), response serialization and OpenAPI text
+   * (summary, description, tags). Give `additionalProperties: false` to objects a
+   * client sends; undeclared response properties are dropped on the way out.
+   */
+  schema?: FastifySchema;
+}
+
+/**
+ * How a feature adds REST endpoints (Feature.routes in DESIGN.md). Paths are relative to
+ * /v1 and use fastify's `:param` syntax; every route gets the bearer-token check, the
+ * `{code, message}` errors of lib/api/errors.ts and a place in the OpenAPI document.
+ * Throw an ApiError (from defineErrors) for a failure the client should see.
+ */
+export interface ApiRouter {
+  get<R extends RouteGenericInterface = RouteGenericInterface>(path: string, opts: RouteOptions, handler: RouteHandler<R>): void;
+  post<R extends RouteGenericInterface = RouteGenericInterface>(path: string, opts: RouteOptions, handler: RouteHandler<R>): void;
+  put<R extends RouteGenericInterface = RouteGenericInterface>(path: string, opts: RouteOptions, handler: RouteHandler<R>): void;
+  patch<R extends RouteGenericInterface = RouteGenericInterface>(path: string, opts: RouteOptions, handler: RouteHandler<R>): void;
+  delete<R extends RouteGenericInterface = RouteGenericInterface>(path: string, opts: RouteOptions, handler: RouteHandler<R>): void;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export function createRouter(app: FastifyInstance): ApiRouter {
+  const add = (method: Method) => <R extends RouteGenericInterface>(path: string, opts: RouteOptions, handler: RouteHandler<R>): void => {
+    if (!path.startsWith('/')) throw new TypeError(`route path must start with '/': ${path}`);
+    const schema: FastifySchema = {
+      security: [{ bearer: [] }],
+      ...opts.schema,
+      // Documented for every route, and the serializer for the errors the handler sends.
+      response: { '4xx': errorSchema, '5xx': errorSchema, ...(opts.schema?.response as object | undefined) },
+    };
+    // The handler's reply type is checked by the response schema at run time, not by
+    // fastify's type provider, so it is typed `unknown` here.
+    app.route<R>({ method, url: `${PROTECTED_PREFIX}${path}`, schema, handler: handler as unknown as RouteHandlerMethod<RawServerDefault, IncomingMessage, ServerResponse, R> });
+  };
+  return { get: add('GET'), post: add('POST'), put: add('PUT'), patch: add('PATCH'), delete: add('DELETE') };
+}

@@ -1,0 +1,105 @@
+/**
+ * THE Redis keyspace. Every key the platform or a feature reads or writes is named here
+ * and nowhere else, so one file shows what lives in Redis, who owns it and how it goes
+ * away (DESIGN "Calls and state": every key has a TTL or an owner that deletes it).
+ *
+ * Keys carry the tenant (the SIP domain) as their second segment: `user:{tenant}:{user}`.
+ * Tenants are DNS names, which compare case-insensitively (RFC 4343), so the tenant is
+ * lower-cased here once and every repository gets the same key for `Example.COM` and
+ * `example.com`. User parts are case-sensitive (RFC 3261 19.1.4) and kept as given.
+ *
+ * A feature that needs a new key adds one small function here and a line to `KEYSPACE`
+ * (the keyspace test fails on any key that matches no line).
+ *
+ * These are plain keys, not Redis Cluster hash tags: the platform runs against one
+ * primary (with Sentinel for fail-over), where MULTI and Lua may touch several keys.
+ */
+
+/** How a key goes away: a TTL that Redis enforces, or an owner that deletes it. */
+export type KeyLifetime = 'ttl' | 'owner';
+
+export interface KeySpec {
+  /** glob pattern as SCAN MATCH understands it */
+  pattern: string;
+  lifetime: KeyLifetime;
+  /** Redis type */
+  type: 'string' | 'hash' | 'set' | 'zset';
+  /** who writes it and what it holds */
+  doc: string;
+}
+
+/** The tenant as it appears in keys: lower-cased, and never able to forge another key. */
+export function tenantId(tenant: string): string {
+  const t = tenant.toLowerCase();
+  // A ':' would let one tenant's keys collide with another's; '*', '?', '[' would turn
+  // a SCAN pattern built from the tenant into a wildcard.
+  if (!t || /[:*?[\]\s]/.test(t)) throw new TypeError(`invalid tenant for a Redis key: ${JSON.stringify(tenant)}`);
+  return t;
+}
+
+/** The last segment of a key (user, slot, group, id): anything but empty. */
+function part(kind: string, value: string): string {
+  if (!value) throw new TypeError(`empty ${kind} in a Redis key`);
+  return value;
+}
+
+export const keys = {
+  /** hash: tenant settings (feature codes, realm overrides); owner: tenant provisioning */
+  tenant: (tenant: string): string => `tenant:${tenantId(tenant)}`,
+
+  /**
+   * string: the secret digest nonces are signed with, shared so any instance verifies a
+   * nonce another issued; owner: the platform (created once with SET NX, never expires:
+   * rotating it would invalidate every outstanding nonce at once)
+   */
+  nonceSecret: (): string => 'digest:nonce-secret',
+
+  /** hash: one provisioned user (credentials as HA1, services); owner: UserRepository.delete */
+  user: (tenant: string, user: string): string => `user:${tenantId(tenant)}:${part('user', user)}`,
+  /** set: the user names of a tenant; owner: UserRepository (empty sets vanish) */
+  users: (tenant: string): string => `users:${tenantId(tenant)}`,
+
+  /** hash: contact URI -> binding JSON (RFC 3261 10.3); TTL = the latest binding's expiry */
+  registration: (tenant: string, user: string): string => `reg:${tenantId(tenant)}:${part('user', user)}`,
+  /** zset: users of a tenant with bindings, scored by their key's expiry (ms); TTL = the latest score */
+  registeredUsers: (tenant: string): string => `regs:${tenantId(tenant)}`,
+
+  /** string: CallRecord JSON; TTL safety net (24 h) in case the owning instance dies */
+  call: (id: string): string => `call:${part('call id', id)}`,
+  /** set: ids of live calls; TTL pushed forward on every save, stale ids pruned on list */
+  calls: (): string => 'calls',
+
+  /** string: the call parked in a slot (`701`); TTL = park timeout. Taken with SET NX. */
+  parkSlot: (tenant: string, slot: string): string => `park:${tenantId(tenant)}:${part('slot', slot)}`,
+
+  /** zset: call ids ringing a member of a call group, scored by ring start; TTL = ring timeout */
+  pickupGroupRinging: (tenant: string, group: string): string => `pickup:${tenantId(tenant)}:${part('group', group)}`,
+
+  /** hash: one conference (owner instance, media session, created); TTL refreshed while active */
+  conference: (tenant: string, name: string): string => `conf:${tenantId(tenant)}:${part('conference', name)}`,
+  /** set: call ids in a conference; same TTL as the conference */
+  conferenceMembers: (tenant: string, name: string): string => `confmembers:${tenantId(tenant)}:${part('conference', name)}`,
+} as const;
+
+/** Every key pattern with its lifetime: documentation the keyspace test enforces. */
+export const KEYSPACE: readonly KeySpec[] = [
+  { pattern: 'tenant:*', lifetime: 'owner', type: 'hash', doc: 'tenant settings; deleted with the tenant' },
+  { pattern: 'digest:nonce-secret', lifetime: 'owner', type: 'string', doc: 'digest nonce signing secret, shared by all instances' },
+  { pattern: 'user:*', lifetime: 'owner', type: 'hash', doc: 'provisioned user; deleted by the API' },
+  { pattern: 'users:*', lifetime: 'owner', type: 'set', doc: "a tenant's user names; emptied by deletes" },
+  { pattern: 'reg:*', lifetime: 'ttl', type: 'hash', doc: "a user's contact bindings" },
+  { pattern: 'regs:*', lifetime: 'ttl', type: 'zset', doc: "a tenant's registered users" },
+  { pattern: 'call:*', lifetime: 'ttl', type: 'string', doc: 'live call state (24 h safety net)' },
+  { pattern: 'calls', lifetime: 'ttl', type: 'set', doc: 'ids of live calls' },
+  { pattern: 'park:*', lifetime: 'ttl', type: 'string', doc: 'a taken park slot' },
+  { pattern: 'pickup:*', lifetime: 'ttl', type: 'zset', doc: 'calls ringing in a call group' },
+  { pattern: 'conf:*', lifetime: 'ttl', type: 'hash', doc: 'a conference' },
+  { pattern: 'confmembers:*', lifetime: 'ttl', type: 'set', doc: "a conference's calls" },
+];
+
+/** The spec a concrete key falls under, or undefined for a key nobody declared. */
+export function specOf(key: string): KeySpec | undefined {
+  // Longest pattern first, so `confmembers:*` is not mistaken for something shorter.
+  const sorted = [...KEYSPACE].sort((a, b) => b.pattern.length - a.pattern.length);
+  return sorted.find((s) => (s.pattern.endsWith('*') ? key.startsWith(s.pattern.slice(0, -1)) : key === s.pattern));
+}

@@ -1,0 +1,251 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient } from 'redis';
+import type { Logger } from 'winston';
+
+export interface RedisProcessOptions {
+  /** default: a free port picked on 127.0.0.1 */
+  port?: number;
+  logger: Logger;
+  /** default 'redis-server' from PATH (Debian's package) */
+  binary?: string;
+  /** how long one start may take before it counts as failed (default 10 s) */
+  startTimeoutMs?: number;
+}
+
+export interface RedisProcess {
+  /** stays the same across restarts, so connected clients simply reconnect */
+  readonly url: string;
+  readonly port: number;
+  /** the current process; changes when the supervisor restarts it */
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private redis-server on 127.0.0.1 for a single-host deployment or a test run: no
+ * persistence, its own temp dir, restarted with back-off if it dies. A restarted server is
+ * empty; registrations come back with the phones' next REGISTER, live call state does not.
+ */
+export async function startRedis(opts: RedisProcessOptions): Promise<RedisProcess> {
+  const log = opts.logger.child({ component: 'redis-server' });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'feature-server-redis-'));
+  const binary = opts.binary ?? 'redis-server';
+  const timeoutMs = opts.startTimeoutMs ?? 10000;
+  try {
+    // A port picked here can be taken by someone else before redis binds it; try another.
+    for (let attempt = 1; ; attempt++) {
+      const port = opts.port ?? (await pickFreePort());
+      try {
+        const child = await spawnReady(binary, port, dir, log, timeoutMs);
+        log.info('redis-server started', { port, pid: child.pid });
+        return new Supervisor(binary, port, dir, log, timeoutMs, child);
+      } catch (err) {
+        if (opts.port !== undefined || attempt >= 3 || !/Address already in use/i.test(String(err))) throw err;
+        log.warn('redis-server port taken, trying another', { port });
+      }
+    }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Restarts the server on unexpected exits and stops it for good on stop(). */
+class Supervisor implements RedisProcess {
+  readonly url: string;
+  private stopping = false;
+  private restarts = 0;
+  private startedAt = Date.now();
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly binary: string,
+    readonly port: number,
+    private readonly dir: string,
+    private readonly log: Logger,
+    private readonly timeoutMs: number,
+    private child: ChildProcess,
+  ) {
+    this.url = `redis://127.0.0.1:${port}`;
+    this.watch(child);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (isRunning(child)) {
+      // SHUTDOWN NOSAVE first: redis closes its clients cleanly and writes nothing.
+      await shutdownNoSave(this.url);
+      if (!(await exitedWithin(child, 2000))) {
+        child.kill('SIGTERM');
+        if (!(await exitedWithin(child, 2000))) {
+          child.kill('SIGKILL');
+          await exitedWithin(child, 5000);
+        }
+      }
+    }
+    await rm(this.dir, { recursive: true, force: true });
+    this.log.info('redis-server stopped', { port: this.port });
+  }
+
+  private watch(child: ChildProcess): void {
+    child.once('exit', (code, signal) => {
+      if (this.stopping || child !== this.child) return;
+      // A server that ran a while before dying starts again at once; one that keeps
+      // dying backs off up to 5 s so a broken host is not hammered.
+      if (Date.now() - this.startedAt > 30000) this.restarts = 0;
+      const delayMs = Math.min(100 * 2 ** this.restarts, 5000);
+      this.restarts++;
+      this.log.error('redis-server exited unexpectedly; restarting (its data is lost)', {
+        port: this.port, code, signal, restartInMs: delayMs, restarts: this.restarts,
+      });
+      this.restartTimer = setTimeout(() => void this.restart(), delayMs);
+    });
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const child = await spawnReady(this.binary, this.port, this.dir, this.log, this.timeoutMs);
+      if (this.stopping) {
+        child.kill('SIGKILL');
+        return;
+      }
+      this.child = child;
+      this.startedAt = Date.now();
+      this.watch(child);
+      this.log.warn('redis-server restarted', { port: this.port, pid: child.pid, restarts: this.restarts });
+    } catch (err) {
+      // The failed attempt is the next "unexpected exit": back off further and retry.
+      const delayMs = Math.min(100 * 2 ** this.restarts++, 5000);
+      this.log.error('redis-server restart failed', { port: this.port, error: (err as Error).message, retryInMs: delayMs });
+      if (!this.stopping) this.restartTimer = setTimeout(() => void this.restart(), delayMs);
+    }
+  }
+}
+
+/**
+ * Spawns redis-server and resolves once it answers PING. Rather than polling on a timer,
+ * each line redis writes (it logs "Ready to accept connections" once it listens) triggers
+ * a PING; the first PONG wins.
+ */
+async function spawnReady(binary: string, port: number, dir: string, log: Logger, timeoutMs: number): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '',
+    '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', ''];
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const url = `redis://127.0.0.1:${port}`;
+
+  return new Promise<ChildProcess>((resolve, reject) => {
+    let settled = false;
+    let pinging = false;
+    let pingAgain = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      if (err) {
+        if (isRunning(child)) child.kill('SIGKILL');
+        reject(err);
+      } else {
+        resolve(child);
+      }
+    };
+    const tryPing = async (): Promise<void> => {
+      if (pinging) {
+        pingAgain = true;
+        return;
+      }
+      pinging = true;
+      do {
+        pingAgain = false;
+        if (await ping(url)) return finish();
+      } while (pingAgain && !settled);
+      pinging = false;
+    };
+    const onLine = (chunk: Buffer): void => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        output.push(line);
+        log.debug(line, { port });
+      }
+      if (output.length > 50) output.splice(0, output.length - 50);
+      if (!settled) void tryPing();
+    };
+    const onExit = (code: number | null, signal: string | null): void => {
+      finish(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${output.join('\n')}`));
+    };
+    const timer = setTimeout(() => finish(new Error(`redis-server not ready within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+    child.stdout.on('data', onLine);
+    child.stderr.on('data', onLine);
+    child.once('exit', onExit);
+    child.once('error', (err) => finish(new Error(`cannot run ${binary}: ${err.message}`)));
+  });
+}
+
+/** One PING over a short-lived connection that never retries. */
+async function ping(url: string): Promise<boolean> {
+  const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 1000 } });
+  client.on('error', () => undefined); // a refused connection is the expected "not yet"
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function shutdownNoSave(url: string): Promise<void> {
+  const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 1000 } });
+  client.on('error', () => undefined); // the server closing the connection is the point
+  try {
+    await client.connect();
+    await client.sendCommand(['SHUTDOWN', 'NOSAVE']);
+  } catch {
+    // SHUTDOWN has no reply when it succeeds; signals follow if it did not.
+  } finally {
+    client.destroy();
+  }
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function exitedWithin(child: ChildProcess, ms: number): Promise<boolean> {
+  if (!isRunning(child)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, ms);
+    const onExit = (): void => {
+      clearTimeout(t);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+function pickFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}

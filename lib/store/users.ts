@@ -1,0 +1,133 @@
+import type { RedisClient } from './connection';
+import { digestHa1 } from './digest';
+import { keys, tenantId } from './keys';
+
+/** What an operator provisions for a user (the REST body, minus validation). */
+export interface UserInput {
+  password: string;
+  displayName?: string;
+  /** call groups whose ringing calls this user may pick up with *8 (Asterisk `pickupgroup`) */
+  pickupGroups?: string[];
+  /** groups this user's phone belongs to, so others can pick up its calls (Asterisk `callgroup`) */
+  callGroups?: string[];
+  /** reject calls with a withheld caller id (RFC 3323 privacy) */
+  anonymousCallRejection?: boolean;
+}
+
+/** A user as the platform sees it; never carries the password or its hash. */
+export interface UserRecord {
+  tenant: string;
+  user: string;
+  displayName?: string;
+  pickupGroups: string[];
+  callGroups: string[];
+  anonymousCallRejection: boolean;
+  /** ms since the epoch */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * What the registrar needs to verify a digest response (RFC 7616 3.4.1): the realm the
+ * HA1 values were computed for, and HA1 for each algorithm it may challenge with.
+ */
+export interface DigestCredentials {
+  realm: string;
+  ha1: string;
+  ha1Sha256: string;
+}
+
+type Stored = Record<string, string>;
+
+/** Provisioned users: one hash per user plus the tenant's set of user names. */
+export class UserRepository {
+  constructor(private readonly redis: RedisClient) {}
+
+  /** Creates or replaces a user (PUT semantics: fields left out are cleared). */
+  async put(tenant: string, user: string, input: UserInput): Promise<{ created: boolean; user: UserRecord }> {
+    // The realm is the tenant domain, lower-cased like the key, so the registrar's
+    // challenge and the stored HA1 always agree.
+    const realm = tenantId(tenant);
+    const key = keys.user(tenant, user);
+    const now = String(Date.now());
+    const fields: Stored = {
+      realm,
+      ha1: digestHa1(user, realm, input.password, 'MD5'),
+      ha1Sha256: digestHa1(user, realm, input.password, 'SHA-256'),
+      pickupGroups: JSON.stringify(input.pickupGroups ?? []),
+      callGroups: JSON.stringify(input.callGroups ?? []),
+      anonymousCallRejection: input.anonymousCallRejection ? '1' : '0',
+      updatedAt: now,
+    };
+    if (input.displayName !== undefined) fields.displayName = input.displayName;
+    // One MULTI: the hash and the tenant's set never disagree, and EXISTS inside it tells
+    // created from updated without a race against a concurrent PUT.
+    const replies = await this.redis.multi()
+      .exists(key)
+      .hDel(key, 'displayName')
+      .hSet(key, fields)
+      .hSetNX(key, 'createdAt', now)
+      .sAdd(keys.users(tenant), user)
+      .hGetAll(key)
+      .exec();
+    const existed = Number(replies[0]) === 1;
+    return { created: !existed, user: toRecord(realm, user, replies[5] as unknown as Stored) };
+  }
+
+  async get(tenant: string, user: string): Promise<UserRecord | null> {
+    const stored = await this.redis.hGetAll(keys.user(tenant, user));
+    return isEmpty(stored) ? null : toRecord(tenantId(tenant), user, stored);
+  }
+
+  /** For the registrar only; the API never asks for this. */
+  async credentials(tenant: string, user: string): Promise<DigestCredentials | null> {
+    const [realm, ha1, ha1Sha256] = await this.redis.hmGet(keys.user(tenant, user), ['realm', 'ha1', 'ha1Sha256']);
+    if (!realm || !ha1 || !ha1Sha256) return null;
+    return { realm, ha1, ha1Sha256 };
+  }
+
+  async delete(tenant: string, user: string): Promise<boolean> {
+    const replies = await this.redis.multi()
+      .del(keys.user(tenant, user))
+      .sRem(keys.users(tenant), user)
+      .exec();
+    return Number(replies[0]) === 1;
+  }
+
+  /** The tenant's users, sorted by user name. */
+  async list(tenant: string): Promise<UserRecord[]> {
+    const names = (await this.redis.sMembers(keys.users(tenant))).sort();
+    if (names.length === 0) return [];
+    const pipeline = this.redis.multi();
+    for (const name of names) pipeline.hGetAll(keys.user(tenant, name));
+    const hashes = (await pipeline.execAsPipeline()) as unknown as Stored[];
+    const t = tenantId(tenant);
+    // A name without a hash cannot happen through this repository (both change in one
+    // MULTI); skipping it keeps a hand-edited store from breaking the listing.
+    return names.flatMap((name, i) => (isEmpty(hashes[i]) ? [] : [toRecord(t, name, hashes[i])]));
+  }
+}
+
+function isEmpty(h: Stored | null | undefined): boolean {
+  return !h || Object.keys(h).length === 0;
+}
+
+function toRecord(tenant: string, user: string, h: Stored): UserRecord {
+  const record: UserRecord = {
+    tenant,
+    user,
+    pickupGroups: parseList(h.pickupGroups),
+    callGroups: parseList(h.callGroups),
+    anonymousCallRejection: h.anonymousCallRejection === '1',
+    createdAt: Number(h.createdAt),
+    updatedAt: Number(h.updatedAt),
+  };
+  if (h.displayName !== undefined) record.displayName = h.displayName;
+  return record;
+}
+
+function parseList(json: string | undefined): string[] {
+  if (!json) return [];
+  const v: unknown = JSON.parse(json);
+  return Array.isArray(v) ? v.map(String) : [];
+}
