@@ -44,7 +44,9 @@ export class AppRequests {
       return;
     }
     const msg = buildNewRequest(this.ctx, app, peer.transport);
-    this.start(conn, cmd, msg, peer, '');
+    // a next hop given by the app (NAT: where the callee's REGISTER came from) stays the
+    // way into the dialog too, whatever the callee's Contact says
+    this.start(conn, cmd, msg, peer, '', nextHop !== '');
     if (msg.method === 'INVITE') this.ctx.cdr('attempt', 'application', msg);
   }
 
@@ -87,7 +89,7 @@ export class AppRequests {
     return { address: this.ctx.opts.advertisedAddress, port: this.ctx.opts.sipPort };
   }
 
-  private start(conn: AppConnection, cmd: AppCommand, msg: SipMessage, peer: Peer, dialogId: string): void {
+  private start(conn: AppConnection, cmd: AppCommand, msg: SipMessage, peer: Peer, dialogId: string, pinned = false): void {
     const branch = /branch=([^;,\s]+)/.exec(msg.get('via') ?? '')?.[1] ?? '';
     const key = TransactionLayer.clientKey(branch, msg.method);
     const buf = msg.toBuffer();
@@ -95,7 +97,7 @@ export class AppRequests {
       ? new ClientInviteTransaction(key, msg, buf, peer, this.ctx.clientEnv)
       : new ClientNonInviteTransaction(key, msg, buf, peer, this.ctx.clientEnv);
     if (t instanceof ClientInviteTransaction) t.buildAck = (res) => buildNon2xxAck(msg, res).toBuffer();
-    t.user = new UacUser(this.ctx, conn.id, t, dialogId);
+    t.user = new UacUser(this.ctx, conn.id, t, dialogId, pinned);
     this.ctx.txns.addClient(t);
     // the echo must reach the app before any response to this request does
     conn.reply(cmd.msgId, sentRequestLeader(buf.length, peer.transport, this.local(), t.id), buf.toString('utf8'));
@@ -131,7 +133,7 @@ export class AppRequests {
  */
 class UacUser implements ClientTxnUser {
   constructor(private readonly ctx: EngineContext, private readonly owner: number,
-    private readonly t: ClientTransaction, private dialogId: string) {}
+    private readonly t: ClientTransaction, private dialogId: string, private readonly pinned: boolean) {}
 
   onResponse(msg: SipMessage, raw: Buffer, peer: Peer): void {
     if (msg.status === 100) return; // hop-by-hop; drachtio does not pass it up either
@@ -200,7 +202,7 @@ class UacUser implements ClientTxnUser {
         remoteTarget: target ?? req.uri,
         // RFC 3261 12.1.2: the route set is the Record-Route of the response, reversed
         routeSet: msg.getAll('record-route').reverse(),
-        fixedPeer: this.t.peer.transport !== 'udp' ? this.t.peer : undefined,
+        fixedPeer: this.pinned || this.t.peer.transport !== 'udp' ? this.t.peer : undefined,
         owner: this.owner,
         inviteTxnId: this.t.id,
         ackCseq: req.cseq.seq,

@@ -1,0 +1,7 @@
+import type { Feature } from '../lib/feature';
+import { echoFeature } from './echo';
+
+/** The one list of features, in start order (stopped in reverse). */
+export function features(): Feature[] {
+  return [echoFeature()];
+}

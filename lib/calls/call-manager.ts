@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'winston';
+import type { MediaAnchor } from '../media';
+import type { CallParty, CallRepository } from '../store';
+import { respond } from '../sip/respond';
+import { Call, type CallListener, type Side } from './call';
+import { OutboundFork, type ForkTarget } from './outbound-fork';
+import { relayOffers } from './reinvite-relay';
+
+export interface CallManagerDeps {
+  srf: Srf;
+  media: MediaAnchor;
+  store: CallRepository;
+  logger: Logger;
+  instanceId: string;
+}
+
+export interface ConnectRequest {
+  tenant: string;
+  caller: Omit<CallParty, 'callId' | 'tag'> & { display?: string };
+  callee: { user: string; uri: string };
+  targets: ForkTarget[];
+  noAnswerMs: number;
+}
+
+/**
+ * The B2BUA call model: each call is the caller's dialog, the callee's dialog and one
+ * rtpengine session, mirrored in Redis while it lives. Features follow calls through
+ * `subscribe`; nothing of a call outlives its end (dialogs, media, keys, timers).
+ */
+export class CallManager {
+  private readonly calls = new Map<string, Call>();
+  private readonly listeners: CallListener[] = [];
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: CallManagerDeps) {}
+
+  subscribe(listener: CallListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i !== -1) this.listeners.splice(i, 1);
+    };
+  }
+
+  get(id: string): Call | undefined {
+    return this.calls.get(id);
+  }
+
+  list(): Call[] {
+    return [...this.calls.values()];
+  }
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /** Hangs up both sides (REST DELETE /v1/calls/{id}, drain). */
+  hangup(id: string, reason = 'hangup'): boolean {
+    const call = this.calls.get(id);
+    if (!call) return false;
+    if (call.state === 'answered') {
+      call.uas?.destroy();
+      call.uac?.destroy();
+      void this.end(call, reason);
+    } else {
+      this.pendingCancel.get(id)?.();
+    }
+    return true;
+  }
+
+  /** Resolves once no call is left on this instance. */
+  idle(): Promise<void> {
+    if (this.calls.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private readonly pendingCancel = new Map<string, () => void>();
+
+  /**
+   * Connects the caller's INVITE to the callee (call flows "Successful call", "busy",
+   * "no answer", "caller cancels"): SDP through rtpengine both ways, provisional
+   * responses relayed, the no-answer timer, and the caller's CANCEL carried to every
+   * branch.
+   */
+  async connect(req: Srf.SrfRequest, res: Srf.SrfResponse, r: ConnectRequest): Promise<Call | undefined> {
+    const { media, store } = this.deps;
+    const callId = req.get('Call-ID');
+    const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
+    const id = randomUUID();
+    const log = this.deps.logger.child({ callId, call: id, tenant: r.tenant });
+    const call = new Call(id, r.tenant, { ...r.caller, callId, tag: fromTag },
+      { user: r.callee.user, tenant: r.tenant, uri: r.callee.uri, callId: '', tag: '' }, callId, this.deps.instanceId, log);
+    if (!req.body) {
+      // late offer (an INVITE without SDP) is not bridged yet: say so rather than fail later
+      respond(res, 488, 'Not Acceptable Here - SDP offer required', { Warning: '399 feature-server "offerless INVITE not supported"' });
+      return undefined;
+    }
+    this.calls.set(id, call);
+    let answeredCaller = false;
+    let callerCancelled = false;
+    let noAnswer = false;
+    const fork = new OutboundFork(this.deps.srf);
+    const timer = setTimeout(() => {
+      noAnswer = true;
+      fork.cancel();
+    }, r.noAnswerMs);
+    this.pendingCancel.set(id, () => {
+      fork.cancel();
+      if (!answeredCaller) respond(res, 487);
+    });
+    req.on('cancel', () => {
+      callerCancelled = true;
+      fork.cancel();
+    });
+    try {
+      await store.save(call.record());
+      const offer = await media.offer({ callId, fromTag, sdp: req.body });
+      const display = r.caller.display ? `"${r.caller.display.replace(/"/g, '')}" ` : '';
+      const result = await fork.run(r.targets, {
+        offer,
+        headers: { From: `${display}<sip:${r.caller.user}@${r.tenant}>`, To: `<${r.callee.uri}>` },
+        onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled),
+      });
+      clearTimeout(timer);
+      if (!result.dialog) {
+        if (!callerCancelled) respond(res, noAnswer ? 480 : result.status, noAnswer ? 'Temporarily Unavailable - No Answer' : undefined);
+        await this.end(call, callerCancelled ? 'caller-cancelled' : noAnswer ? 'no-answer' : `failed-${result.status}`);
+        return undefined;
+      }
+      const uac = result.dialog;
+      call.callee.callId = uac.sip.callId;
+      call.callee.tag = uac.sip.remoteTag;
+      if (callerCancelled) {
+        uac.destroy();
+        await this.end(call, 'caller-cancelled');
+        return undefined;
+      }
+      const answer = await media.answer({ callId, fromTag, toTag: call.callee.tag, sdp: uac.remote.sdp });
+      answeredCaller = true;
+      const uas = await this.deps.srf.createUAS(req, res, { localSdp: answer });
+      call.uas = uas;
+      call.uac = uac;
+      call.to('answered');
+      await store.save(call.record());
+      this.wire(call);
+      this.emit((l) => l.onAnswered?.(call));
+      log.info('call answered', { callee: r.callee.user });
+      return call;
+    } catch (err) {
+      clearTimeout(timer);
+      log.error('call setup failed', { error: (err as Error).message });
+      if (!answeredCaller && !callerCancelled) respond(res, 503, 'Service Unavailable');
+      call.uac?.destroy();
+      await this.end(call, 'setup-failed');
+      return undefined;
+    } finally {
+      this.pendingCancel.delete(id);
+    }
+  }
+
+  private async provisional(call: Call, res: Srf.SrfResponse, prov: Srf.SrfResponse, done: () => boolean): Promise<void> {
+    if (done() || prov.status <= 100) return;
+    if (call.to('ringing')) {
+      void this.deps.store.save(call.record()).catch(() => undefined);
+      this.emit((l) => l.onRinging?.(call));
+    }
+    if (prov.body) {
+      // early media (183 with SDP): the callee's SDP goes through rtpengine like an answer
+      const toTag = /;\s*tag=([^;\s]+)/.exec(prov.get('To'))?.[1] ?? '';
+      try {
+        const body = await this.deps.media.answer({ callId: call.mediaCallId, fromTag: call.caller.tag, toTag, sdp: prov.body });
+        if (!done()) res.send(prov.status, { body });
+      } catch (err) {
+        call.log.warn('early media not anchored', { error: (err as Error).message });
+      }
+      return;
+    }
+    if (!done()) res.send(prov.status);
+  }
+
+  private wire(call: Call): void {
+    const { uas, uac } = call;
+    if (!uas || !uac) return;
+    uas.on('destroy', () => {
+      uac.destroy();
+      void this.end(call, 'caller-hangup');
+    });
+    uac.on('destroy', () => {
+      uas.destroy();
+      void this.end(call, 'callee-hangup');
+    });
+    relayOffers(call, this.deps.media, {
+      held: (side) => this.changed(call, (l) => l.onHeld?.(call, side)),
+      resumed: (side) => this.changed(call, (l) => l.onResumed?.(call, side)),
+    });
+    for (const side of ['caller', 'callee'] as Side[]) {
+      const d = call.dialog(side);
+      const other = call.dialog(side === 'caller' ? 'callee' : 'caller');
+      d?.on('refer', async (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+        for (const l of this.listeners) {
+          if (l.onRefer && (await l.onRefer(call, side, req, res))) return;
+        }
+        // RFC 3515 2.4.2: no transfer service on this call
+        respond(res, 603, 'Decline - Transfer Not Available');
+      });
+      d?.on('info', async (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+        // DTMF and other INFO (RFC 6086) pass through to the other party
+        try {
+          const headers: Record<string, string> = {};
+          if (req.has('Content-Type')) headers['Content-Type'] = req.get('Content-Type');
+          const r = await (other?.request as unknown as (o: object) => Promise<Srf.SrfResponse>).call(other, { method: 'INFO', headers, body: req.body });
+          res.send(r.status);
+        } catch {
+          res.send(500);
+        }
+      });
+    }
+  }
+
+  private changed(call: Call, notify: (l: CallListener) => void): void {
+    void this.deps.store.save(call.record()).catch(() => undefined);
+    this.emit(notify);
+  }
+
+  private async end(call: Call, reason: string): Promise<void> {
+    if (!call.to('ended')) return;
+    call.endReason = reason;
+    call.log.info('call ended', { reason });
+    this.calls.delete(call.id);
+    await Promise.allSettled([
+      this.deps.media.delete({ callId: call.mediaCallId }),
+      this.deps.store.remove(call.id),
+    ]);
+    this.emit((l) => l.onEnded?.(call, reason));
+    if (this.calls.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private emit(fn: (l: CallListener) => void): void {
+    for (const l of this.listeners) {
+      try {
+        fn(l);
+      } catch (err) {
+        this.deps.logger.error('call listener failed', { error: (err as Error).message });
+      }
+    }
+  }
+}

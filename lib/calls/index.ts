@@ -1,0 +1,4 @@
+/** The B2BUA call model: calls, their events, and the manager that connects and tears them down. */
+export { Call, type CallListener, type CallState, type Side } from './call';
+export { CallManager, type CallManagerDeps, type ConnectRequest } from './call-manager';
+export type { ForkTarget } from './outbound-fork';

@@ -1,0 +1,102 @@
+/**
+ * The feature server's configuration: every environment variable, typed, with its
+ * default, validated once at start-up. A bad value stops start-up with a message that
+ * names the variable (README "Configuration" documents each one).
+ */
+export interface Config {
+  /** SIP address and port of the embedded engine (ignored with DRACHTIO_HOST) */
+  sipHost: string;
+  sipPort: number;
+  /** address put in Via/Contact when it differs from SIP_HOST (NAT, containers) */
+  sipAdvertisedHost?: string;
+  /** an external drachtio-server (or sip-engine) instead of the embedded one */
+  drachtio?: { host: string; port: number; secret: string };
+  httpHost: string;
+  httpPort: number;
+  apiToken: string;
+  /** unset: the server starts and supervises its own redis-server */
+  redisUrl?: string;
+  /** unset: the server starts and supervises its own rtpengine (host:port of the ng port) */
+  rtpengine?: { host: string; port: number };
+  /** seconds a callee may ring before the caller gets 480 */
+  noAnswerTimeout: number;
+  /** status sent to anonymous callers of users with anonymous call rejection (RFC 5079: 433) */
+  anonymousRejectStatus: number;
+  /** seconds SIGTERM waits for live calls to end before hanging them up */
+  drainTimeout: number;
+  /** registration expiry bounds, seconds (RFC 3261 10.2.1.1, 10.3 step 7) */
+  minExpires: number;
+  maxExpires: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** this process's id in shared state (calls it owns) */
+  instanceId: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function port(env: Env, name: string, dflt: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`${name} must be a port number (1-65535), got '${v}'`);
+  return n;
+}
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got '${v}'`);
+  return n;
+}
+
+function hostPort(env: Env, name: string): { host: string; port: number } | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(`${name} must be host:port, got '${v}'`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function host(env: Env, name: string, dflt: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.:-]+)$/.test(v)) throw new ConfigError(`${name} must be a host name or address, got '${v}'`);
+  return v;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const apiToken = env.API_TOKEN ?? '';
+  if (apiToken.length < 8) throw new ConfigError('API_TOKEN must be set to a secret of at least 8 characters');
+  const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
+  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be error, warn, info or debug, got '${logLevel}'`);
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^(redis|rediss):\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got '${redisUrl}'`);
+  let drachtio: Config['drachtio'];
+  if (env.DRACHTIO_HOST) {
+    if (!env.DRACHTIO_SECRET) throw new ConfigError('DRACHTIO_SECRET must be set with DRACHTIO_HOST');
+    drachtio = { host: host(env, 'DRACHTIO_HOST', ''), port: port(env, 'DRACHTIO_PORT', 9022), secret: env.DRACHTIO_SECRET };
+  }
+  const minExpires = int(env, 'MIN_EXPIRES', 60, 1, 86400);
+  const maxExpires = int(env, 'MAX_EXPIRES', 3600, minExpires, 604800);
+  return {
+    sipHost: host(env, 'SIP_HOST', '127.0.0.1'),
+    sipPort: port(env, 'SIP_PORT', 5060),
+    sipAdvertisedHost: env.SIP_ADVERTISED_HOST ? host(env, 'SIP_ADVERTISED_HOST', '') : undefined,
+    drachtio,
+    httpHost: host(env, 'HTTP_HOST', '127.0.0.1'),
+    httpPort: port(env, 'HTTP_PORT', 3000),
+    apiToken,
+    redisUrl,
+    rtpengine: hostPort(env, 'RTPENGINE_NG'),
+    noAnswerTimeout: int(env, 'NO_ANSWER_TIMEOUT', 30, 1, 600),
+    anonymousRejectStatus: int(env, 'ANONYMOUS_REJECT_STATUS', 433, 400, 699),
+    drainTimeout: int(env, 'DRAIN_TIMEOUT', 30, 0, 3600),
+    minExpires,
+    maxExpires,
+    logLevel,
+    instanceId: env.INSTANCE_ID || `fs-${process.pid}`,
+  };
+}

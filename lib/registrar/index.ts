@@ -1,0 +1,2 @@
+/** REGISTER with digest authentication; bindings in the location service (lib/store). */
+export { createRegistrar, type RegistrarDeps } from './registrar';

@@ -1,0 +1,3 @@
+/** What happens to a new INVITE: authentication, feature codes, user calls. */
+export { createRouter, type RouterDeps } from './router';
+export { FeatureCodeDispatcher } from './feature-codes';

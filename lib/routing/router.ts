@@ -1,0 +1,106 @@
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'winston';
+import type { CallManager } from '../calls';
+import type { ForkTarget } from '../calls/outbound-fork';
+import { isAnonymous, parseAddress } from '../sip/addresses';
+import { parseDigest, type DigestAuth } from '../sip/digest-auth';
+import { respond } from '../sip/respond';
+import type { Binding, RegistrationRepository, UserRepository } from '../store';
+import type { FeatureCodeDispatcher } from './feature-codes';
+
+export interface RouterDeps {
+  users: UserRepository;
+  registrations: RegistrationRepository;
+  digest: DigestAuth;
+  calls: CallManager;
+  features: FeatureCodeDispatcher;
+  logger: Logger;
+  noAnswerMs: number;
+  anonymousRejectStatus: number;
+}
+
+/**
+ * What happens to a new INVITE: authenticate the caller (407, call flow "Call with NAT
+ * traversal"), then a feature code, or a user of the same tenant reached through the
+ * B2BUA at every contact it registered.
+ */
+export function createRouter(deps: RouterDeps) {
+  return async (req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> => {
+    const from = parseAddress(req.get('From'));
+    const ruri = parseAddress(req.uri);
+    if (!from || !ruri) {
+      respond(res, 400, 'Bad Request - unreadable From or Request-URI');
+      return;
+    }
+    const anonymous = isAnonymous(req.get('From'), req.get('Privacy'));
+    // an anonymous From says nothing of the tenant: the credentials' realm does
+    const creds = parseDigest(req.get('Proxy-Authorization'));
+    const realm = anonymous ? creds?.realm ?? ruri.host : from.host;
+    const log = deps.logger.child({ callId: req.get('Call-ID'), tenant: realm });
+    if (!creds || creds.realm !== realm) {
+      res.send(407, { headers: { 'Proxy-Authenticate': deps.digest.challenge(realm) } });
+      return;
+    }
+    const stored = await deps.users.credentials(realm, creds.username);
+    const outcome = stored ? deps.digest.verify(creds, 'INVITE', stored.ha1) : 'bad';
+    if (outcome === 'stale') {
+      res.send(407, { headers: { 'Proxy-Authenticate': deps.digest.challenge(realm, true) } });
+      return;
+    }
+    if (outcome !== 'ok') {
+      log.warn('call refused: bad credentials', { username: creds.username, from: `${req.source_address}:${req.source_port}` });
+      respond(res, 403, 'Forbidden - Bad Credentials');
+      return;
+    }
+    if (!anonymous && from.user !== creds.username) {
+      respond(res, 403, 'Forbidden - From does not match the credentials');
+      return;
+    }
+    const tenant = realm;
+    const caller = { user: creds.username, display: anonymous ? 'Anonymous' : from.display };
+    const dialed = ruri.user;
+    const feature = deps.features.match(dialed);
+    if (feature) {
+      log.info('feature code', { feature: feature.feature, dialed });
+      await feature.code.handle({ req, res, tenant, caller, dialed, match: feature.match, logger: log.child({ feature: feature.feature }) });
+      return;
+    }
+    const callee = await deps.users.get(tenant, dialed);
+    if (!callee) {
+      respond(res, 404, 'Not Found');
+      return;
+    }
+    if (anonymous && callee.anonymousCallRejection) {
+      // RFC 5079: 433 Anonymity Disallowed (some handsets only know 488, hence configurable)
+      respond(res, deps.anonymousRejectStatus, deps.anonymousRejectStatus === 433 ? 'Anonymity Disallowed' : undefined);
+      return;
+    }
+    const bindings = await deps.registrations.lookup(tenant, dialed);
+    if (bindings.length === 0) {
+      respond(res, 404, 'Not Found - Not Registered');
+      return;
+    }
+    await deps.calls.connect(req, res, {
+      tenant,
+      caller: { user: anonymous ? 'anonymous' : caller.user, tenant, uri: anonymous ? 'sip:anonymous@anonymous.invalid' : `sip:${caller.user}@${tenant}`, display: caller.display },
+      callee: { user: dialed, uri: `sip:${dialed}@${tenant}` },
+      targets: bindings.map(target),
+      noAnswerMs: deps.noAnswerMs,
+    });
+  };
+}
+
+/**
+ * A registered contact as a fork target. When the REGISTER came from somewhere other
+ * than the contact's own host:port (NAT), the request goes there: the address the
+ * phone keeps open (RFC 5626's idea, without outbound's flow tokens).
+ */
+function target(b: Binding): ForkTarget {
+  const m = b.received ? /^(udp|tcp|tls|ws|wss):(.+):(\d+)$/.exec(b.received) : null;
+  const contact = parseAddress(`<${b.contact}>`);
+  if (!m || !contact) return { uri: b.contact };
+  const [, proto, addr, port] = m;
+  if (contact.host === addr && (contact.port ?? 5060) === Number(port)) return { uri: b.contact };
+  const host = addr.includes(':') ? `[${addr}]` : addr;
+  return { uri: b.contact, proxy: `sip:${host}:${port};transport=${proto === 'udp' ? 'udp' : 'tcp'}` };
+}

@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from 'winston';
+
+export interface EngineEndpoint {
+  host: string;
+  port: number;
+  secret: string;
+}
+
+export interface LaunchedEngine extends EndpointHolder {
+  stop(): Promise<void>;
+}
+
+interface EndpointHolder {
+  endpoint: EngineEndpoint;
+}
+
+export interface EngineLaunchOptions {
+  sipHost: string;
+  sipPort: number;
+  advertisedHost?: string;
+  logger: Logger;
+  logLevel: string;
+  /** extra sip-engine arguments (timers in tests) */
+  extraArgs?: string[];
+}
+
+const CLI = path.join(__dirname, '..', 'engine', 'cli.js');
+
+function freeTcpPort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The embedded engine as its own process (DESIGN: the SIP stack and the application
+ * each get a core), on a loopback admin port with a fresh secret. Restarted with
+ * backoff if it dies; its JSON log lines pass through to ours.
+ */
+export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedEngine> {
+  const secret = randomBytes(16).toString('hex');
+  const adminPort = await freeTcpPort('127.0.0.1');
+  const args = [CLI, '--sip-address', opts.sipHost, '--sip-port', String(opts.sipPort), '--admin-address', '127.0.0.1',
+    '--admin-port', String(adminPort), '--secret', secret, '--log-level', opts.logLevel,
+    ...(opts.advertisedHost ? ['--advertised-address', opts.advertisedHost] : []), ...(opts.extraArgs ?? [])];
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let ready = false;
+  let failedAtStart: string | undefined;
+  let restarts = 0;
+  let lastError = '';
+  const start = (): ChildProcess => {
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    c.stderr?.on('data', (d: Buffer) => {
+      lastError = d.toString().trim();
+      opts.logger.error('sip-engine', { stderr: lastError });
+    });
+    c.once('exit', (code, signal) => {
+      if (stopping) return;
+      if (!ready) {
+        // an exit before the first start completed is a configuration problem: no retries
+        failedAtStart = lastError || `exit code ${code ?? signal}`;
+        return;
+      }
+      restarts++;
+      const delay = Math.min(30000, 250 * 2 ** Math.min(restarts, 7));
+      opts.logger.error('sip-engine exited; restarting', { code, signal, inMs: delay });
+      setTimeout(() => {
+        if (!stopping) child = start();
+      }, delay).unref();
+    });
+    return c;
+  };
+  child = start();
+  const deadline = Date.now() + 10000;
+  while (!(await listening('127.0.0.1', adminPort))) {
+    if (failedAtStart !== undefined) {
+      stopping = true;
+      throw new Error(`the SIP engine could not start on ${opts.sipHost}:${opts.sipPort}: ${failedAtStart}`);
+    }
+    if (Date.now() > deadline) {
+      stopping = true;
+      child.kill('SIGKILL');
+      throw new Error(`the SIP engine did not start on ${opts.sipHost}:${opts.sipPort}${lastError ? `: ${lastError}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  ready = true;
+  return {
+    endpoint: { host: '127.0.0.1', port: adminPort, secret },
+    async stop() {
+      stopping = true;
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}

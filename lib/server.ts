@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import Srf from 'drachtio-srf';
+import type { Logger } from 'winston';
+import { createApi } from './api';
+import { CallManager } from './calls';
+import type { Config } from './config';
+import type { Feature, FeatureContext } from './feature';
+import { createRtpengineAnchor, startRtpengine, type RtpengineProcess } from './media';
+import { createRegistrar } from './registrar';
+import { createRouter, FeatureCodeDispatcher } from './routing';
+import { launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
+import { DigestAuth } from './sip/digest-auth';
+import { CallRepository, connectRedis, keys, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
+
+export interface RunningServer {
+  sipPort: number;
+  httpPort: number;
+  calls: CallManager;
+  /** SIGTERM behaviour: stop taking calls, let live ones finish (bounded), then close everything */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config: Config;
+  logger: Logger;
+  features: Feature[];
+  /** sip-engine arguments for the embedded engine (tests shorten timers) */
+  engineArgs?: string[];
+}
+
+/**
+ * The composition root: the only place that knows every piece. Starts (or connects to)
+ * Redis, rtpengine and the SIP engine, wires the registrar, the router, the call model,
+ * the features and the REST API.
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { config, logger } = opts;
+  const closers: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c().catch((err: Error) => logger.warn('shutdown step failed', { error: err.message }));
+  };
+  try {
+    let redisUrl = config.redisUrl;
+    if (!redisUrl) {
+      const redis: RedisProcess = await startRedis({ logger });
+      closers.push(() => redis.stop());
+      redisUrl = redis.url;
+    }
+    const conn = await connectRedis(redisUrl, logger);
+    closers.push(() => conn.close());
+    let ng = config.rtpengine;
+    if (!ng) {
+      const rtp: RtpengineProcess = await startRtpengine({ logger, address: config.sipHost });
+      closers.push(() => rtp.stop());
+      ng = { host: config.sipHost, port: rtp.ngPort };
+    }
+    const media = createRtpengineAnchor({ host: ng.host, port: ng.port, logger });
+    closers.push(() => media.close());
+    let endpoint = config.drachtio;
+    let engine: LaunchedEngine | undefined;
+    if (!endpoint) {
+      engine = await launchEngine({ sipHost: config.sipHost, sipPort: config.sipPort, advertisedHost: config.sipAdvertisedHost,
+        logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs });
+      closers.push(() => engine?.stop() ?? Promise.resolve());
+      endpoint = engine.endpoint;
+    }
+
+    const users = new UserRepository(conn.client);
+    const registrations = new RegistrationRepository(conn.client);
+    const callStore = new CallRepository(conn.client);
+    const digest = new DigestAuth(await sharedNonceSecret(conn.client));
+    const srf = new Srf();
+    const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId });
+    const dispatcher = new FeatureCodeDispatcher();
+    let draining = false;
+    const route = createRouter({ users, registrations, digest, calls, features: dispatcher, logger,
+      noAnswerMs: config.noAnswerTimeout * 1000, anonymousRejectStatus: config.anonymousRejectStatus });
+    srf.invite((req, res) => {
+      if (draining) {
+        res.send(503, { headers: { 'Retry-After': '30' } });
+        return;
+      }
+      route(req, res).catch((err: Error) => {
+        logger.error('INVITE routing failed', { error: err.stack, callId: req.get('Call-ID') });
+        if (!res.finalResponseSent) res.send(500);
+      });
+    });
+    const register = createRegistrar({ users, registrations, digest, logger, minExpires: config.minExpires, maxExpires: config.maxExpires });
+    (srf as unknown as { register(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).register((req, res) => {
+      register(req, res).catch((err: Error) => {
+        logger.error('REGISTER failed', { error: err.stack });
+        if (!res.finalResponseSent) res.send(500);
+      });
+    });
+    (srf as unknown as { options(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).options((_req, res) => res.send(200));
+    let engineUp = false;
+    srf.on('connect', () => (engineUp = true));
+    (srf.on as unknown as (e: string, f: () => void) => void).call(srf, 'close', () => (engineUp = false));
+    await connectSrf(srf, endpoint, logger);
+    closers.push(async () => srf.disconnect());
+
+    const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config };
+    for (const f of opts.features) {
+      dispatcher.register(f);
+      await f.start({ ...ctx, logger: logger.child({ feature: f.name }) });
+      closers.push(async () => {
+        await f.stop?.();
+      });
+    }
+
+    const health = redisHealthCheck(conn.client);
+    const api = await createApi({
+      logger, token: config.apiToken, users, registrations,
+      health: async () => ({
+        redis: await health(),
+        rtpengine: (await media.ping()) ? { ok: true } : { ok: false, detail: 'no answer to ng ping' },
+        sip: engineUp ? { ok: true } : { ok: false, detail: 'not connected to the SIP engine' },
+      }),
+      calls: {
+        list: () => callStore.list(),
+        get: (id) => callStore.get(id),
+        hangup: async (id) => calls.hangup(id) || false,
+      },
+    });
+    for (const f of opts.features) f.routes?.(api.router);
+    await api.app.listen({ host: config.httpHost, port: config.httpPort });
+    closers.push(() => api.app.close());
+    const httpPort = (api.app.server.address() as { port: number }).port;
+    logger.info('feature server ready', { sip: `${config.sipHost}:${config.sipPort}`, http: `${config.httpHost}:${httpPort}` });
+
+    return {
+      sipPort: config.sipPort,
+      httpPort,
+      calls,
+      async drain() {
+        draining = true;
+        logger.info('draining', { liveCalls: calls.size, timeoutS: config.drainTimeout });
+        const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.drainTimeout * 1000).unref());
+        if ((await Promise.race([calls.idle().then(() => 'idle' as const), timer])) === 'timeout') {
+          for (const c of calls.list()) calls.hangup(c.id, 'drain');
+          await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, 2000))]);
+        }
+        await close();
+      },
+      stop: close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+function connectSrf(srf: Srf, endpoint: { host: string; port: number; secret: string }, logger: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no SIP engine at ${endpoint.host}:${endpoint.port}`)), 10000);
+    srf.on('connect', (err: Error) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    });
+    srf.on('error', (err: Error) => logger.warn('SIP engine connection', { error: err.message }));
+    void srf.connect({ host: endpoint.host, port: endpoint.port, secret: endpoint.secret });
+  });
+}
+
+/** One nonce secret for every instance sharing this Redis, so any of them verifies any nonce. */
+async function sharedNonceSecret(client: RedisClient): Promise<Buffer> {
+  await client.set(keys.nonceSecret(), randomBytes(32).toString('hex'), { NX: true });
+  return Buffer.from((await client.get(keys.nonceSecret())) ?? '', 'hex');
+}

@@ -1,0 +1,44 @@
+import { features } from './features';
+import { ConfigError, loadConfig } from './lib/config';
+import { createLogger } from './lib/logger';
+import { startServer } from './lib/server';
+
+/*
+ * The entry point lives above lib/ and features/ because it is the one place that knows
+ * both: lib/ never imports a feature (DESIGN), so the list of features is handed in.
+ */
+
+/** `npm start`: configuration from the environment, then the server until SIGTERM. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`feature-server: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const server = await startServer({ config, logger, features: features() });
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    server.drain().then(() => process.exit(0), (err: Error) => {
+      logger.error('shutdown failed', { error: err.message });
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    process.stderr.write(`feature-server: ${err.message}\n`);
+    process.exit(1);
+  });
+}

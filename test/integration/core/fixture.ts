@@ -1,0 +1,148 @@
+import http from 'node:http';
+import { features } from '../../../features';
+import { loadConfig } from '../../../lib/config';
+import { startServer, type RunningServer } from '../../../lib/server';
+import { freePort } from '../../support/ports';
+import { startTestRedis, type TestRedis } from '../../support/redis';
+import { testLogger, withRtpengine } from '../../support/rtpengine';
+import { runSipp, startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
+
+export const TENANT = '127.0.0.1';
+export const TOKEN = 'test-token-0123456789';
+
+/**
+ * The whole feature server in this process (engine, features, REST) on a real
+ * redis-server and rtpengine of the test's own; sipp plays the phones. After each test:
+ * no dialog or pending transaction in the engine, no call key in Redis, no session in
+ * rtpengine.
+ */
+export interface CoreFixture {
+  server(): RunningServer;
+  redis(): TestRedis;
+  sipPort(): number;
+  api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: unknown }>;
+  provision(user: string, password?: string, extra?: Record<string, unknown>): Promise<void>;
+  /** REGISTER user from a port (digest-authenticated); returns that port */
+  register(user: string, opts?: { port?: number; expires?: number; password?: string }): Promise<number>;
+  uas(scenario: string, port: number, opts?: Partial<SippOptions>): Promise<SippRun>;
+  call(scenario: string, caller: string, callee: string, opts?: Partial<SippOptions>): Promise<SippResult>;
+  engineStats(): Promise<Record<string, number>>;
+}
+
+function request(port: number, method: string, path: string, body: unknown, token: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}),
+    } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => {
+        let parsed: unknown = text;
+        try {
+          parsed = text ? JSON.parse(text) : undefined;
+        } catch { /* not JSON */ }
+        resolve({ status: res.statusCode ?? 0, body: parsed });
+      });
+    });
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+export function coreFixture(env: Record<string, string> = {}): CoreFixture {
+  const media = withRtpengine();
+  let redis: TestRedis | undefined;
+  let server: RunningServer | undefined;
+  let sipPort = 0;
+  let httpPort = 0;
+  let engineHttp = 0;
+  const sipps: SippRun[] = [];
+
+  before(async function () {
+    this.timeout(30000);
+    await media.start();
+    redis = await startTestRedis();
+    sipPort = await freePort('both');
+    httpPort = await freePort('tcp');
+    engineHttp = await freePort('tcp');
+    const config = loadConfig({
+      API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url,
+      RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn', ...env,
+    });
+    server = await startServer({ config, logger: testLogger(), features: features(),
+      engineArgs: ['--t1', '50', '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });
+  });
+
+  afterEach(async function () {
+    this.timeout(15000);
+    for (const s of sipps.splice(0)) await s.kill();
+    // nothing of any call may outlive it: engine dialogs, Redis call keys, rtpengine sessions
+    const deadline = Date.now() + 5000;
+    let last: string;
+    for (;;) {
+      const stats = await fx.engineStats();
+      const callKeys = redis ? await redis.client.keys('call:*') : [];
+      const sessions = await media.anchor.list();
+      const liveCalls = server?.calls.size ?? 0;
+      if (stats.dialogs === 0 && stats.activeTransactions === 0 && callKeys.length === 0 && sessions.length === 0 && liveCalls === 0) break;
+      last = JSON.stringify({ dialogs: stats.dialogs, active: stats.activeTransactions, callKeys, sessions, liveCalls });
+      if (Date.now() > deadline) throw new Error(`state left behind after the test: ${last}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const regs = redis ? await redis.client.keys('reg*') : [];
+    if (regs.length > 0) await redis?.client.del(regs);
+  });
+
+  after(async function () {
+    this.timeout(20000);
+    await server?.stop();
+    await redis?.stop();
+    await media.stop();
+  });
+
+  const fx: CoreFixture = {
+    server: () => {
+      if (!server) throw new Error('server not started');
+      return server;
+    },
+    redis: () => {
+      if (!redis) throw new Error('redis not started');
+      return redis;
+    },
+    sipPort: () => sipPort,
+    api: (method, path, body, token = TOKEN) => request(httpPort, method, path, body, token),
+    async provision(user, password = `pw-${user}`, extra = {}) {
+      const r = await fx.api('PUT', `/v1/tenants/${TENANT}/users/${user}`, { password, ...extra });
+      if (r.status !== 201 && r.status !== 200) throw new Error(`provisioning ${user}: ${r.status} ${JSON.stringify(r.body)}`);
+    },
+    async register(user, opts = {}) {
+      const port = opts.port ?? (await freePort('both'));
+      const r = await runSipp({ scenario: 'core-register.xml', remote: `127.0.0.1:${sipPort}`, localPort: port, service: user,
+        auth: { username: user, password: opts.password ?? `pw-${user}` }, vars: { expires: String(opts.expires ?? 3600) } }).done;
+      if (r.code !== 0) throw new Error(`REGISTER of ${user} failed: ${r.errors}${r.stderr}`);
+      return port;
+    },
+    async uas(scenario, port, opts = {}) {
+      const run = await startSippUas({ scenario, localPort: port, ...opts });
+      sipps.push(run);
+      return run;
+    },
+    async call(scenario, caller, callee, opts = {}) {
+      const run = runSipp({ scenario, remote: `127.0.0.1:${sipPort}`, localPort: await freePort('both'), service: callee,
+        auth: { username: caller, password: `pw-${caller}` }, vars: { caller }, ...opts });
+      sipps.push(run);
+      return run.done;
+    },
+    engineStats: () => new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: engineHttp, path: '/stats' }, (res) => {
+        let t = '';
+        res.on('data', (c: Buffer) => (t += c.toString()));
+        res.on('end', () => resolve(JSON.parse(t) as Record<string, number>));
+      }).on('error', reject);
+    }),
+  };
+  return fx;
+}
