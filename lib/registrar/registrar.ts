@@ -2,7 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import type { Binding, BindingInput, RegistrationRepository, UserRepository } from '../store';
 import { parseAddress } from '../sip/addresses';
-import { parseDigest, type DigestAuth } from '../sip/digest-auth';
+import type { DigestAuth } from '../sip/digest-auth';
 import { respond } from '../sip/respond';
 
 export interface RegistrarDeps {
@@ -31,19 +31,14 @@ export function createRegistrar(deps: RegistrarDeps) {
     const tenant = aor.host;
     const log = deps.logger.child({ tenant, user: aor.user, callId: req.get('Call-ID') });
     // RFC 3261 10.3 steps 3-6: authenticate, then the user may only change its own AOR
-    const creds = parseDigest(req.get('Authorization'));
-    if (!creds) {
-      res.send(401, { headers: { 'WWW-Authenticate': deps.digest.challenge(tenant) } });
-      return;
-    }
-    const stored = creds.username === aor.user && creds.realm === tenant ? await deps.users.credentials(tenant, aor.user) : null;
-    const outcome = stored ? deps.digest.verify(creds, 'REGISTER', stored.ha1) : 'bad';
-    if (outcome === 'stale') {
-      res.send(401, { headers: { 'WWW-Authenticate': deps.digest.challenge(tenant, true) } });
+    const { outcome, username } = await deps.digest.check(req.get('Authorization'), tenant, 'REGISTER',
+      async (user) => (user === aor.user ? (await deps.users.credentials(tenant, user))?.ha1 : undefined));
+    if (outcome === 'missing' || outcome === 'stale') {
+      res.send(401, { headers: { 'WWW-Authenticate': deps.digest.challenge(tenant, outcome === 'stale') } });
       return;
     }
     if (outcome !== 'ok') {
-      log.warn('registration refused: bad credentials', { username: creds.username, from: `${req.source_address}:${req.source_port}` });
+      log.warn('registration refused: bad credentials', { username, from: `${req.source_address}:${req.source_port}` });
       respond(res, 403, 'Forbidden - Bad Credentials');
       return;
     }

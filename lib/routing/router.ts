@@ -34,30 +34,25 @@ export function createRouter(deps: RouterDeps) {
     }
     const anonymous = isAnonymous(req.get('From'), req.get('Privacy'));
     // an anonymous From says nothing of the tenant: the credentials' realm does
-    const creds = parseDigest(req.get('Proxy-Authorization'));
-    const realm = anonymous ? creds?.realm ?? ruri.host : from.host;
+    const realm = anonymous ? parseDigest(req.get('Proxy-Authorization'))?.realm ?? ruri.host : from.host;
     const log = deps.logger.child({ callId: req.get('Call-ID'), tenant: realm });
-    if (!creds || creds.realm !== realm) {
-      res.send(407, { headers: { 'Proxy-Authenticate': deps.digest.challenge(realm) } });
-      return;
-    }
-    const stored = await deps.users.credentials(realm, creds.username);
-    const outcome = stored ? deps.digest.verify(creds, 'INVITE', stored.ha1) : 'bad';
-    if (outcome === 'stale') {
-      res.send(407, { headers: { 'Proxy-Authenticate': deps.digest.challenge(realm, true) } });
+    const { outcome, username = '' } = await deps.digest.check(req.get('Proxy-Authorization'), realm, 'INVITE',
+      async (user) => (await deps.users.credentials(realm, user))?.ha1);
+    if (outcome === 'missing' || outcome === 'stale') {
+      res.send(407, { headers: { 'Proxy-Authenticate': deps.digest.challenge(realm, outcome === 'stale') } });
       return;
     }
     if (outcome !== 'ok') {
-      log.warn('call refused: bad credentials', { username: creds.username, from: `${req.source_address}:${req.source_port}` });
+      log.warn('call refused: bad credentials', { username, from: `${req.source_address}:${req.source_port}` });
       respond(res, 403, 'Forbidden - Bad Credentials');
       return;
     }
-    if (!anonymous && from.user !== creds.username) {
+    if (!anonymous && from.user !== username) {
       respond(res, 403, 'Forbidden - From does not match the credentials');
       return;
     }
     const tenant = realm;
-    const caller = { user: creds.username, display: anonymous ? 'Anonymous' : from.display };
+    const caller = { user: username, display: anonymous ? 'Anonymous' : from.display };
     const dialed = ruri.user;
     const feature = deps.features.match(dialed);
     if (feature) {

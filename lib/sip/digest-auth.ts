@@ -51,6 +51,18 @@ export class DigestAuth {
     return Date.now() - issued > this.nonceLifetimeMs ? 'stale' : 'ok';
   }
 
+  /**
+   * The whole check for a request: its credentials against the user's HA1 (looked up
+   * only when the credentials name this realm). 'missing' means: challenge.
+   */
+  async check(header: string | undefined, realm: string, method: string,
+    lookupHa1: (user: string) => Promise<string | undefined>): Promise<{ outcome: DigestOutcome | 'missing'; username?: string }> {
+    const creds = parseDigest(header);
+    if (!creds || creds.realm !== realm) return { outcome: 'missing' };
+    const ha1 = await lookupHa1(creds.username);
+    return { outcome: ha1 ? this.verify(creds, method, ha1) : 'bad', username: creds.username };
+  }
+
   private makeNonce(realm: string, ts: number): string {
     const mac = createHmac('sha256', this.secret).update(`${ts}:${realm}`).digest('base64url').slice(0, 32);
     return `${ts}:${mac}`;
