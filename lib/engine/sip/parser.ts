@@ -74,7 +74,8 @@ function parseHead(text: string): { msg: SipMessage; error?: string } {
       continue;
     }
     const key = headerKey(name);
-    msg.headers.push({ key, name: key === name.toLowerCase() && name.length > 1 ? name : canonicalName(key), value: line.slice(colon + 1).trim() });
+    // written back under its canonical name, as drachtio does (names are case-insensitive, RFC 3261 7.3.5)
+    msg.headers.push({ key, name: canonicalName(key), value: line.slice(colon + 1).trim() });
   }
   return { msg, error };
 }

@@ -4,7 +4,7 @@ import { loadConfig } from '../../../lib/config';
 import { startServer, type RunningServer } from '../../../lib/server';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
-import { testLogger, withRtpengine } from '../../support/rtpengine';
+import { testLogger, withRtpengine, type RtpengineFixture } from '../../support/rtpengine';
 import { runSipp, startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
 
 export const TENANT = '127.0.0.1';
@@ -19,6 +19,7 @@ export const TOKEN = 'test-token-0123456789';
 export interface CoreFixture {
   server(): RunningServer;
   redis(): TestRedis;
+  media(): RtpengineFixture;
   sipPort(): number;
   api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: unknown }>;
   provision(user: string, password?: string, extra?: Record<string, unknown>): Promise<void>;
@@ -112,6 +113,7 @@ export function coreFixture(env: Record<string, string> = {}): CoreFixture {
       if (!redis) throw new Error('redis not started');
       return redis;
     },
+    media: () => media,
     sipPort: () => sipPort,
     api: (method, path, body, token = TOKEN) => request(httpPort, method, path, body, token),
     async provision(user, password = `pw-${user}`, extra = {}) {

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { runSipp, type SippResult } from '../../support/sipp';
+import { freePort } from '../../support/ports';
+import { flow } from '../engine/fixture';
+import { coreFixture, TENANT } from './fixture';
+
+/** The last final status the caller saw (its trace). */
+function finalStatus(r: SippResult): number | undefined {
+  return [...r.events].reverse().find((e) => e.dir === 'received' && (e.status ?? 0) >= 200)?.status;
+}
+
+function header(message: string, name: string): string | undefined {
+  return new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(message)?.[1]?.trim();
+}
+
+describe('core: registered phones calling each other through the B2BUA', function () {
+  this.timeout(30000);
+  const fx = coreFixture();
+  let n = 0;
+  /** fresh user names per test, so nothing depends on order */
+  const users = async (): Promise<{ a: string; b: string }> => {
+    n++;
+    const a = `alice${n}`;
+    const b = `bob${n}`;
+    await fx.provision(a);
+    await fx.provision(b);
+    return { a, b };
+  };
+
+  it('challenges an INVITE with 407 (call flow "Call with NAT traversal"), then connects; the caller hangs up', async () => {
+    const { a, b } = await users();
+    const port = await fx.register(b);
+    const uas = await fx.uas('core-uas.xml', port);
+    const ra = await fx.call('core-call.xml', a, b);
+    const rb = await uas.done;
+    assert.equal(ra.code, 0, ra.errors);
+    assert.equal(rb.code, 0, rb.errors);
+    assert.deepEqual(flow(ra.events), ['> INVITE', '< 100', '< 407', '> ACK', '> INVITE', '< 100', '< 180', '< 200', '> ACK', '> BYE', '< 200']);
+    assert.deepEqual(flow(rb.events), ['< INVITE', '> 180', '> 200', '< ACK', '< BYE', '> 200']);
+    const invA = ra.events[4].message;
+    const invB = rb.events[0].message;
+    assert.notEqual(header(invA, 'Call-ID'), header(invB, 'Call-ID'), 'two dialogs');
+    assert.match(header(invB, 'From') ?? '', new RegExp(`<sip:${a}@${TENANT}>`), 'the callee sees the caller');
+    const portA = /m=audio (\d+)/.exec(invA)?.[1];
+    const portB = /m=audio (\d+)/.exec(invB)?.[1];
+    assert.notEqual(portA, portB, 'the callee is offered rtpengine\'s port, not the caller\'s');
+    const okA = ra.events.find((e) => e.status === 200 && e.method === 'INVITE')?.message ?? '';
+    const okB = rb.events.find((e) => e.status === 200)?.message ?? '';
+    assert.notEqual(/m=audio (\d+)/.exec(okA)?.[1], /m=audio (\d+)/.exec(okB)?.[1], 'the caller gets rtpengine\'s port too');
+  });
+
+  it('the callee hangs up', async () => {
+    const { a, b } = await users();
+    const uas = await fx.uas('core-uas-bye.xml', await fx.register(b));
+    const ra = await fx.call('core-call-bye-received.xml', a, b);
+    assert.equal(ra.code, 0, ra.errors);
+    assert.equal((await uas.done).code, 0);
+    assert.deepEqual(flow(ra.events).slice(-2), ['< BYE', '> 200']);
+  });
+
+  it('the caller cancels while the callee rings: CANCEL reaches the callee, 487 the caller', async () => {
+    const { a, b } = await users();
+    const uas = await fx.uas('core-uas-ring.xml', await fx.register(b));
+    const ra = await fx.call('core-cancel.xml', a, b);
+    const rb = await uas.done;
+    assert.equal(ra.code, 0, ra.errors);
+    assert.equal(rb.code, 0, rb.errors);
+    assert.ok(flow(ra.events).includes('< 487'));
+    assert.deepEqual(flow(rb.events), ['< INVITE', '> 180', '< CANCEL', '> 200', '> 487', '< ACK']);
+  });
+
+  for (const [scenario, status] of [['core-uas-busy.xml', 486], ['core-uas-decline.xml', 603]] as const) {
+    it(`relays the callee's ${status}`, async () => {
+      const { a, b } = await users();
+      const uas = await fx.uas(scenario, await fx.register(b));
+      const ra = await fx.call('core-expect-final.xml', a, b);
+      assert.equal(ra.code, 0, ra.errors);
+      assert.equal(finalStatus(ra), status);
+      assert.equal((await uas.done).code, 0);
+    });
+  }
+
+  it('404 for a user who is not registered, and for one who does not exist', async () => {
+    const { a, b } = await users();
+    const r1 = await fx.call('core-expect-final.xml', a, b);
+    assert.equal(finalStatus(r1), 404);
+    const r2 = await fx.call('core-expect-final.xml', a, 'nobody');
+    assert.equal(finalStatus(r2), 404);
+  });
+
+  it('no answer: after the no-answer timer the callee is cancelled and the caller gets 480', async () => {
+    const { a, b } = await users();
+    const uas = await fx.uas('core-uas-ring.xml', await fx.register(b));
+    const started = Date.now();
+    const ra = await fx.call('core-expect-final.xml', a, b);
+    assert.equal(finalStatus(ra), 480);
+    assert.ok(Date.now() - started >= 3000, 'NO_ANSWER_TIMEOUT is 3 s in this fixture');
+    const rb = await uas.done;
+    assert.equal(rb.code, 0, rb.errors);
+    assert.ok(flow(rb.events).includes('< CANCEL'));
+  });
+
+  it('unauthenticated callers get 407, wrong passwords 403', async () => {
+    const { a, b } = await users();
+    await fx.register(b);
+    const r1 = await fx.call('core-expect-final-noauth.xml', a, b);
+    assert.equal(finalStatus(r1), 407);
+    assert.match(r1.events.find((e) => e.status === 407)?.message ?? '', /Proxy-Authenticate: Digest realm="127\.0\.0\.1"/);
+    const r2 = await fx.call('core-expect-final.xml', a, b, { auth: { username: a, password: 'wrong' } });
+    assert.equal(finalStatus(r2), 403);
+  });
+
+  it('holds and resumes: the re-INVITEs pass through rtpengine to the other side, the call shows held', async () => {
+    const { a, b } = await users();
+    const uas = await fx.uas('core-uas-hold.xml', await fx.register(b));
+    const ra = await fx.call('core-hold.xml', a, b);
+    const rb = await uas.done;
+    assert.equal(ra.code, 0, ra.errors);
+    assert.equal(rb.code, 0, rb.errors);
+    const reinvites = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission).slice(1);
+    assert.equal(reinvites.length, 2);
+    assert.match(reinvites[0].message, /a=sendonly/);
+    assert.match(reinvites[1].message, /a=sendrecv/);
+  });
+
+  it('lists the live call over REST and hangs it up with DELETE /v1/calls/{id}', async () => {
+    const { a, b } = await users();
+    const uas = await fx.uas('core-uas.xml', await fx.register(b));
+    const call = fx.call('core-call-bye-received.xml', a, b, { timeoutSec: 20 });
+    let calls: Array<{ id: string; state: string; caller: { user: string } }> = [];
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const r = await fx.api('GET', '/v1/calls');
+      calls = ((r.body as { calls?: typeof calls }).calls ?? (r.body as typeof calls)).filter((c) => c.state === 'answered');
+      if (calls.length > 0) break;
+      await new Promise((r2) => setTimeout(r2, 50));
+    }
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].caller.user, a);
+    assert.equal((await fx.api('GET', `/v1/calls/${calls[0].id}`)).status, 200);
+    assert.equal((await fx.api('DELETE', `/v1/calls/${calls[0].id}`)).status, 204);
+    const ra = await call;
+    assert.equal(ra.code, 0, ra.errors);
+    const rb = await uas.done;
+    assert.equal(rb.code, 0, rb.errors);
+    assert.equal((await fx.api('GET', `/v1/calls/${calls[0].id}`)).status, 404);
+    assert.equal((await fx.api('DELETE', `/v1/calls/${calls[0].id}`)).status, 404);
+  });
+
+  it('answers OPTIONS keep-alives', async () => {
+    const r = await fx.call('core-options.xml', 'x', 'y', { vars: {} });
+    assert.equal(r.code, 0, r.errors);
+  });
+
+  it('registers, lists and removes bindings (call flow "Register"; Expires: 0)', async () => {
+    const { b } = await users();
+    const port = await fx.register(b);
+    const list = await fx.api('GET', `/v1/tenants/${TENANT}/registrations`);
+    assert.equal(list.status, 200);
+    assert.match(JSON.stringify(list.body), new RegExp(`sip:${b}@127\\.0\\.0\\.1:${port}`));
+    const un = await runSipp({ scenario: 'core-unregister.xml', remote: `127.0.0.1:${fx.sipPort()}`,
+      localPort: port, service: b, auth: { username: b, password: `pw-${b}` } }).done;
+    assert.equal(un.code, 0, un.errors);
+    const after = await fx.api('GET', `/v1/tenants/${TENANT}/registrations`);
+    assert.doesNotMatch(JSON.stringify(after.body), new RegExp(`sip:${b}@`));
+  });
+
+  it('refuses a REGISTER with a wrong password (403)', async () => {
+    const { b } = await users();
+    await assert.rejects(fx.register(b, { password: 'wrong', port: await freePort('both') }), /REGISTER of .* failed/);
+  });
+});
