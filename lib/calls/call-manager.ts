@@ -120,7 +120,7 @@ export class CallManager {
       const display = r.caller.display ? `"${r.caller.display.replace(/"/g, '')}" ` : '';
       const result = await fork.run(r.targets, {
         offer,
-        headers: { From: `${display}<sip:${r.caller.user}@${r.tenant}>`, To: `<${r.callee.uri}>` },
+        headers: { From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
         onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled),
       });
       clearTimeout(timer);

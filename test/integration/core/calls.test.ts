@@ -170,3 +170,52 @@ describe('core: registered phones calling each other through the B2BUA', functio
     await assert.rejects(fx.register(b, { password: 'wrong', port: await freePort('both') }), /REGISTER of .* failed/);
   });
 });
+
+describe('core: anonymous callers, unreachable phones, health', function () {
+  this.timeout(30000);
+  // a no-answer timer longer than timer B (64*T1 = 3.2 s here), so an unreachable phone is a 408
+  const fx = coreFixture({ NO_ANSWER_TIMEOUT: '10' });
+
+  it('rejects a withheld caller id with 433 Anonymity Disallowed for users who ask (RFC 5079)', async () => {
+    await fx.provision('anon-a');
+    await fx.provision('anon-b', undefined, { anonymousCallRejection: true });
+    await fx.provision('anon-c');
+    const uas = await fx.uas('core-uas.xml', await fx.register('anon-c'));
+    const r = await fx.call('core-anonymous.xml', 'anon-a', 'anon-b', { vars: {} });
+    assert.equal(finalStatus(r), 433);
+    assert.match(r.events.find((e) => e.status === 433)?.firstLine ?? '', /433 Anonymity Disallowed/);
+    // a user without the service takes an anonymous call (From: anonymous), and learns no identity
+    const r2 = await fx.call('core-call.xml', 'anon-a', 'anon-c', { vars: { caller: 'anonymous' } });
+    assert.equal(r2.code, 0, r2.errors);
+    const rb = await uas.done;
+    const inv = rb.events.find((e) => e.method === 'INVITE' && e.status === undefined)?.message ?? '';
+    assert.match(header(inv, 'From') ?? '', /anonymous@anonymous\.invalid/);
+    assert.doesNotMatch(inv, /anon-a/, 'the caller\'s identity is not passed on');
+  });
+
+  it('a registered phone that never answers: 408 after timer B', async () => {
+    await fx.provision('ur-a');
+    await fx.provision('ur-b');
+    await fx.register('ur-b'); // and nothing listens there afterwards
+    const r = await fx.call('core-expect-final.xml', 'ur-a', 'ur-b');
+    assert.equal(finalStatus(r), 408);
+  });
+
+  it('reports the SIP engine, Redis and rtpengine healthy on GET /health (no token)', async () => {
+    const r = await fx.api('GET', '/health', undefined, '');
+    assert.equal(r.status, 200);
+    assert.match(JSON.stringify(r.body), /"sip":\{"ok":true/);
+  });
+});
+
+describe('core: configurable anonymous rejection status', function () {
+  this.timeout(30000);
+  const fx = coreFixture({ ANONYMOUS_REJECT_STATUS: '488' });
+
+  it('answers 488 where the operator configured it (handsets that do not know 433)', async () => {
+    await fx.provision('an-a');
+    await fx.provision('an-b', undefined, { anonymousCallRejection: true });
+    const r = await fx.call('core-anonymous.xml', 'an-a', 'an-b', { vars: {} });
+    assert.equal(finalStatus(r), 488);
+  });
+});
