@@ -53,7 +53,7 @@ function request(port: number, method: string, path: string, body: unknown, toke
   });
 }
 
-export function coreFixture(env: Record<string, string> = {}): CoreFixture {
+export function coreFixture(env: Record<string, string> = {}, opts: { checkAfterEach?: boolean } = {}): CoreFixture {
   const media = withRtpengine();
   let redis: TestRedis | undefined;
   let server: RunningServer | undefined;
@@ -80,6 +80,7 @@ export function coreFixture(env: Record<string, string> = {}): CoreFixture {
   afterEach(async function () {
     this.timeout(15000);
     for (const s of sipps.splice(0)) await s.kill();
+    if (opts.checkAfterEach === false) return;
     // nothing of any call may outlive it: engine dialogs, Redis call keys, rtpengine sessions
     const deadline = Date.now() + 5000;
     let last: string;
