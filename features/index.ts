@@ -1,7 +1,8 @@
 import type { Feature } from '../lib/feature';
 import { echoFeature } from './echo';
+import { mohFeature } from './moh';
 
 /** The one list of features, in start order (stopped in reverse). */
 export function features(): Feature[] {
-  return [echoFeature()];
+  return [echoFeature(), mohFeature()];
 }

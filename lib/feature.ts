@@ -17,6 +17,19 @@ export interface FeatureCallContext {
   logger: Logger;
 }
 
+/**
+ * A SIP service the platform calls on itself through the engine (an embedded media
+ * server): matched on the Request-URI user before authentication, and only for requests
+ * carrying the internal token every instance shares (FeatureContext.internalToken).
+ */
+export interface InternalService {
+  user: RegExp;
+  handle(req: Srf.SrfRequest, res: Srf.SrfResponse, logger: Logger): Promise<void> | void;
+}
+
+/** The header carrying the internal token on requests the platform sends to itself. */
+export const INTERNAL_TOKEN_HEADER = 'X-Internal-Token';
+
 export interface FeatureCode {
   /** matched against the dialed user part, e.g. /^\*43$/ */
   pattern: RegExp;
@@ -31,6 +44,10 @@ export interface FeatureContext {
   calls: CallManager;
   srf: Srf;
   config: Config;
+  /** proves a request came from this platform (INTERNAL_TOKEN_HEADER) */
+  internalToken: string;
+  /** `sip:<user>@<engine address>`: where a request to this platform's own services goes */
+  selfUri(user: string): string;
 }
 
 /**
@@ -40,6 +57,7 @@ export interface FeatureContext {
 export interface Feature {
   name: string;
   codes?: FeatureCode[];
+  services?: InternalService[];
   routes?(api: ApiRouter): void;
   start(ctx: FeatureContext): Promise<void> | void;
   stop?(): Promise<void> | void;

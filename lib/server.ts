@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { createApi } from './api';
@@ -69,13 +69,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const users = new UserRepository(conn.client);
     const registrations = new RegistrationRepository(conn.client);
     const callStore = new CallRepository(conn.client);
-    const digest = new DigestAuth(await sharedNonceSecret(conn.client));
+    const secret = await sharedNonceSecret(conn.client);
+    const digest = new DigestAuth(secret);
+    const internalToken = createHmac('sha256', secret).update('internal-services').digest('base64url');
     const srf = new Srf();
     const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId });
     const dispatcher = new FeatureCodeDispatcher();
     let draining = false;
     const route = createRouter({ users, registrations, digest, calls, features: dispatcher, logger,
-      noAnswerMs: config.noAnswerTimeout * 1000, anonymousRejectStatus: config.anonymousRejectStatus });
+      noAnswerMs: config.noAnswerTimeout * 1000, anonymousRejectStatus: config.anonymousRejectStatus, internalToken });
     srf.invite((req, res) => {
       if (draining) {
         res.send(503, { headers: { 'Retry-After': '30' } });
@@ -100,7 +102,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await connectSrf(srf, endpoint, logger);
     closers.push(async () => srf.disconnect());
 
-    const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config };
+    // with DRACHTIO_HOST, SIP_HOST and SIP_PORT name that server's SIP address
+    const selfHost = config.sipAdvertisedHost ?? config.sipHost;
+    const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config, internalToken,
+      selfUri: (user) => `sip:${user}@${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${config.sipPort}` };
     for (const f of opts.features) {
       dispatcher.register(f);
       await f.start({ ...ctx, logger: logger.child({ feature: f.name }) });

@@ -6,7 +6,7 @@ import type { CallParty, CallRepository } from '../store';
 import { respond } from '../sip/respond';
 import { Call, type CallListener, type Side } from './call';
 import { OutboundFork, type ForkTarget } from './outbound-fork';
-import { relayOffers } from './reinvite-relay';
+import { relayOffers, type OfferInterceptor } from './reinvite-relay';
 
 export interface CallManagerDeps {
   srf: Srf;
@@ -32,6 +32,7 @@ export interface ConnectRequest {
 export class CallManager {
   private readonly calls = new Map<string, Call>();
   private readonly listeners: CallListener[] = [];
+  private readonly interceptors: OfferInterceptor[] = [];
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: CallManagerDeps) {}
@@ -41,6 +42,15 @@ export class CallManager {
     return () => {
       const i = this.listeners.indexOf(listener);
       if (i !== -1) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** A feature takes mid-call offers before the plain relay (see OfferInterceptor). */
+  interceptOffers(interceptor: OfferInterceptor): () => void {
+    this.interceptors.push(interceptor);
+    return () => {
+      const i = this.interceptors.indexOf(interceptor);
+      if (i !== -1) this.interceptors.splice(i, 1);
     };
   }
 
@@ -68,6 +78,14 @@ export class CallManager {
       this.pendingCancel.get(id)?.();
     }
     return true;
+  }
+
+  /** Hold state set by the server itself (a feature holding a party by REST): stored and announced. */
+  setHeld(call: Call, side: Side, held: boolean): void {
+    if (held === (call.held[side] !== undefined)) return;
+    if (held) call.held[side] = Date.now();
+    else delete call.held[side];
+    this.changed(call, (l) => (held ? l.onHeld?.(call, side) : l.onResumed?.(call, side)));
   }
 
   /** Resolves once no call is left on this instance. */
@@ -191,7 +209,7 @@ export class CallManager {
       uas.destroy();
       void this.end(call, 'callee-hangup');
     });
-    relayOffers(call, this.deps.media, {
+    relayOffers(call, this.deps.media, this.interceptors, {
       held: (side) => this.changed(call, (l) => l.onHeld?.(call, side)),
       resumed: (side) => this.changed(call, (l) => l.onResumed?.(call, side)),
     });

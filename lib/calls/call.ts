@@ -19,6 +19,10 @@ const LEGAL: Record<CallState, CallState[]> = {
 
 export type Side = 'caller' | 'callee';
 
+export function opposite(side: Side): Side {
+  return side === 'caller' ? 'callee' : 'caller';
+}
+
 /** One live call on this instance: its parties, its SIP dialogs and its media session. */
 export class Call {
   private current: CallState = 'routing';

@@ -2,3 +2,6 @@
 export { Call, type CallListener, type CallState, type Side } from './call';
 export { CallManager, type CallManagerDeps, type ConnectRequest } from './call-manager';
 export type { ForkTarget } from './outbound-fork';
+export { opposite } from './call';
+export { relayOffer, type OfferInterceptor } from './reinvite-relay';
+export { attachMediaServer, reconnect, type MediaServerLeg } from './third-party';

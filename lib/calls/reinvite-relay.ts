@@ -1,57 +1,84 @@
 import type Srf from 'drachtio-srf';
 import type { MediaAnchor } from '../media';
 import { isHoldSdp } from '../sip/hold';
-import type { Call, Side } from './call';
+import { opposite, type Call, type Side } from './call';
 
 export interface RelayEvents {
   held(side: Side): void;
   resumed(side: Side): void;
 }
 
+/**
+ * A feature's chance to take a mid-call offer instead of the plain relay (music on hold
+ * answers a hold itself and connects the held party to music). `relay` is the plain
+ * behaviour, for an interceptor that only needs to act around it. Return true when the
+ * request was answered.
+ */
+export type OfferInterceptor = (call: Call, from: Side, req: Srf.SrfRequest, res: Srf.SrfResponse,
+  relay: () => Promise<void>) => Promise<boolean>;
+
 interface SipError {
   status?: number;
 }
 
 /**
- * Mid-call offers from one side (re-INVITE or UPDATE, RFC 3311) carried to the other
- * through rtpengine: offer rewritten with the sender's tag, sent on as a re-INVITE,
- * the answer rewritten back (RFC 3264 offer/answer across the B2BUA). A failure on the
- * far side (491 glare, 488) is answered to the sender with the same status, so it can
- * retry as RFC 3261 14.1 says.
+ * Carries one side's offer to the other through rtpengine (RFC 3264 across the B2BUA):
+ * the offer rewritten with the sender's tag, sent on as a re-INVITE, the answer rewritten
+ * back. A failure on the far side (491 glare, 488) is answered with the same status so
+ * the sender retries as RFC 3261 14.1 says.
  */
-export function relayOffers(call: Call, media: MediaAnchor, events: RelayEvents): void {
-  const wire = (from: Side, to: Side): void => {
-    const src = call.dialog(from);
-    const dst = call.dialog(to);
-    if (!src || !dst) return;
+export async function relayOffer(call: Call, media: MediaAnchor, from: Side, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+  const to = opposite(from);
+  const dst = call.dialog(to);
+  const src = call.dialog(from);
+  if (!dst || !src) {
+    res.send(481);
+    return;
+  }
+  if (!req.body) {
+    // an offerless re-INVITE: our current SDP is the offer (RFC 3261 14.2)
+    res.send(200, { body: src.local.sdp });
+    return;
+  }
+  try {
+    const offer = await media.offer({ callId: call.mediaCallId, fromTag: call.tag(from), toTag: call.tag(to), sdp: req.body });
+    const answer = await dst.modify(offer);
+    const back = await media.answer({ callId: call.mediaCallId, fromTag: call.tag(from), toTag: call.tag(to), sdp: answer });
+    res.send(200, { body: back });
+  } catch (err) {
+    const status = (err as SipError).status;
+    call.log.warn('mid-call offer failed', { from, status, error: (err as Error).message });
+    res.send(status && status >= 400 ? status : 500);
+  }
+}
+
+/** Listens for re-INVITE and UPDATE (RFC 3311) on both dialogs; keeps the call's hold state. */
+export function relayOffers(call: Call, media: MediaAnchor, interceptors: readonly OfferInterceptor[], events: RelayEvents): void {
+  const wire = (from: Side): void => {
     const handle = async (req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> => {
-      if (!req.body) {
-        // an offerless re-INVITE: our current SDP is the offer (RFC 3261 14.2)
-        res.send(200, { body: src.local.sdp });
-        return;
-      }
-      try {
-        const offer = await media.offer({ callId: call.mediaCallId, fromTag: call.tag(from), toTag: call.tag(to), sdp: req.body });
-        const answer = await dst.modify(offer);
-        const back = await media.answer({ callId: call.mediaCallId, fromTag: call.tag(from), toTag: call.tag(to), sdp: answer });
-        res.send(200, { body: back });
-        const hold = isHoldSdp(req.body);
-        if (hold && call.held[from] === undefined) {
-          call.held[from] = Date.now();
-          events.held(from);
-        } else if (!hold && call.held[from] !== undefined) {
-          delete call.held[from];
-          events.resumed(from);
+      const relay = (): Promise<void> => relayOffer(call, media, from, req, res);
+      let taken = false;
+      for (const i of interceptors) {
+        if (await i(call, from, req, res, relay)) {
+          taken = true;
+          break;
         }
-      } catch (err) {
-        const status = (err as SipError).status;
-        call.log.warn('mid-call offer failed', { from, status, error: (err as Error).message });
-        res.send(status && status >= 400 ? status : 500);
+      }
+      if (!taken) await relay();
+      if (!req.body || (res as unknown as { statusCode?: number }).statusCode !== 200) return;
+      const hold = isHoldSdp(req.body);
+      if (hold && call.held[from] === undefined) {
+        call.held[from] = Date.now();
+        events.held(from);
+      } else if (!hold && call.held[from] !== undefined) {
+        delete call.held[from];
+        events.resumed(from);
       }
     };
-    src.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void handle(req, res));
-    src.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void handle(req, res));
+    const d = call.dialog(from);
+    d?.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void handle(req, res));
+    d?.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void handle(req, res));
   };
-  wire('caller', 'callee');
-  wire('callee', 'caller');
+  wire('caller');
+  wire('callee');
 }

@@ -21,6 +21,9 @@ export interface MediaAnchor {
   /** ng `play media` of a WAV/raw file to the leg with this tag (announcements); resolves once started */
   playMedia(p: PlayMediaParams): Promise<void>;
   stopMedia(p: { callId: string; fromTag: string }): Promise<void>;
+  /** ng `block media`: drop what the party with this tag sends (rtpengine does not enforce a=sendonly) */
+  blockMedia(p: { callId: string; fromTag: string }): Promise<void>;
+  unblockMedia(p: { callId: string; fromTag: string }): Promise<void>;
 }
 
 export interface OfferParams {

@@ -3,7 +3,7 @@ import type { Logger } from 'winston';
 import { MediaError } from './media-error';
 
 /** The ng commands lib/media sends, by rtpengine-client's method name. */
-export type NgCommand = 'ping' | 'offer' | 'answer' | 'delete' | 'list' | 'query' | 'playMedia' | 'stopMedia';
+export type NgCommand = 'ping' | 'offer' | 'answer' | 'delete' | 'list' | 'query' | 'playMedia' | 'stopMedia' | 'blockMedia' | 'unblockMedia';
 
 export interface NgClientOptions {
   host: string;
@@ -46,6 +46,8 @@ export function createNgClient(opts: NgClientOptions): NgClient {
     query: (p) => client.query(dest, p),
     playMedia: (p) => client.playMedia(dest, p),
     stopMedia: (p) => client.stopMedia(dest, p),
+    blockMedia: (p) => client.blockMedia(dest, p),
+    unblockMedia: (p) => client.unblockMedia(dest, p),
   };
 
   return {

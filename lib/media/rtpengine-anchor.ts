@@ -105,6 +105,12 @@ export function createRtpengineAnchor(opts: RtpengineAnchorOptions): RtpengineAn
       });
     },
 
+    async blockMedia(p) {
+      await request('blockMedia', { 'call-id': p.callId, 'from-tag': p.fromTag });
+    },
+    async unblockMedia(p) {
+      await request('unblockMedia', { 'call-id': p.callId, 'from-tag': p.fromTag });
+    },
     async stopMedia(p) {
       await request('stopMedia', { 'call-id': p.callId, 'from-tag': p.fromTag });
     },

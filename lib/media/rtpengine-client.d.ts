@@ -45,6 +45,8 @@ declare module 'rtpengine-client' {
     query: Command;
     playMedia: Command;
     stopMedia: Command;
+    blockMedia: Command;
+    unblockMedia: Command;
     close(): void;
   }
 

@@ -1,4 +1,4 @@
-import type { Feature, FeatureCode } from '../feature';
+import type { Feature, FeatureCode, InternalService } from '../feature';
 
 /**
  * Which feature owns a dialed string. The codes come from the features themselves, so
@@ -6,13 +6,19 @@ import type { Feature, FeatureCode } from '../feature';
  */
 export class FeatureCodeDispatcher {
   private readonly codes: Array<{ feature: string; code: FeatureCode }> = [];
+  private readonly services: Array<{ feature: string; service: InternalService }> = [];
 
   register(feature: Feature): void {
+    for (const service of feature.services ?? []) this.services.push({ feature: feature.name, service });
     for (const code of feature.codes ?? []) {
       const clash = this.codes.find((c) => c.code.pattern.source === code.pattern.source);
       if (clash) throw new Error(`feature code ${code.pattern} of ${feature.name} is already taken by ${clash.feature}`);
       this.codes.push({ feature: feature.name, code });
     }
+  }
+
+  service(user: string): { feature: string; service: InternalService } | undefined {
+    return this.services.find((s) => s.service.user.test(user));
   }
 
   match(dialed: string): { feature: string; code: FeatureCode; match: RegExpMatchArray } | undefined {

@@ -7,6 +7,14 @@ import { parseDigest, type DigestAuth } from '../sip/digest-auth';
 import { respond } from '../sip/respond';
 import type { Binding, RegistrationRepository, UserRepository } from '../store';
 import type { FeatureCodeDispatcher } from './feature-codes';
+import { INTERNAL_TOKEN_HEADER } from '../feature';
+import { timingSafeEqual } from 'node:crypto';
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
 
 export interface RouterDeps {
   users: UserRepository;
@@ -17,6 +25,7 @@ export interface RouterDeps {
   logger: Logger;
   noAnswerMs: number;
   anonymousRejectStatus: number;
+  internalToken: string;
 }
 
 /**
@@ -30,6 +39,16 @@ export function createRouter(deps: RouterDeps) {
     const ruri = parseAddress(req.uri);
     if (!from || !ruri) {
       respond(res, 400, 'Bad Request - unreadable From or Request-URI');
+      return;
+    }
+    const token = req.get(INTERNAL_TOKEN_HEADER);
+    if (token) {
+      const service = deps.features.service(ruri.user);
+      if (service && safeEqual(token, deps.internalToken)) {
+        await service.service.handle(req, res, deps.logger.child({ feature: service.feature, callId: req.get('Call-ID') }));
+        return;
+      }
+      respond(res, 403, 'Forbidden');
       return;
     }
     const anonymous = isAnonymous(req.get('From'), req.get('Privacy'));

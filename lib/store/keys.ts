@@ -79,6 +79,9 @@ export const keys = {
   conference: (tenant: string, name: string): string => `conf:${tenantId(tenant)}:${part('conference', name)}`,
   /** set: call ids in a conference; same TTL as the conference */
   conferenceMembers: (tenant: string, name: string): string => `confmembers:${tenantId(tenant)}:${part('conference', name)}`,
+
+  /** string: a tenant's music-on-hold settings (JSON: classes, default, per-user class); owner: PUT/DELETE /v1/tenants/{t}/moh */
+  moh: (tenant: string): string => `moh:${tenantId(tenant)}`,
 } as const;
 
 /** Every key pattern with its lifetime: documentation the keyspace test enforces. */
@@ -95,6 +98,7 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'pickup:*', lifetime: 'ttl', type: 'zset', doc: 'calls ringing in a call group' },
   { pattern: 'conf:*', lifetime: 'ttl', type: 'hash', doc: 'a conference' },
   { pattern: 'confmembers:*', lifetime: 'ttl', type: 'set', doc: "a conference's calls" },
+  { pattern: 'moh:*', lifetime: 'owner', type: 'string', doc: 'music-on-hold settings of a tenant; deleted by the API' },
 ];
 
 /** The spec a concrete key falls under, or undefined for a key nobody declared. */

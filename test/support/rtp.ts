@@ -52,6 +52,8 @@ export interface RtpEndpoint {
   received(marker?: number): number;
   /** where the last packet with this marker came from */
   lastSource(marker: number): RtpSource | undefined;
+  /** the payload of the last packet with this marker */
+  lastPayload(marker: number): Buffer | undefined;
   /** resolves once `count` more packets with this marker arrive; rejects after timeoutMs */
   waitFor(marker: number, count: number, timeoutMs?: number): Promise<void>;
   /** resolves true if no packet with this marker arrives for `ms` */
@@ -114,6 +116,7 @@ export async function createRtpEndpoint(address = '127.0.0.1'): Promise<RtpEndpo
   const port = sock.address().port;
   const counts = new Map<number, number>();
   const sources = new Map<number, RtpSource>();
+  const payloads = new Map<number, Buffer>();
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const senders = new Set<NodeJS.Timeout>();
@@ -128,6 +131,7 @@ export async function createRtpEndpoint(address = '127.0.0.1'): Promise<RtpEndpo
     total++;
     counts.set(marker, (counts.get(marker) ?? 0) + 1);
     sources.set(marker, { address: rinfo.address, port: rinfo.port });
+    payloads.set(marker, Buffer.from(payload));
     events.emit('packet', marker);
   });
   // An ICMP error for a packet we sent must not kill the test process.
@@ -186,6 +190,7 @@ export async function createRtpEndpoint(address = '127.0.0.1'): Promise<RtpEndpo
 
     received: (marker) => (marker === undefined ? total : counts.get(marker) ?? 0),
     lastSource: (marker) => sources.get(marker),
+    lastPayload: (marker) => payloads.get(marker),
 
     waitFor(marker, count, timeoutMs = 2000) {
       return new Promise<void>((resolve, reject) => {

@@ -1,0 +1,54 @@
+import type { RedisClient } from '../../lib/store';
+import { keys } from '../../lib/store';
+
+/**
+ * A tenant's music on hold: whether it is on, its classes (each an external music
+ * server URI, or the embedded server playing the default music or an operator's WAV
+ * file), the default class and each user's class.
+ */
+export interface MohClass {
+  /** an external SIP music server that answers offerless INVITEs (RFC 3725 4.1) */
+  uri?: string;
+  /** for the embedded server: an 8 kHz mono PCM16 WAV on this host; unset: the default music */
+  file?: string;
+}
+
+export interface MohSettings {
+  enabled: boolean;
+  defaultClass: string;
+  classes: Record<string, MohClass>;
+  /** user -> class */
+  users: Record<string, string>;
+}
+
+export const DEFAULT_SETTINGS: MohSettings = { enabled: true, defaultClass: 'default', classes: { default: {} }, users: {} };
+
+export class MohSettingsStore {
+  constructor(private readonly redis: RedisClient) {}
+
+  async get(tenant: string): Promise<MohSettings> {
+    const raw = await this.redis.get(keys.moh(tenant));
+    if (!raw) return DEFAULT_SETTINGS;
+    try {
+      return { ...DEFAULT_SETTINGS, ...(JSON.parse(raw) as Partial<MohSettings>) };
+    } catch {
+      return DEFAULT_SETTINGS;
+    }
+  }
+
+  async put(tenant: string, settings: MohSettings): Promise<void> {
+    await this.redis.set(keys.moh(tenant), JSON.stringify(settings));
+  }
+
+  async delete(tenant: string): Promise<boolean> {
+    return (await this.redis.del(keys.moh(tenant))) > 0;
+  }
+}
+
+/** The class a user's held callers hear, or undefined when music on hold is off. */
+export function classFor(settings: MohSettings, user: string): { name: string; cls: MohClass } | undefined {
+  if (!settings.enabled) return undefined;
+  const name = settings.users[user] ?? settings.defaultClass;
+  const cls = settings.classes[name];
+  return cls ? { name, cls } : undefined;
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type Srf from 'drachtio-srf';
+import type { MediaAnchor } from '../media';
+import { opposite, type Call, type Side } from './call';
+
+/** A party of a call connected to a media server (music, announcements, a bridge). */
+export interface MediaServerLeg {
+  side: Side;
+  /** the rtpengine session between the party and the media server */
+  mediaCallId: string;
+  dialog: Srf.Dialog;
+  /** BYE to the media server and the end of its media session; the party is left where it is */
+  release(): Promise<void>;
+}
+
+interface Pending3pcc {
+  sdp: string;
+  ack(sdp: string): Promise<Srf.Dialog>;
+  destroy(): Promise<void>;
+}
+
+type CreateUac = (uri: string, opts: object) => Promise<Pending3pcc>;
+
+/**
+ * Re-targets one party of a call to a media server by third-party call control
+ * (RFC 3725 section 4.1, the service example "Music On Hold"): an INVITE without SDP to
+ * the media server; its offer, through rtpengine, to the party in a re-INVITE; the
+ * party's answer, through rtpengine, in the ACK to the media server. The party's media
+ * then runs through a second rtpengine session, so the call's own session (and the
+ * other party's view of it) is untouched and `reconnect` can restore it.
+ */
+export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call, side: Side, uri: string,
+  headers: Record<string, string> = {}): Promise<MediaServerLeg> {
+  const party = call.dialog(side);
+  if (!party) throw new Error(`call ${call.id} has no ${side} dialog`);
+  const mediaCallId = `ms-${call.id}-${randomBytes(3).toString('hex')}`;
+  const msTag = `ms-${randomBytes(4).toString('hex')}`;
+  const pending = await (srf.createUAC as unknown as CreateUac).call(srf, uri, { noAck: true, headers });
+  try {
+    const offer = await media.offer({ callId: mediaCallId, fromTag: msTag, sdp: pending.sdp });
+    const answer = await party.modify(offer);
+    const back = await media.answer({ callId: mediaCallId, fromTag: msTag, toTag: call.tag(side), sdp: answer });
+    const dialog = await pending.ack(back);
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      if ((dialog as unknown as { connected?: boolean }).connected !== false) dialog.destroy();
+      await media.delete({ callId: mediaCallId });
+    };
+    dialog.on('destroy', () => void release());
+    return { side, mediaCallId, dialog, release };
+  } catch (err) {
+    await pending.destroy().catch(() => undefined);
+    await media.delete({ callId: mediaCallId }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Brings a party back into the call's own media session (after music, when the
+ * server itself resumes): the other party's current SDP, through rtpengine, as a
+ * re-INVITE offer to the party, and its answer back into the session.
+ */
+export async function reconnect(media: MediaAnchor, call: Call, side: Side): Promise<void> {
+  const party = call.dialog(side);
+  const other = call.dialog(opposite(side));
+  if (!party || !other) throw new Error(`call ${call.id} has no ${side} dialog`);
+  const fromTag = call.tag(opposite(side));
+  const offer = await media.offer({ callId: call.mediaCallId, fromTag, toTag: call.tag(side), sdp: other.remote.sdp });
+  const answer = await party.modify(offer);
+  await media.answer({ callId: call.mediaCallId, fromTag, toTag: call.tag(side), sdp: answer });
+}

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { defaultMusic, encodeUlaw } from '../../../features/moh/music';
+import { rtpenginePorts } from '../../support/ng-query';
+import { createRtpEndpoint, OTHER, type RtpEndpoint } from '../../support/rtp';
+import { testLogger } from '../../support/rtpengine';
+import { coreFixture, TENANT } from '../core/fixture';
+
+const A = 0x11;
+const B = 0x22;
+
+interface LiveCall { id: string; state: string; mediaCallId: string; caller: { tag: string }; callee: { tag: string }; held?: Record<string, number> }
+
+/**
+ * Music on hold by third-party call control (service example "Music On Hold"): the held
+ * party hears the embedded music server's stream, not the holder; after the resume
+ * both hear each other again and the music leg is gone.
+ */
+describe('moh: music on hold by 3pcc', function () {
+  this.timeout(40000);
+  const fx = coreFixture();
+  const music = encodeUlaw(defaultMusic());
+
+  async function liveCall(pred: (c: LiveCall) => boolean = (c) => c.state === 'answered'): Promise<LiveCall> {
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      const r = await fx.api('GET', '/v1/calls');
+      const call = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[])).find(pred);
+      if (call) return call;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error('no such call');
+  }
+
+  /** the last payload B got from the music stream must be a window of the encoded music loop */
+  function fromTheMusic(ep: RtpEndpoint): boolean {
+    const p = ep.lastPayload(OTHER);
+    return p !== undefined && p.length === 160 && music.includes(p);
+  }
+
+  it('the callee hears music while the caller holds, never the caller; resume reconnects both', async () => {
+    await fx.provision('mh-a');
+    await fx.provision('mh-b');
+    const epA = await createRtpEndpoint();
+    const epB = await createRtpEndpoint();
+    try {
+      const uas = await fx.uas('core-uas-hold-media.xml', await fx.register('mh-b'), { vars: { rtp_port: String(epB.port) } });
+      const caller = fx.call('core-hold-media.xml', 'mh-a', 'mh-b', { vars: { caller: 'mh-a', rtp_port: String(epA.port) }, durationMs: 1500 });
+      const call = await liveCall();
+      const ports = await rtpenginePorts(fx.media().process.ngPort, call.mediaCallId, testLogger());
+      const toA = ports.get(call.caller.tag) ?? 0;
+      const toB = ports.get(call.callee.tag) ?? 0;
+      const sa = epA.sendTo('127.0.0.1', toA, { marker: A });
+      const sb = epB.sendTo('127.0.0.1', toB, { marker: B });
+      await epB.waitFor(A, 10, 3000);
+      // hold: music reaches B at ~50 packets/s
+      await epB.waitFor(OTHER, 1, 5000);
+      const heldAt = Date.now();
+      const before = epB.received(OTHER);
+      await epB.waitFor(OTHER, 40, 2000);
+      const rate = (epB.received(OTHER) - before) / ((Date.now() - heldAt) / 1000);
+      assert.ok(rate > 40 && rate < 60, `music at ${rate.toFixed(1)} packets/s`);
+      assert.ok(fromTheMusic(epB), 'the payload is the music file, G.711 encoded');
+      assert.equal(await epB.quietFor(A, 300), true, 'the holder is not heard while the music plays');
+      const held = await liveCall((c) => c.id === call.id);
+      assert.ok(held.held?.caller, 'the call shows the caller holding');
+      // resume: A is heard again, the music stops
+      await epB.waitFor(A, 10, 5000);
+      assert.equal(await epB.quietFor(OTHER, 300), true, 'no more music after the resume');
+      sa.stop();
+      sb.stop();
+      const ra = await caller;
+      assert.equal(ra.code, 0, ra.errors);
+      const rb = await uas.done;
+      assert.equal(rb.code, 0, rb.errors);
+      const reinvites = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission).slice(1);
+      assert.equal(reinvites.length, 2, 'one re-INVITE to music, one back');
+      assert.match(reinvites[0].message, /a=sendonly/, 'the music offer is send-only');
+      const versions = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission)
+        .map((e) => BigInt(/^o=\S+ \S+ (\d+)/m.exec(e.message)?.[1] ?? '0'));
+      assert.ok(versions[2] > versions[0], `o= version moves on (${versions.join(', ')})`);
+    } finally {
+      await epA.stop();
+      await epB.stop();
+    }
+  });
+
+  it('plain hold when the tenant turns music on hold off', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: false })).status, 200);
+    try {
+      await fx.provision('mo-a');
+      await fx.provision('mo-b');
+      const uas = await fx.uas('core-uas-hold.xml', await fx.register('mo-b'));
+      const ra = await fx.call('core-hold.xml', 'mo-a', 'mo-b', { durationMs: 200 });
+      assert.equal(ra.code, 0, ra.errors);
+      const rb = await uas.done;
+      const reinvites = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission).slice(1);
+      assert.match(reinvites[0].message, /a=sendonly/);
+      assert.match(reinvites[0].message, /o=sipp /, 'the caller\'s own SDP (through rtpengine), no music server');
+    } finally {
+      await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true });
+    }
+  });
+
+  it('falls back to the plain hold when the music server does not answer, and the call goes on', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true, classes: { dead: { uri: 'sip:music@127.0.0.1:9' } }, defaultClass: 'dead' })).status, 200);
+    try {
+      await fx.provision('md-a');
+      await fx.provision('md-b');
+      const uas = await fx.uas('core-uas-hold.xml', await fx.register('md-b'));
+      const ra = await fx.call('core-hold.xml', 'md-a', 'md-b', { durationMs: 4000 });
+      assert.equal(ra.code, 0, ra.errors);
+      assert.equal((await uas.done).code, 0);
+    } finally {
+      await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true });
+    }
+  });
+
+  it('REST: settings are validated; hold and resume a party of a live call', async () => {
+    const bad = await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true, defaultClass: 'nope' });
+    assert.equal(bad.status, 400);
+    assert.equal((bad.body as { code: string }).code, 'E_BAD_REQUEST');
+    assert.equal((await fx.api('POST', '/v1/calls/nosuch/hold', { party: 'caller' })).status, 404);
+    assert.equal((await fx.api('POST', '/v1/calls/nosuch/hold', { party: 'nobody' })).status, 400);
+    await fx.provision('mr-a');
+    await fx.provision('mr-b');
+    const epB = await createRtpEndpoint();
+    try {
+      const uas = await fx.uas('core-uas-hold-media.xml', await fx.register('mr-b'), { vars: { rtp_port: String(epB.port) } });
+      const caller = fx.call('core-call-bye-received.xml', 'mr-a', 'mr-b', { timeoutSec: 20 });
+      const call = await liveCall();
+      assert.equal((await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' })).status, 204);
+      await epB.waitFor(OTHER, 25, 5000);
+      assert.ok(fromTheMusic(epB));
+      assert.equal((await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' })).status, 409);
+      assert.equal((await fx.api('POST', `/v1/calls/${call.id}/resume`)).status, 204);
+      assert.equal(await epB.quietFor(OTHER, 300), true);
+      assert.equal((await fx.api('POST', `/v1/calls/${call.id}/resume`)).status, 409);
+      assert.equal((await fx.api('DELETE', `/v1/calls/${call.id}`)).status, 204);
+      assert.equal((await caller).code, 0);
+      assert.equal((await uas.done).code, 0);
+    } finally {
+      await epB.stop();
+    }
+  });
+});
