@@ -143,3 +143,40 @@ describe('moh: music on hold by 3pcc', function () {
     }
   });
 });
+
+describe('moh: hanging up while on music', function () {
+  this.timeout(40000);
+  const fx = coreFixture();
+
+  async function answeredCall(): Promise<string> {
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      const r = await fx.api('GET', '/v1/calls');
+      const call = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[])).find((c) => c.state === 'answered');
+      if (call) return call.id;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error('no answered call');
+  }
+
+  it('the held party hangs up while hearing music: call, music leg and media sessions all end', async () => {
+    await fx.provision('hb-a');
+    await fx.provision('hb-b');
+    const uas = await fx.uas('core-uas-held-bye.xml', await fx.register('hb-b'), { durationMs: 800 });
+    const caller = fx.call('core-call-bye-received.xml', 'hb-a', 'hb-b', { timeoutSec: 20 });
+    const id = await answeredCall();
+    assert.equal((await fx.api('POST', `/v1/calls/${id}/hold`, { party: 'callee' })).status, 204);
+    assert.equal((await uas.done).code, 0);
+    assert.equal((await caller).code, 0);
+    // the fixture's afterEach checks that no dialog, call key or rtpengine session is left
+  });
+
+  it('the holder hangs up while the other party hears music', async () => {
+    await fx.provision('hh-a');
+    await fx.provision('hh-b');
+    const uas = await fx.uas('core-uas-held-bye.xml', await fx.register('hh-b'), { durationMs: 5000 });
+    const r = await fx.call('core-hold-bye.xml', 'hh-a', 'hh-b', { durationMs: 600 });
+    assert.equal(r.code, 0, r.errors);
+    await uas.kill();
+  });
+});
