@@ -4,6 +4,7 @@ import { rtpenginePorts } from '../../support/ng-query';
 import { createRtpEndpoint, OTHER, type RtpEndpoint } from '../../support/rtp';
 import { testLogger } from '../../support/rtpengine';
 import { coreFixture, TENANT } from '../core/fixture';
+import { swapScenarios } from './swap-scenarios';
 
 const A = 0x11;
 const B = 0x22;
@@ -178,5 +179,41 @@ describe('moh: hanging up while on music', function () {
     const r = await fx.call('core-hold-bye.xml', 'hh-a', 'hh-b', { durationMs: 600 });
     assert.equal(r.code, 0, r.errors);
     await uas.kill();
+  });
+});
+
+describe('moh: consultation hold and call swap', function () {
+  this.timeout(60000);
+  const fx = coreFixture();
+
+  it('one user, two calls: the held one hears music, the other is active, swapped back and forth', async () => {
+    const cycles = 2;
+    const s = swapScenarios(cycles);
+    try {
+      for (const u of ['sw-a', 'sw-b', 'sw-c']) await fx.provision(u);
+      const uasB = await fx.uas(s.callee, await fx.register('sw-b'));
+      const uasC = await fx.uas(s.callee, await fx.register('sw-c'));
+      const d = 1000;
+      // the second call starts while the first is held (consultation), then their holds alternate (swap)
+      const callB = fx.call(s.caller, 'sw-a', 'sw-b', { durationMs: d });
+      await new Promise((r) => setTimeout(r, d + 300));
+      const callC = fx.call(s.caller, 'sw-a', 'sw-c', { durationMs: d });
+      const [rB, rC] = await Promise.all([callB, callC]);
+      assert.equal(rB.code, 0, rB.errors);
+      assert.equal(rC.code, 0, rC.errors);
+      for (const uas of [uasB, uasC]) {
+        const r = await uas.done;
+        assert.equal(r.code, 0, r.errors);
+        const invites = r.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission);
+        const offers = invites.slice(1);
+        assert.deepEqual(offers.map((e) => /a=(sendonly|sendrecv)/.exec(e.message)?.[1]), Array.from({ length: 2 * cycles }, (_x, i) => (i % 2 === 0 ? 'sendonly' : 'sendrecv')));
+        // every hold brought the music session's port (a second rtpengine session), every resume the call's own again
+        const port = (m: string): string | undefined => /^m=audio (\d+)/m.exec(m)?.[1];
+        const callPort = port(invites[0].message);
+        offers.forEach((e, i) => (i % 2 === 0 ? assert.notEqual(port(e.message), callPort) : assert.equal(port(e.message), callPort)));
+      }
+    } finally {
+      s.cleanup();
+    }
   });
 });
