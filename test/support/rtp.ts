@@ -54,6 +54,8 @@ export interface RtpEndpoint {
   lastSource(marker: number): RtpSource | undefined;
   /** the payload of the last packet with this marker */
   lastPayload(marker: number): Buffer | undefined;
+  /** calls `fn` for every packet received, with its marker (for measurements) */
+  onPacket(fn: (marker: number) => void): void;
   /** resolves once `count` more packets with this marker arrive; rejects after timeoutMs */
   waitFor(marker: number, count: number, timeoutMs?: number): Promise<void>;
   /** resolves true if no packet with this marker arrives for `ms` */
@@ -191,6 +193,7 @@ export async function createRtpEndpoint(address = '127.0.0.1'): Promise<RtpEndpo
     received: (marker) => (marker === undefined ? total : counts.get(marker) ?? 0),
     lastSource: (marker) => sources.get(marker),
     lastPayload: (marker) => payloads.get(marker),
+    onPacket: (fn) => void events.on('packet', fn),
 
     waitFor(marker, count, timeoutMs = 2000) {
       return new Promise<void>((resolve, reject) => {
