@@ -3,6 +3,8 @@ import { defaultMusic, encodeUlaw } from '../../../features/moh/music';
 import { rtpenginePorts } from '../../support/ng-query';
 import { createRtpEndpoint, OTHER, type RtpEndpoint } from '../../support/rtp';
 import { testLogger } from '../../support/rtpengine';
+import { freePort } from '../../support/ports';
+import { flow } from '../engine/fixture';
 import { coreFixture, TENANT } from '../core/fixture';
 import { swapScenarios } from './swap-scenarios';
 
@@ -111,6 +113,29 @@ describe('moh: music on hold by 3pcc', function () {
       const ra = await fx.call('core-hold.xml', 'md-a', 'md-b', { durationMs: 4000 });
       assert.equal(ra.code, 0, ra.errors);
       assert.equal((await uas.done).code, 0);
+    } finally {
+      await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true });
+    }
+  });
+
+  it('an external music server by URI gets the 3pcc flow: INVITE without SDP, offer in its 200, answer in the ACK', async () => {
+    const mohPort = await freePort('both');
+    const mohServer = await fx.uas('moh-server.xml', mohPort);
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true, classes: { ext: { uri: `sip:music@127.0.0.1:${mohPort}` } }, defaultClass: 'ext' })).status, 200);
+    try {
+      await fx.provision('mx-a');
+      await fx.provision('mx-b');
+      const uas = await fx.uas('core-uas-hold.xml', await fx.register('mx-b'));
+      const ra = await fx.call('core-hold.xml', 'mx-a', 'mx-b', { durationMs: 500 });
+      assert.equal(ra.code, 0, ra.errors);
+      assert.equal((await uas.done).code, 0);
+      const rm = await mohServer.done;
+      assert.equal(rm.code, 0, rm.errors);
+      assert.deepEqual(flow(rm.events), ['< INVITE', '> 200', '< ACK', '< BYE', '> 200']);
+      const [invite, ok, ack] = rm.events;
+      assert.match(invite.message, /\r\nContent-Length: 0\r\n/, 'the INVITE has no SDP');
+      assert.match(ok.message, /\r\n\r\nv=0/, 'the offer is in the 200');
+      assert.match(ack.message, /\r\n\r\nv=0[\s\S]*m=audio \d+ RTP\/AVP/, 'the held party\'s answer is in the ACK');
     } finally {
       await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true });
     }
