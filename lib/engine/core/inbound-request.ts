@@ -113,6 +113,10 @@ export class InboundRequests {
   }
 
   private outOfDialog(msg: SipMessage, bytes: number, source: Peer, key: string, replyTo: Peer): void {
+    if (this.ctx.txns.merged(msg, key)) {
+      this.reject(msg, key, bytes, replyTo, source, 482);
+      return;
+    }
     const verb = msg.method.toLowerCase();
     const conn = this.ctx.apps.pick(verb);
     if (!conn) {

@@ -11,6 +11,8 @@ import type { ServerTransaction } from './server-transactions';
 export class TransactionLayer {
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly serversById = new Map<string, ServerTransaction>();
+  /** out-of-dialog requests by Call-ID, From tag and CSeq, for merged-request detection */
+  private readonly byRequest = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly clientsById = new Map<string, ClientTransaction>();
 
@@ -51,11 +53,31 @@ export class TransactionLayer {
   addServer(t: ServerTransaction): void {
     this.servers.set(t.key, t);
     this.serversById.set(t.id, t);
+    const rk = TransactionLayer.requestKey(t.request);
+    if (rk && !this.byRequest.has(rk)) this.byRequest.set(rk, t);
   }
 
   removeServer(t: ServerTransaction): void {
     if (this.servers.get(t.key) === t) this.servers.delete(t.key);
     this.serversById.delete(t.id);
+    const rk = TransactionLayer.requestKey(t.request);
+    if (rk && this.byRequest.get(rk) === t) this.byRequest.delete(rk);
+  }
+
+  /**
+   * RFC 3261 8.2.2.2: a request without a To tag whose Call-ID, From tag and CSeq match
+   * a transaction in progress but which is not a retransmission of it (another branch)
+   * reached us twice, e.g. forked back through a loop: it gets 482.
+   */
+  merged(msg: SipMessage, key: string): boolean {
+    const rk = TransactionLayer.requestKey(msg);
+    const other = rk ? this.byRequest.get(rk) : undefined;
+    return !!other && other.key !== key;
+  }
+
+  private static requestKey(msg: SipMessage): string | undefined {
+    if (tagOf(msg.get('to')) || msg.method === 'ACK' || msg.method === 'CANCEL') return undefined;
+    return `${msg.callId}|${tagOf(msg.get('from')) ?? ''}|${msg.get('cseq') ?? ''}`;
   }
 
   server(key: string): ServerTransaction | undefined {

@@ -16,7 +16,7 @@ export interface EngineFixture {
   uas(opts: Omit<SippOptions, 'localPort'> & { localPort?: number }): Promise<SippRun & { port: number }>;
 }
 
-export function engineFixture(opts: EngineStartOptions = {}): EngineFixture {
+export function engineFixture(opts: EngineStartOptions = {}, check: { drain?: boolean } = {}): EngineFixture {
   let engine: EngineProcess | undefined;
   const apps: Srf[] = [];
   const sipps: SippRun[] = [];
@@ -31,8 +31,14 @@ export function engineFixture(opts: EngineStartOptions = {}): EngineFixture {
       for (const a of apps.splice(0)) disconnectSrf(a);
     }
   });
-  after(async () => {
-    await engine?.stop();
+  after(async function () {
+    this.timeout(20000);
+    try {
+      // every transaction must end on its own once its timers run out: no leak
+      if (check.drain !== false) await engine?.waitDrained(15000);
+    } finally {
+      await engine?.stop();
+    }
   });
   const get = (): EngineProcess => {
     if (!engine) throw new Error('engine not started');

@@ -131,7 +131,8 @@ describe('engine: srf UAS against a sipp caller', function () {
  */
 describe('engine: UDP packet loss', function () {
   this.timeout(60000);
-  const fx = engineFixture({ t1: 500, t2: 4000, t4: 5000 });
+  // (the RFC timers keep completed transactions 32 s: the drain check is left to the other files)
+  const fx = engineFixture({ t1: 500, t2: 4000, t4: 5000 }, { drain: false });
 
   it('recovers lost UDP messages by retransmission (sipp -lost 10, 20 calls)', async () => {
     const before = await fx.engine().stats();

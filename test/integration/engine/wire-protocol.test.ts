@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
 import type Srf from 'drachtio-srf';
@@ -121,6 +122,42 @@ describe('engine: drachtio wire protocol', function () {
     await stopped.promise;
     assert.deepEqual(events, ['attempt network', 'start application uas', 'stop network normal-release']);
     assert.deepEqual(flow(r.events).slice(-2), ['> BYE', '< 200']);
+  });
+
+  it('answers a merged request (same Call-ID, From tag and CSeq, another branch) with 482 (RFC 3261 8.2.2.2)', async () => {
+    const ringing = deferred();
+    await fx.app((srf) => srf.invite((req, res) => {
+      res.send(180);
+      ringing.resolve();
+      req.on('cancel', () => undefined);
+    }));
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+    const port = sock.address().port;
+    const invite = (branch: string): string => [
+      `INVITE sip:svc@127.0.0.1:${fx.engine().sipPort} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch}`, 'Max-Forwards: 70',
+      `From: <sip:a@127.0.0.1>;tag=loop1`, 'To: <sip:svc@127.0.0.1>', 'Call-ID: merged-1@127.0.0.1', 'CSeq: 1 INVITE',
+      `Contact: <sip:a@127.0.0.1:${port}>`, 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(SDP)}`, '', SDP,
+    ].join('\r\n');
+    const finals: string[] = [];
+    const got482 = deferred();
+    sock.on('message', (m) => {
+      const line = m.toString().split('\r\n')[0];
+      if (!/ 1\d\d /.test(line)) finals.push(`${/branch=([^;\r]+)/.exec(m.toString())?.[1]} ${line}`);
+      if (line.includes(' 482 ')) got482.resolve();
+    });
+    try {
+      sock.send(invite('z9hG4bK-first'), fx.engine().sipPort, '127.0.0.1');
+      await ringing.promise;
+      sock.send(invite('z9hG4bK-second'), fx.engine().sipPort, '127.0.0.1');
+      await got482.promise;
+      assert.deepEqual(finals, ['z9hG4bK-second SIP/2.0 482 Loop Detected']);
+      // end the first INVITE cleanly: CANCEL it
+      sock.send(invite('z9hG4bK-first').replace(/^INVITE/, 'CANCEL').replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL').replace(/Content-Type[\s\S]*$/, 'Content-Length: 0\r\n\r\n'), fx.engine().sipPort, '127.0.0.1');
+      await fx.engine().waitIdle();
+    } finally {
+      sock.close();
+    }
   });
 
   it('runs alone as the sip-engine command, with --help', () => {
