@@ -5,10 +5,9 @@ import { respond } from '../../lib/sip/respond';
 import { HoldController } from './hold-controller';
 import { MusicServer } from './music-server';
 import { mohRoutes } from './routes';
-import { classFor, MohSettingsStore } from './settings';
+import { classFor, EMBEDDED_MUSIC_USER, MohSettingsStore, musicTarget } from '../../lib/media';
 
-/** The embedded music server's user part: `moh~<tenant>~<class>`. */
-const MUSIC_USER = /^moh~([^~]+)~([^~]+)$/;
+const MUSIC_USER = EMBEDDED_MUSIC_USER;
 
 /**
  * Music on hold (issue: hold, MoH by 3pcc, consultation hold, swap): holds are relayed
@@ -33,8 +32,7 @@ export function mohFeature(): Feature {
     const holder = opposite(held) === 'caller' ? call.caller.user : call.callee.user;
     const chosen = classFor(await s.get(call.tenant), holder);
     if (!chosen) return undefined;
-    if (chosen.cls.uri) return { uri: chosen.cls.uri, headers: {} };
-    return { uri: c.selfUri(`moh~${call.tenant}~${chosen.name}`), headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken } };
+    return musicTarget(chosen, call.tenant, { uri: c.selfUri, headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken } });
   }
 
   return {

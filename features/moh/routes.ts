@@ -2,7 +2,7 @@ import type { ApiRouter } from '../../lib/api';
 import { apiSchemas, defineErrors, errors } from '../../lib/api';
 import type { CallManager, Side } from '../../lib/calls';
 import type { HoldController } from './hold-controller';
-import type { MohSettings, MohSettingsStore } from './settings';
+import type { MohSettings, MohSettingsStore } from '../../lib/media';
 
 export const mohErrors = defineErrors({
   E_CALL_NOT_FOUND: { status: 404, sipStatus: 481, message: 'no such call on this instance' },

@@ -4,7 +4,7 @@ import type { Logger } from 'winston';
 import type { MediaAnchor } from '../media';
 import type { CallParty, CallRepository } from '../store';
 import { respond } from '../sip/respond';
-import { Call, type CallListener, type Side } from './call';
+import { Call, opposite, type CallListener, type Side } from './call';
 import { OutboundFork, type ForkTarget } from './outbound-fork';
 import { relayOffers, type OfferInterceptor } from './reinvite-relay';
 
@@ -199,42 +199,69 @@ export class CallManager {
   }
 
   private wire(call: Call): void {
-    const { uas, uac } = call;
-    if (!uas || !uac) return;
-    uas.on('destroy', () => {
-      uac.destroy();
-      void this.end(call, 'caller-hangup');
-    });
-    uac.on('destroy', () => {
-      uas.destroy();
-      void this.end(call, 'callee-hangup');
-    });
-    relayOffers(call, this.deps.media, this.interceptors, {
-      held: (side) => this.changed(call, (l) => l.onHeld?.(call, side)),
-      resumed: (side) => this.changed(call, (l) => l.onResumed?.(call, side)),
-    });
     for (const side of ['caller', 'callee'] as Side[]) {
       const d = call.dialog(side);
-      const other = call.dialog(side === 'caller' ? 'callee' : 'caller');
-      d?.on('refer', async (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-        for (const l of this.listeners) {
-          if (l.onRefer && (await l.onRefer(call, side, req, res))) return;
-        }
-        // RFC 3515 2.4.2: no transfer service on this call
-        respond(res, 603, 'Decline - Transfer Not Available');
-      });
-      d?.on('info', async (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-        // DTMF and other INFO (RFC 6086) pass through to the other party
-        try {
-          const headers: Record<string, string> = {};
-          if (req.has('Content-Type')) headers['Content-Type'] = req.get('Content-Type');
-          const r = await (other?.request as unknown as (o: object) => Promise<Srf.SrfResponse>).call(other, { method: 'INFO', headers, body: req.body });
-          res.send(r.status);
-        } catch {
-          res.send(500);
-        }
-      });
+      if (d) this.wireParty(call, side, d);
     }
+  }
+
+  /** Everything a party's dialog can bring: BYE, offers, REFER, INFO. */
+  private wireParty(call: Call, side: Side, d: Srf.Dialog): void {
+    d.on('destroy', () => {
+      if (call.dialog(side) !== d) return;
+      call.setDialog(side, undefined);
+      call.dialog(opposite(side))?.destroy();
+      void this.end(call, `${side}-hangup`);
+    });
+    relayOffers(call, side, d, this.deps.media, this.interceptors, {
+      held: (s) => this.changed(call, (l) => l.onHeld?.(call, s)),
+      resumed: (s) => this.changed(call, (l) => l.onResumed?.(call, s)),
+    });
+    d.on('refer', async (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      for (const l of this.listeners) {
+        if (l.onRefer && (await l.onRefer(call, side, req, res))) return;
+      }
+      // RFC 3515 2.4.2: no transfer service on this call
+      respond(res, 603, 'Decline - Transfer Not Available');
+    });
+    d.on('info', async (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      // DTMF and other INFO (RFC 6086) pass through to the other party
+      const other = call.dialog(opposite(side));
+      if (!other) {
+        res.send(200);
+        return;
+      }
+      try {
+        const headers: Record<string, string> = {};
+        if (req.has('Content-Type')) headers['Content-Type'] = req.get('Content-Type');
+        const r = await (other.request as unknown as (o: object) => Promise<Srf.SrfResponse>).call(other, { method: 'INFO', headers, body: req.body });
+        res.send(r.status);
+      } catch {
+        res.send(500);
+      }
+    });
+  }
+
+  /**
+   * A party leaves without ending the call (park releases the parker): BYE to it; the
+   * other party stays, and the call ends when it hangs up.
+   */
+  release(call: Call, side: Side): void {
+    const d = call.dialog(side);
+    call.setDialog(side, undefined);
+    d?.destroy();
+    void this.deps.store.save(call.record()).catch(() => undefined);
+  }
+
+  /**
+   * A new dialog takes a side of the call (retrieving a parked call, a pickup): the
+   * caller of `dialog` becomes that party, with its media already in the call's session.
+   */
+  adopt(call: Call, side: Side, dialog: Srf.Dialog, party: CallParty): void {
+    call.setDialog(side, dialog);
+    call.setParty(side, party);
+    this.wireParty(call, side, dialog);
+    void this.deps.store.save(call.record()).catch(() => undefined);
   }
 
   private changed(call: Call, notify: (l: CallListener) => void): void {

@@ -61,6 +61,15 @@ export class Call {
     return side === 'caller' ? this.uas : this.uac;
   }
 
+  setDialog(side: Side, d: Srf.Dialog | undefined): void {
+    if (side === 'caller') this.uas = d;
+    else this.uac = d;
+  }
+
+  setParty(side: Side, p: CallParty): void {
+    Object.assign(side === 'caller' ? this.caller : this.callee, p);
+  }
+
   tag(side: Side): string {
     return side === 'caller' ? this.caller.tag : this.callee.tag;
   }

@@ -52,10 +52,18 @@ export async function relayOffer(call: Call, media: MediaAnchor, from: Side, req
   }
 }
 
-/** Listens for re-INVITE and UPDATE (RFC 3311) on both dialogs; keeps the call's hold state. */
-export function relayOffers(call: Call, media: MediaAnchor, interceptors: readonly OfferInterceptor[], events: RelayEvents): void {
-  const wire = (from: Side): void => {
+/**
+ * Listens for re-INVITE and UPDATE (RFC 3311) on one party's dialog; keeps the call's
+ * hold state. Offers on a dialog that is no longer the party's (released, replaced) are
+ * refused with 481.
+ */
+export function relayOffers(call: Call, from: Side, d: Srf.Dialog, media: MediaAnchor, interceptors: readonly OfferInterceptor[], events: RelayEvents): void {
+  {
     const handle = async (req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> => {
+      if (call.dialog(from) !== d) {
+        res.send(481);
+        return;
+      }
       const relay = (): Promise<void> => relayOffer(call, media, from, req, res);
       let taken = false;
       for (const i of interceptors) {
@@ -75,10 +83,7 @@ export function relayOffers(call: Call, media: MediaAnchor, interceptors: readon
         events.resumed(from);
       }
     };
-    const d = call.dialog(from);
-    d?.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void handle(req, res));
-    d?.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void handle(req, res));
-  };
-  wire('caller');
-  wire('callee');
+    d.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void handle(req, res));
+    d.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void handle(req, res));
+  }
 }

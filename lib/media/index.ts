@@ -10,3 +10,4 @@ export { createRtpengineAnchor, type RtpengineAnchor, type RtpengineAnchorOption
 export { startRtpengine, type RtpengineProcess, type RtpengineProcessOptions } from './rtpengine-process';
 export type { RtpengineState } from './rtpengine-state';
 export { MediaError, type MediaErrorCode } from './media-error';
+export { MohSettingsStore, classFor, musicTarget, DEFAULT_SETTINGS, EMBEDDED_MUSIC_USER, type MohClass, type MohSettings, type MusicTarget } from './music-classes';

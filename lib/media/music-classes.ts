@@ -1,8 +1,10 @@
-import type { RedisClient } from '../../lib/store';
-import { keys } from '../../lib/store';
+import type { RedisClient } from '../store';
+import { keys } from '../store';
 
 /**
- * A tenant's music on hold: whether it is on, its classes (each an external music
+ * Music classes, a platform service (DESIGN: lib/media holds the music source): music on
+ * hold, park and anything else that plays music to a party ask here which SIP music
+ * server a tenant's class names. A tenant's music on hold: whether it is on, its classes (each an external music
  * server URI, or the embedded server playing the default music or an operator's WAV
  * file), the default class and each user's class.
  */
@@ -51,4 +53,21 @@ export function classFor(settings: MohSettings, user: string): { name: string; c
   const name = settings.users[user] ?? settings.defaultClass;
   const cls = settings.classes[name];
   return cls ? { name, cls } : undefined;
+}
+
+/** The embedded music server's user part for a class: `moh~<tenant>~<class>` (features/moh serves it). */
+export const EMBEDDED_MUSIC_USER = /^moh~([^~]+)~([^~]+)$/;
+
+export interface MusicTarget {
+  uri: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Where a class's music comes from: its external server, or the embedded one on this
+ * platform (reached through the engine with the internal token).
+ */
+export function musicTarget(cls: { name: string; cls: MohClass }, tenant: string, self: { uri(user: string): string; headers: Record<string, string> }): MusicTarget {
+  if (cls.cls.uri) return { uri: cls.cls.uri, headers: {} };
+  return { uri: self.uri(`moh~${tenant}~${cls.name}`), headers: self.headers };
 }
