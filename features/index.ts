@@ -1,8 +1,9 @@
 import type { Feature } from '../lib/feature';
 import { echoFeature } from './echo';
 import { mohFeature } from './moh';
+import { parkFeature } from './park';
 
 /** The one list of features, in start order (stopped in reverse). */
 export function features(): Feature[] {
-  return [echoFeature(), mohFeature()];
+  return [echoFeature(), mohFeature(), parkFeature()];
 }

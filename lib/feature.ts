@@ -33,7 +33,8 @@ export const INTERNAL_TOKEN_HEADER = 'X-Internal-Token';
 export interface FeatureCode {
   /** matched against the dialed user part, e.g. /^\*43$/ */
   pattern: RegExp;
-  handle(ctx: FeatureCallContext): Promise<void> | void;
+  /** false: not mine after all (e.g. a number that is no park slot), route it on as a user call */
+  handle(ctx: FeatureCallContext): Promise<void | boolean> | void | boolean;
 }
 
 /** Everything a feature may use, injected at start (DESIGN: no globals). */

@@ -161,8 +161,9 @@ export class CallManager {
       call.uas = uas;
       call.uac = uac;
       call.to('answered');
-      await store.save(call.record());
+      // listeners first: a REFER or re-INVITE right behind the ACK must not find the dialog unattended
       this.wire(call);
+      await store.save(call.record());
       this.emit((l) => l.onAnswered?.(call));
       log.info('call answered', { callee: r.callee.user });
       return call;

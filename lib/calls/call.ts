@@ -39,8 +39,8 @@ export class Call {
     readonly tenant: string,
     readonly caller: CallParty,
     readonly callee: CallParty,
-    /** rtpengine's call-id: the caller leg's Call-ID */
-    readonly mediaCallId: string,
+    /** rtpengine's call-id: the caller leg's Call-ID, until a party is re-targeted into another session */
+    public mediaCallId: string,
     readonly instanceId: string,
     readonly log: Logger,
   ) {}

@@ -75,9 +75,11 @@ export function createRouter(deps: RouterDeps) {
     const dialed = ruri.user;
     const feature = deps.features.match(dialed);
     if (feature) {
-      log.info('feature code', { feature: feature.feature, dialed });
-      await feature.code.handle({ req, res, tenant, caller, dialed, match: feature.match, logger: log.child({ feature: feature.feature }) });
-      return;
+      const taken = await feature.code.handle({ req, res, tenant, caller, dialed, match: feature.match, logger: log.child({ feature: feature.feature }) });
+      if (taken !== false) {
+        log.info('feature code', { feature: feature.feature, dialed });
+        return;
+      }
     }
     const callee = await deps.users.get(tenant, dialed);
     if (!callee) {

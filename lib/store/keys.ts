@@ -80,6 +80,9 @@ export const keys = {
   /** set: call ids in a conference; same TTL as the conference */
   conferenceMembers: (tenant: string, name: string): string => `confmembers:${tenantId(tenant)}:${part('conference', name)}`,
 
+  /** string: a tenant's park lot (JSON: extension, slots, timeouts); owner: PUT/DELETE /v1/tenants/{t}/park */
+  parkLot: (tenant: string): string => `parklot:${tenantId(tenant)}`,
+
   /** string: a tenant's music-on-hold settings (JSON: classes, default, per-user class); owner: PUT/DELETE /v1/tenants/{t}/moh */
   moh: (tenant: string): string => `moh:${tenantId(tenant)}`,
 } as const;
@@ -98,6 +101,7 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'pickup:*', lifetime: 'ttl', type: 'zset', doc: 'calls ringing in a call group' },
   { pattern: 'conf:*', lifetime: 'ttl', type: 'hash', doc: 'a conference' },
   { pattern: 'confmembers:*', lifetime: 'ttl', type: 'set', doc: "a conference's calls" },
+  { pattern: 'parklot:*', lifetime: 'owner', type: 'string', doc: 'park lot settings of a tenant; deleted by the API' },
   { pattern: 'moh:*', lifetime: 'owner', type: 'string', doc: 'music-on-hold settings of a tenant; deleted by the API' },
 ];
 

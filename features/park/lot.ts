@@ -1,0 +1,41 @@
+import type { RedisClient } from '../../lib/store';
+import { keys } from '../../lib/store';
+
+/** A tenant's park lot: where calls are parked, for how long, and what then. */
+export interface ParkLot {
+  /** the park extension: a blind transfer (REFER) to it parks in the first free slot */
+  extension: string;
+  /** slot numbers, e.g. 701..720 */
+  firstSlot: number;
+  lastSlot: number;
+  /** seconds a call stays parked before it comes back to the parker */
+  timeout: number;
+  /** music class the parked party hears */
+  mohClass: string;
+}
+
+export const DEFAULT_LOT: ParkLot = { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 45, mohClass: 'default' };
+
+export function slotsOf(lot: ParkLot): string[] {
+  const out: string[] = [];
+  for (let n = lot.firstSlot; n <= lot.lastSlot; n++) out.push(String(n));
+  return out;
+}
+
+export class ParkLotStore {
+  constructor(private readonly redis: RedisClient) {}
+
+  async get(tenant: string): Promise<ParkLot> {
+    const raw = await this.redis.get(keys.parkLot(tenant));
+    if (!raw) return DEFAULT_LOT;
+    try {
+      return { ...DEFAULT_LOT, ...(JSON.parse(raw) as Partial<ParkLot>) };
+    } catch {
+      return DEFAULT_LOT;
+    }
+  }
+
+  async put(tenant: string, lot: ParkLot): Promise<void> {
+    await this.redis.set(keys.parkLot(tenant), JSON.stringify(lot));
+  }
+}

@@ -1,0 +1,145 @@
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'winston';
+import { attachMediaServer, opposite, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
+import type { MediaAnchor, MusicTarget } from '../../lib/media';
+import { slotsOf, type ParkLotStore } from './lot';
+import type { ParkedEntry, SlotStore } from './slots';
+
+export interface ParkServiceDeps {
+  srf: Srf;
+  media: MediaAnchor;
+  calls: CallManager;
+  lots: ParkLotStore;
+  slots: SlotStore;
+  logger: Logger;
+  instanceId: string;
+  music(tenant: string, mohClass: string): Promise<MusicTarget>;
+}
+
+interface Parked {
+  call: Call;
+  side: Side;
+  slot: string;
+  leg: MediaServerLeg;
+  timer: NodeJS.Timeout;
+}
+
+export class ParkError extends Error {
+  constructor(readonly code: 'full' | 'taken' | 'no-slot' | 'not-answered' | 'music', message: string) {
+    super(message);
+  }
+}
+
+/** How long a slot key outlives the park timeout, so a dead instance's slot still frees itself. */
+const SLOT_GRACE_MS = 30_000;
+
+/**
+ * Call park (service example "Call Park"): the parked party is re-targeted to music
+ * (lib/calls third-party control), the parker released, the slot held in Redis until a
+ * retrieve, the parked party's hang-up, or the timeout.
+ */
+export class ParkService {
+  private readonly parked = new Map<string, Parked>();
+
+  constructor(private readonly deps: ParkServiceDeps) {}
+
+  /** Parks `side` of the call in `slot` (or the first free slot); the other party is released. */
+  async park(call: Call, side: Side, wanted?: string, beforeRelease?: (slot: string) => Promise<void>): Promise<string> {
+    if (call.state !== 'answered' || !call.dialog(side)) throw new ParkError('not-answered', 'only an answered call can be parked');
+    const lot = await this.deps.lots.get(call.tenant);
+    const all = slotsOf(lot);
+    if (wanted !== undefined && !all.includes(wanted)) throw new ParkError('no-slot', `${wanted} is not a slot of the park lot`);
+    const parker = call[opposite(side)].user;
+    const now = Date.now();
+    const slot = await this.deps.slots.take(call.tenant, wanted ? [wanted] : all, {
+      callId: call.id, instanceId: this.deps.instanceId, tenant: call.tenant, parkedUser: call[side].user, parker,
+      parkedAt: now, timeoutAt: now + lot.timeout * 1000,
+    }, lot.timeout * 1000 + SLOT_GRACE_MS);
+    if (!slot) throw wanted ? new ParkError('taken', `slot ${wanted} is taken`) : new ParkError('full', 'the park lot is full');
+    let leg: MediaServerLeg;
+    try {
+      const music = await this.deps.music(call.tenant, lot.mohClass);
+      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, music.headers);
+    } catch (err) {
+      await this.deps.slots.free(call.tenant, slot, call.id);
+      throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
+    }
+    // the call's own session carries nothing now: the parked party is in the music session
+    const old = call.mediaCallId;
+    await beforeRelease?.(slot).catch((err: Error) => call.log.warn('park: telling the parker failed', { error: err.message }));
+    this.deps.calls.release(call, opposite(side));
+    await this.deps.media.delete({ callId: old });
+    const timer = setTimeout(() => void this.timeout(call.id), lot.timeout * 1000);
+    this.parked.set(call.id, { call, side, slot, leg, timer });
+    call.log.info('call parked', { slot, parker });
+    return slot;
+  }
+
+  /**
+   * Connects the retriever's INVITE to the call parked in `slot`: one re-INVITE moves the
+   * parked party from the music to a new media session with the retriever; the music leg
+   * ends. Returns false if the slot holds no call this instance can hand over.
+   */
+  async retrieve(tenant: string, slot: string, req: Srf.SrfRequest, res: Srf.SrfResponse, retriever: string): Promise<boolean> {
+    const entry = await this.deps.slots.get(tenant, slot);
+    const p = entry ? this.parked.get(entry.callId) : undefined;
+    if (!entry || !p) return false;
+    if (!(await this.deps.slots.free(tenant, slot, entry.callId))) return false;
+    clearTimeout(p.timer);
+    this.parked.delete(entry.callId);
+    const { call, side, leg } = p;
+    const dialog = call.dialog(side);
+    if (!dialog || !req.body) {
+      await leg.release();
+      return false;
+    }
+    const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
+    const mediaCallId = `rt-${call.id}-${Date.now()}`;
+    const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag, sdp: req.body });
+    const answer = await dialog.modify(offer);
+    const back = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: call.tag(side), sdp: answer });
+    const uas = await this.deps.srf.createUAS(req, res, { localSdp: back });
+    await leg.release();
+    call.mediaCallId = mediaCallId;
+    this.deps.calls.adopt(call, opposite(side), uas, {
+      user: retriever, tenant, callId: req.get('Call-ID'), tag: fromTag, uri: `sip:${retriever}@${tenant}`,
+    });
+    call.log.info('parked call retrieved', { slot, retriever });
+    return true;
+  }
+
+  /** The parked party hung up: the slot is free at once. */
+  async ended(call: Call): Promise<void> {
+    const p = this.parked.get(call.id);
+    if (!p) return;
+    this.parked.delete(call.id);
+    clearTimeout(p.timer);
+    await this.deps.slots.free(call.tenant, p.slot, call.id);
+    await p.leg.release();
+  }
+
+  async list(tenant: string): Promise<ParkedEntry[]> {
+    return this.deps.slots.list(tenant, slotsOf(await this.deps.lots.get(tenant)));
+  }
+
+  /**
+   * Nobody came: the call is hung up with a log line. (Calling the parker back, and a
+   * fallback destination, are the next step of this feature.)
+   */
+  private async timeout(callId: string): Promise<void> {
+    const p = this.parked.get(callId);
+    if (!p) return;
+    if (!(await this.deps.slots.free(p.call.tenant, p.slot, callId))) return;
+    this.parked.delete(callId);
+    p.call.log.warn('park timeout: nobody retrieved the call; hanging up', { slot: p.slot });
+    this.deps.calls.hangup(callId, 'park-timeout');
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.parked.values()) {
+      clearTimeout(p.timer);
+      await this.deps.slots.free(p.call.tenant, p.slot, p.call.id).catch(() => false);
+    }
+    this.parked.clear();
+  }
+}

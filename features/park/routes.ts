@@ -1,0 +1,94 @@
+import type { ApiRouter } from '../../lib/api';
+import { apiSchemas, defineErrors, errors } from '../../lib/api';
+import type { CallManager, Side } from '../../lib/calls';
+import type { ParkLot, ParkLotStore } from './lot';
+import { ParkError, type ParkService } from './park-service';
+
+export const parkErrors = defineErrors({
+  E_PARK_LOT_FULL: { status: 409, sipStatus: 486, message: 'the park lot is full' },
+  E_PARK_SLOT_TAKEN: { status: 409, sipStatus: 486, message: 'that park slot is taken' },
+  E_PARK_NO_SLOT: { status: 400, sipStatus: 404, message: 'no such park slot' },
+  E_PARK_SLOT_EMPTY: { status: 404, sipStatus: 404, message: 'nothing is parked in that slot' },
+  E_CALL_NOT_FOUND: { status: 404, sipStatus: 481, message: 'no such call on this instance' },
+  E_CALL_NOT_ANSWERED: { status: 409, message: 'only an answered call can be parked' },
+  E_PARK_FAILED: { status: 502, sipStatus: 500, message: 'the call could not be parked' },
+});
+
+export function toParkApiError(err: unknown): Error {
+  if (!(err instanceof ParkError)) return err as Error;
+  switch (err.code) {
+    case 'full': return parkErrors.E_PARK_LOT_FULL();
+    case 'taken': return parkErrors.E_PARK_SLOT_TAKEN(err.message);
+    case 'no-slot': return parkErrors.E_PARK_NO_SLOT(err.message);
+    case 'not-answered': return parkErrors.E_CALL_NOT_ANSWERED();
+    case 'music': return parkErrors.E_PARK_FAILED(err.message);
+  }
+}
+
+const slotPattern = '^[0-9]{1,8}$';
+
+export interface ParkRoutesDeps {
+  lots: ParkLotStore;
+  park: ParkService;
+  calls: CallManager;
+}
+
+/** REST for park: the lot of a tenant, parking a live call, the list of parked calls. */
+export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
+  api.get<{ Params: { domain: string } }>('/tenants/:domain/park', {
+    schema: { summary: 'The park lot of a tenant', tags: ['park'], params: apiSchemas.tenantParams },
+  }, async (req) => deps().lots.get(req.params.domain));
+
+  api.put<{ Params: { domain: string }; Body: ParkLot }>('/tenants/:domain/park', {
+    schema: {
+      summary: 'Set the park lot of a tenant', tags: ['park'], params: apiSchemas.tenantParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['extension', 'firstSlot', 'lastSlot'],
+        properties: {
+          extension: { type: 'string', pattern: slotPattern },
+          firstSlot: { type: 'integer', minimum: 1, maximum: 99999999 },
+          lastSlot: { type: 'integer', minimum: 1, maximum: 99999999 },
+          timeout: { type: 'integer', minimum: 5, maximum: 3600, default: 45 },
+          mohClass: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'default' },
+        },
+      },
+    },
+  }, async (req) => {
+    const lot = req.body;
+    if (lot.lastSlot < lot.firstSlot || lot.lastSlot - lot.firstSlot >= 1000) throw errors.E_BAD_REQUEST('lastSlot must be at or after firstSlot, 1000 slots at most');
+    const ext = Number(lot.extension);
+    if (ext >= lot.firstSlot && ext <= lot.lastSlot) throw errors.E_BAD_REQUEST('the park extension must not be a slot');
+    await deps().lots.put(req.params.domain, lot);
+    return lot;
+  });
+
+  api.get<{ Querystring: { tenant: string } }>('/parks', {
+    schema: {
+      summary: 'Parked calls of a tenant: slot, call, who parked it, since when, until when', tags: ['park'],
+      querystring: { type: 'object', additionalProperties: false, required: ['tenant'], properties: { tenant: { type: 'string', format: 'hostname' } } },
+    },
+  }, async (req) => ({
+    parks: (await deps().park.list(req.query.tenant)).map((e) => ({
+      slot: e.slot, callId: e.callId, parker: e.parker, parked: e.parkedUser,
+      since: new Date(e.parkedAt).toISOString(), timeoutAt: new Date(e.timeoutAt).toISOString(),
+    })),
+  }));
+
+  api.post<{ Params: { id: string }; Body: { party: Side; slot?: string } }>('/calls/:id/park', {
+    schema: {
+      summary: 'Park a party of a live call; the other party is released', tags: ['park'], params: apiSchemas.callParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['party'],
+        properties: { party: { type: 'string', enum: ['caller', 'callee'] }, slot: { type: 'string', pattern: slotPattern } },
+      },
+    },
+  }, async (req) => {
+    const call = deps().calls.get(req.params.id);
+    if (!call) throw parkErrors.E_CALL_NOT_FOUND();
+    try {
+      return { slot: await deps().park.park(call, req.body.party, req.body.slot) };
+    } catch (err) {
+      throw toParkApiError(err);
+    }
+  });
+}

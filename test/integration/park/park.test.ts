@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { SlotStore } from '../../../features/park/slots';
+import { createRtpEndpoint, OTHER } from '../../support/rtp';
+import { flow } from '../engine/fixture';
+import { coreFixture, TENANT } from '../core/fixture';
+
+interface LiveCall { id: string; state: string }
+
+/** Call park (service example "Call Park"): park by REST and by REFER, retrieve by dialing the slot. */
+describe('park: park and retrieve', function () {
+  this.timeout(40000);
+  const fx = coreFixture();
+
+  async function answeredCall(): Promise<string> {
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      const r = await fx.api('GET', '/v1/calls');
+      const call = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[])).find((c) => c.state === 'answered');
+      if (call) return call.id;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error('no answered call');
+  }
+
+  async function parks(): Promise<Array<{ slot: string; parker: string; parked: string }>> {
+    return ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: Array<{ slot: string; parker: string; parked: string }> }).parks;
+  }
+
+  it('REST park: the parked party hears music, the parker is released; dialing the slot retrieves it with one re-INVITE', async () => {
+    for (const u of ['pk-a', 'pk-b', 'pk-c']) await fx.provision(u);
+    const epB = await createRtpEndpoint();
+    try {
+      const parked = await fx.uas('core-uas-hold-media.xml', await fx.register('pk-b'), { vars: { rtp_port: String(epB.port) }, timeoutSec: 30 });
+      const parker = fx.call('core-call-bye-received.xml', 'pk-a', 'pk-b', { timeoutSec: 20 });
+      const id = await answeredCall();
+      const r = await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const slot = (r.body as { slot: string }).slot;
+      assert.equal(slot, '701', 'the first free slot of the default lot');
+      const ra = await parker;
+      assert.equal(ra.code, 0, ra.errors);
+      assert.deepEqual(flow(ra.events).slice(-2), ['< BYE', '> 200'], 'the parker is released');
+      await epB.waitFor(OTHER, 25, 5000);
+      assert.deepEqual((await parks()).map((p) => [p.slot, p.parker, p.parked]), [['701', 'pk-a', 'pk-b']]);
+      const taken = await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '701' });
+      assert.equal(taken.status, 409);
+      // C dials 701
+      const rc = await fx.call('core-call.xml', 'pk-c', '701', { durationMs: 500 });
+      assert.equal(rc.code, 0, rc.errors);
+      const rb = await parked.done;
+      assert.equal(rb.code, 0, rb.errors);
+      const reinvites = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission).slice(1);
+      assert.equal(reinvites.length, 2, 'one re-INVITE to music, one to the retriever');
+      assert.deepEqual(await parks(), []);
+    } finally {
+      await epB.stop();
+    }
+  });
+
+  it('park by REFER to the park extension (service example "Call Park"): 202, NOTIFY with the slot, parker released', async () => {
+    for (const u of ['pr-a', 'pr-b']) await fx.provision(u);
+    const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('pr-b'), { durationMs: 1500 });
+    const ra = await fx.call('core-park-refer.xml', 'pr-a', 'pr-b', { vars: { caller: 'pr-a', park_to: '700' } });
+    assert.equal(ra.code, 0, ra.errors);
+    const notify = ra.events.find((e) => e.dir === 'received' && e.method === 'NOTIFY' && e.status === undefined);
+    assert.match(notify?.message ?? '', /\r\n\r\nSIP\/2\.0 200 Parked at 70\d/);
+    assert.match(notify?.message ?? '', /Content-Type: message\/sipfrag/i);
+    assert.deepEqual(flow(ra.events).slice(-2), ['< BYE', '> 200']);
+    assert.equal((await parks()).length, 1);
+    // the parked party hangs up: the slot is free at once
+    assert.equal((await parked.done).code, 0);
+    const deadline = Date.now() + 3000;
+    while ((await parks()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    assert.deepEqual(await parks(), []);
+  });
+
+  it('a REFER to a taken slot fails with a NOTIFY saying so, and the call stays as it was', async () => {
+    for (const u of ['pt-a', 'pt-b', 'pt-c', 'pt-d']) await fx.provision(u);
+    const first = await fx.uas('core-uas-held-bye.xml', await fx.register('pt-b'), { durationMs: 3000 });
+    const p1 = await fx.call('core-park-refer.xml', 'pt-a', 'pt-b', { vars: { caller: 'pt-a', park_to: '705' } });
+    assert.equal(p1.code, 0, p1.errors);
+    const second = await fx.uas('core-uas.xml', await fx.register('pt-d'));
+    const r2 = await fx.call('core-park-refer-fail.xml', 'pt-c', 'pt-d', { vars: { caller: 'pt-c', park_to: '705' }, durationMs: 300 });
+    assert.equal(r2.code, 0, r2.errors);
+    const notify = r2.events.find((e) => e.dir === 'received' && e.method === 'NOTIFY' && e.status === undefined);
+    assert.match(notify?.message ?? '', /SIP\/2\.0 486 Slot 705 Busy/);
+    assert.ok(!flow(r2.events).includes('< BYE'), 'the parker was not released');
+    assert.deepEqual(flow(r2.events).slice(-2), ['> BYE', '< 200'], 'the call went on until the caller hung up');
+    assert.equal((await second.done).code, 0);
+    assert.equal((await first.done).code, 0);
+  });
+
+  it('dialing an empty slot gets 404', async () => {
+    await fx.provision('pe-a');
+    const r = await fx.call('core-expect-final.xml', 'pe-a', '712');
+    assert.equal([...r.events].reverse().find((e) => e.dir === 'received' && (e.status ?? 0) >= 200)?.status, 404);
+  });
+
+  it('50 concurrent parks into a 20-slot lot: 20 distinct slots, 30 refused', async () => {
+    const store = new SlotStore(fx.redis().client);
+    const slots = Array.from({ length: 20 }, (_x, i) => String(801 + i));
+    const results = await Promise.all(Array.from({ length: 50 }, (_x, i) => store.take('race.example', slots, {
+      callId: `c${i}`, instanceId: 'x', tenant: 'race.example', parkedUser: 'u', parker: 'p', parkedAt: 0, timeoutAt: 0,
+    }, 60000)));
+    const taken = results.filter((s): s is string => s !== undefined);
+    assert.equal(taken.length, 20);
+    assert.equal(new Set(taken).size, 20);
+    for (let i = 0; i < 50; i++) if (results[i]) assert.ok(await store.free('race.example', results[i] as string, `c${i}`));
+    assert.deepEqual(await store.list('race.example', slots), []);
+  });
+});
