@@ -49,7 +49,7 @@ export class HoldController {
       if (!music) return false;
       const offerForHeld = await this.answerHolder(call, from, req, res);
       try {
-        this.legs.set(call.id, await attachMediaServer(this.deps.srf, this.deps.media, call, held, music.uri, music.headers));
+        this.legs.set(call.id, await attachMediaServer(this.deps.srf, this.deps.media, call, held, music.uri, { headers: music.headers }));
         await this.silence(call, from, true);
         call.log.info('music on hold', { held, uri: music.uri });
       } catch (err) {
@@ -74,7 +74,7 @@ export class HoldController {
     if (this.legs.has(call.id)) throw new Error('already on hold');
     const music = await this.deps.musicFor(call, party);
     if (!music) throw new Error('music on hold is off');
-    this.legs.set(call.id, await attachMediaServer(this.deps.srf, this.deps.media, call, party, music.uri, music.headers));
+    this.legs.set(call.id, await attachMediaServer(this.deps.srf, this.deps.media, call, party, music.uri, { headers: music.headers }));
     await this.silence(call, opposite(party), true);
     this.deps.calls.setHeld(call, opposite(party), true);
   }

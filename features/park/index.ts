@@ -3,6 +3,8 @@ import { opposite, type Call, type Side } from '../../lib/calls';
 import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
 import { DEFAULT_SETTINGS, MohSettingsStore, musicTarget } from '../../lib/media';
 import { respond } from '../../lib/sip/respond';
+import { contactTarget } from '../../lib/routing';
+import { RegistrationRepository } from '../../lib/store';
 import { ParkLotStore, slotsOf } from './lot';
 import { ParkError, ParkService } from './park-service';
 import { parkRoutes } from './routes';
@@ -83,7 +85,9 @@ export function parkFeature(): Feature {
       ctx = c;
       lots = new ParkLotStore(c.redis);
       const moh = new MohSettingsStore(c.redis);
+      const registrations = new RegistrationRepository(c.redis);
       park = new ParkService({
+        phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         srf: c.srf, media: c.media, calls: c.calls, lots, slots: new SlotStore(c.redis), logger: c.logger, instanceId: c.config.instanceId,
         async music(tenant, mohClass) {
           const settings = await moh.get(tenant);

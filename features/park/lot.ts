@@ -12,9 +12,13 @@ export interface ParkLot {
   timeout: number;
   /** music class the parked party hears */
   mohClass: string;
+  /** seconds the parker's phone rings when the call comes back */
+  comebackTimeout: number;
+  /** who gets the call when the parker does not answer; unset: hang up (logged) */
+  fallback?: string;
 }
 
-export const DEFAULT_LOT: ParkLot = { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 45, mohClass: 'default' };
+export const DEFAULT_LOT: ParkLot = { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 45, mohClass: 'default', comebackTimeout: 20 };
 
 export function slotsOf(lot: ParkLot): string[] {
   const out: string[] = [];

@@ -5,7 +5,15 @@ import type { MediaAnchor, MusicTarget } from '../../lib/media';
 import { slotsOf, type ParkLotStore } from './lot';
 import type { ParkedEntry, SlotStore } from './slots';
 
+/** A registered phone of a user: where to send the INVITE, and the next hop behind NAT. */
+export interface PhoneTarget {
+  uri: string;
+  proxy?: string;
+}
+
 export interface ParkServiceDeps {
+  /** the registered contacts of a user */
+  phones(tenant: string, user: string): Promise<PhoneTarget[]>;
   srf: Srf;
   media: MediaAnchor;
   calls: CallManager;
@@ -59,7 +67,7 @@ export class ParkService {
     let leg: MediaServerLeg;
     try {
       const music = await this.deps.music(call.tenant, lot.mohClass);
-      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, music.headers);
+      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, { headers: music.headers });
     } catch (err) {
       await this.deps.slots.free(call.tenant, slot, call.id);
       throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
@@ -123,16 +131,80 @@ export class ParkService {
   }
 
   /**
-   * Nobody came: the call is hung up with a log line. (Calling the parker back, and a
-   * fallback destination, are the next step of this feature.)
+   * Nobody came within the lot's timeout: the call comes back to the parker (Caller-ID:
+   * the parked party); if the parker does not answer, to the lot's fallback; else it is
+   * hung up with a log line.
    */
   private async timeout(callId: string): Promise<void> {
     const p = this.parked.get(callId);
     if (!p) return;
     if (!(await this.deps.slots.free(p.call.tenant, p.slot, callId))) return;
     this.parked.delete(callId);
-    p.call.log.warn('park timeout: nobody retrieved the call; hanging up', { slot: p.slot });
+    const lot = await this.deps.lots.get(p.call.tenant);
+    const parker = p.call[opposite(p.side)].user;
+    for (const user of [parker, lot.fallback].filter((u): u is string => !!u)) {
+      p.call.log.info('park timeout: calling back', { slot: p.slot, to: user });
+      if (await this.connect(p, user, lot.comebackTimeout * 1000)) return;
+    }
+    p.call.log.warn('park timeout: nobody took the call back; hanging up', { slot: p.slot, parker, fallback: lot.fallback });
+    await p.leg.release();
     this.deps.calls.hangup(callId, 'park-timeout');
+  }
+
+  /**
+   * REST retrieve (POST /v1/parks/{slot}/retrieve): calls `to`, and bridges the parked
+   * call to it on answer. False if nothing is parked there (or `to` did not answer: the
+   * call is then parked in the same slot again).
+   */
+  async retrieveTo(tenant: string, slot: string, to: string, ringMs: number): Promise<'ok' | 'empty' | 'no-answer'> {
+    const entry = await this.deps.slots.get(tenant, slot);
+    const p = entry ? this.parked.get(entry.callId) : undefined;
+    if (!entry || !p) return 'empty';
+    if (!(await this.deps.slots.free(tenant, slot, entry.callId))) return 'empty';
+    clearTimeout(p.timer);
+    this.parked.delete(entry.callId);
+    if (await this.connect(p, to, ringMs)) return 'ok';
+    // nobody answered: back into its slot, the timeout running again
+    const lot = await this.deps.lots.get(tenant);
+    const now = Date.now();
+    await this.deps.slots.take(tenant, [slot], { ...entry, parkedAt: now, timeoutAt: now + lot.timeout * 1000 }, lot.timeout * 1000 + SLOT_GRACE_MS);
+    p.timer = setTimeout(() => void this.timeout(p.call.id), lot.timeout * 1000);
+    this.parked.set(p.call.id, p);
+    return 'no-answer';
+  }
+
+  /**
+   * Rings `user`'s phones (third-party call control, RFC 3725 4.1: the phone's offer in
+   * its 200, the parked party's answer in the ACK) and, on answer, hands the parked
+   * party over: one re-INVITE moves it off the music. False if nobody answered in time.
+   */
+  private async connect(p: Parked, user: string, ringMs: number): Promise<boolean> {
+    const { call, side } = p;
+    const phones = await this.deps.phones(call.tenant, user);
+    const parked = call[side];
+    for (const phone of phones) {
+      let invite: Srf.SrfRequest | undefined;
+      const timer = setTimeout(() => invite && (invite.cancel as unknown as () => void).call(invite), ringMs);
+      try {
+        const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, phone.uri, {
+          headers: { From: `"${parked.user}" <sip:${parked.user}@${call.tenant}>`, To: `<sip:${user}@${call.tenant}>` },
+          proxy: phone.proxy,
+          onRequest: (req) => (invite = req),
+        });
+        clearTimeout(timer);
+        await p.leg.release();
+        call.mediaCallId = leg.mediaCallId;
+        this.deps.calls.adopt(call, opposite(side), leg.dialog, {
+          user, tenant: call.tenant, callId: leg.dialog.sip.callId, tag: leg.dialog.sip.remoteTag, uri: `sip:${user}@${call.tenant}`,
+        });
+        call.log.info('parked call handed over', { to: user });
+        return true;
+      } catch (err) {
+        clearTimeout(timer);
+        call.log.info('no answer from a phone', { to: user, uri: phone.uri, error: (err as Error).message });
+      }
+    }
+    return false;
   }
 
   async stop(): Promise<void> {

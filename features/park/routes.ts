@@ -12,6 +12,7 @@ export const parkErrors = defineErrors({
   E_CALL_NOT_FOUND: { status: 404, sipStatus: 481, message: 'no such call on this instance' },
   E_CALL_NOT_ANSWERED: { status: 409, message: 'only an answered call can be parked' },
   E_PARK_FAILED: { status: 502, sipStatus: 500, message: 'the call could not be parked' },
+  E_PARK_NO_ANSWER: { status: 409, sipStatus: 480, message: 'nobody answered; the call is parked in its slot again' },
 });
 
 export function toParkApiError(err: unknown): Error {
@@ -48,8 +49,10 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
           extension: { type: 'string', pattern: slotPattern },
           firstSlot: { type: 'integer', minimum: 1, maximum: 99999999 },
           lastSlot: { type: 'integer', minimum: 1, maximum: 99999999 },
-          timeout: { type: 'integer', minimum: 5, maximum: 3600, default: 45 },
+          timeout: { type: 'integer', minimum: 1, maximum: 3600, default: 45 },
           mohClass: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'default' },
+          comebackTimeout: { type: 'integer', minimum: 1, maximum: 300, default: 20 },
+          fallback: apiSchemas.sipUserSchema,
         },
       },
     },
@@ -90,5 +93,23 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
     } catch (err) {
       throw toParkApiError(err);
     }
+  });
+
+  api.post<{ Params: { slot: string }; Body: { tenant: string; to: string } }>('/parks/:slot/retrieve', {
+    schema: {
+      summary: 'Call `to` and hand it the call parked in the slot when it answers', tags: ['park'],
+      params: { type: 'object', additionalProperties: false, required: ['slot'], properties: { slot: { type: 'string', pattern: slotPattern } } },
+      body: {
+        type: 'object', additionalProperties: false, required: ['tenant', 'to'],
+        properties: { tenant: { type: 'string', format: 'hostname' }, to: apiSchemas.sipUserSchema },
+      },
+    },
+  }, async (req) => {
+    const d = deps();
+    const lot = await d.lots.get(req.body.tenant);
+    const outcome = await d.park.retrieveTo(req.body.tenant, req.params.slot, req.body.to, lot.comebackTimeout * 1000);
+    if (outcome === 'empty') throw parkErrors.E_PARK_SLOT_EMPTY();
+    if (outcome === 'no-answer') throw parkErrors.E_PARK_NO_ANSWER();
+    return { retrieved: true, slot: req.params.slot, to: req.body.to };
   });
 }

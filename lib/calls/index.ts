@@ -4,4 +4,4 @@ export { CallManager, type CallManagerDeps, type ConnectRequest } from './call-m
 export type { ForkTarget } from './outbound-fork';
 export { opposite } from './call';
 export { relayOffer, type OfferInterceptor } from './reinvite-relay';
-export { attachMediaServer, reconnect, type MediaServerLeg } from './third-party';
+export { attachMediaServer, reconnect, type AttachOptions, type MediaServerLeg } from './third-party';

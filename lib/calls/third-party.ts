@@ -19,7 +19,15 @@ interface Pending3pcc {
   destroy(): Promise<void>;
 }
 
-type CreateUac = (uri: string, opts: object) => Promise<Pending3pcc>;
+type CreateUac = (uri: string, opts: object, progress?: object) => Promise<Pending3pcc>;
+
+export interface AttachOptions {
+  headers?: Record<string, string>;
+  /** next hop (a NATed phone: where its REGISTER came from) */
+  proxy?: string;
+  /** the INVITE as sent, so the caller can CANCEL it (a phone that does not answer) */
+  onRequest?(req: Srf.SrfRequest): void;
+}
 
 /**
  * Re-targets one party of a call to a media server by third-party call control
@@ -30,12 +38,16 @@ type CreateUac = (uri: string, opts: object) => Promise<Pending3pcc>;
  * other party's view of it) is untouched and `reconnect` can restore it.
  */
 export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call, side: Side, uri: string,
-  headers: Record<string, string> = {}): Promise<MediaServerLeg> {
+  opts: AttachOptions = {}): Promise<MediaServerLeg> {
   const party = call.dialog(side);
   if (!party) throw new Error(`call ${call.id} has no ${side} dialog`);
   const mediaCallId = `ms-${call.id}-${randomBytes(3).toString('hex')}`;
   const msTag = `ms-${randomBytes(4).toString('hex')}`;
-  const pending = await (srf.createUAC as unknown as CreateUac).call(srf, uri, { noAck: true, headers });
+  const pending = await (srf.createUAC as unknown as CreateUac).call(srf, uri, { noAck: true, headers: opts.headers ?? {}, proxy: opts.proxy }, {
+    cbRequest: (_err: unknown, req: Srf.SrfRequest) => {
+      if (req) opts.onRequest?.(req);
+    },
+  });
   try {
     const offer = await media.offer({ callId: mediaCallId, fromTag: msTag, sdp: pending.sdp });
     const answer = await party.modify(offer);

@@ -1,3 +1,4 @@
 /** What happens to a new INVITE: authentication, feature codes, user calls. */
 export { createRouter, type RouterDeps } from './router';
 export { FeatureCodeDispatcher } from './feature-codes';
+export { contactTarget } from './contact-target';

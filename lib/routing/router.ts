@@ -1,12 +1,12 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import type { CallManager } from '../calls';
-import type { ForkTarget } from '../calls/outbound-fork';
 import { isAnonymous, parseAddress } from '../sip/addresses';
 import { parseDigest, type DigestAuth } from '../sip/digest-auth';
 import { respond } from '../sip/respond';
-import type { Binding, RegistrationRepository, UserRepository } from '../store';
+import type { RegistrationRepository, UserRepository } from '../store';
 import type { FeatureCodeDispatcher } from './feature-codes';
+import { contactTarget } from './contact-target';
 import { INTERNAL_TOKEN_HEADER } from '../feature';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -100,23 +100,8 @@ export function createRouter(deps: RouterDeps) {
       tenant,
       caller: { user: anonymous ? 'anonymous' : caller.user, tenant, uri: anonymous ? 'sip:anonymous@anonymous.invalid' : `sip:${caller.user}@${tenant}`, display: caller.display },
       callee: { user: dialed, uri: `sip:${dialed}@${tenant}` },
-      targets: bindings.map(target),
+      targets: bindings.map(contactTarget),
       noAnswerMs: deps.noAnswerMs,
     });
   };
-}
-
-/**
- * A registered contact as a fork target. When the REGISTER came from somewhere other
- * than the contact's own host:port (NAT), the request goes there: the address the
- * phone keeps open (RFC 5626's idea, without outbound's flow tokens).
- */
-function target(b: Binding): ForkTarget {
-  const m = b.received ? /^(udp|tcp|tls|ws|wss):(.+):(\d+)$/.exec(b.received) : null;
-  const contact = parseAddress(`<${b.contact}>`);
-  if (!m || !contact) return { uri: b.contact };
-  const [, proto, addr, port] = m;
-  if (contact.host === addr && (contact.port ?? 5060) === Number(port)) return { uri: b.contact };
-  const host = addr.includes(':') ? `[${addr}]` : addr;
-  return { uri: b.contact, proxy: `sip:${host}:${port};transport=${proto === 'udp' ? 'udp' : 'tcp'}` };
 }

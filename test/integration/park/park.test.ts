@@ -109,3 +109,89 @@ describe('park: park and retrieve', function () {
     assert.deepEqual(await store.list('race.example', slots), []);
   });
 });
+
+describe('park: timeout, comeback, fallback, REST retrieve', function () {
+  this.timeout(40000);
+  const fx = coreFixture();
+
+  async function answeredCall(): Promise<string> {
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      const r = await fx.api('GET', '/v1/calls');
+      const call = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[])).find((c) => c.state === 'answered');
+      if (call) return call.id;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error('no answered call');
+  }
+
+  async function until(what: string, pred: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 10000;
+    while (!(await pred())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  const partyOf = async (id: string, side: 'caller' | 'callee'): Promise<string | undefined> =>
+    ((await fx.api('GET', `/v1/calls/${id}`)).body as Record<string, { user: string }>)[side]?.user;
+
+  it('after the lot timeout the call comes back to the parker, showing the parked party', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 1, comebackTimeout: 3 })).status, 200);
+    for (const u of ['tc-a', 'tc-b']) await fx.provision(u);
+    const back = await fx.uas('core-uas.xml', await fx.register('tc-a'));
+    const parked = await fx.uas('core-uas-hold.xml', await fx.register('tc-b'));
+    const parker = fx.call('core-call-bye-received.xml', 'tc-a', 'tc-b', { timeoutSec: 20 });
+    const id = await answeredCall();
+    assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' })).status, 200);
+    assert.equal((await parker).code, 0);
+    await until('the comeback', async () => (await partyOf(id, 'caller')) === 'tc-a' && (await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).status === 200
+      && ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: unknown[] }).parks.length === 0
+      && (await fx.engineStats()).dialogs === 2);
+    assert.equal((await fx.api('DELETE', `/v1/calls/${id}`)).status, 204);
+    const rb = await back.done;
+    assert.equal(rb.code, 0, rb.errors);
+    const invite = rb.events.find((e) => e.method === 'INVITE' && e.status === undefined)?.message ?? '';
+    assert.match(invite, /^From: "tc-b" <sip:tc-b@127\.0\.0\.1>/m, 'Caller-ID shows the parked party');
+    assert.match(invite, /\r\nContent-Length: 0\r\n/, 'an offerless INVITE (3pcc): the offer comes in the 200');
+    assert.equal((await parked.done).code, 0);
+  });
+
+  it('when the parker does not answer the comeback, the lot\'s fallback gets the call', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 1, comebackTimeout: 1, fallback: 'fb-f' })).status, 200);
+    for (const u of ['fb-a', 'fb-b', 'fb-f']) await fx.provision(u);
+    const noAnswer = await fx.uas('core-uas-ring.xml', await fx.register('fb-a'));
+    const fallback = await fx.uas('core-uas.xml', await fx.register('fb-f'));
+    const parked = await fx.uas('core-uas-hold.xml', await fx.register('fb-b'));
+    const parker = fx.call('core-call-bye-received.xml', 'fb-a', 'fb-b', { timeoutSec: 20 });
+    const id = await answeredCall();
+    assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' })).status, 200);
+    assert.equal((await parker).code, 0);
+    await until('the fallback', async () => (await partyOf(id, 'caller')) === 'fb-f' && (await fx.engineStats()).dialogs === 2);
+    assert.equal((await noAnswer.done).code, 0, 'the parker\'s phone rang and was cancelled');
+    assert.equal((await fx.api('DELETE', `/v1/calls/${id}`)).status, 204);
+    assert.equal((await fallback.done).code, 0);
+    assert.equal((await parked.done).code, 0);
+  });
+
+  it('REST retrieve: POST /v1/parks/{slot}/retrieve calls `to` and bridges on answer; an empty slot is 404', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 60 })).status, 200);
+    for (const u of ['rr-a', 'rr-b', 'rr-c']) await fx.provision(u);
+    const retriever = await fx.uas('core-uas.xml', await fx.register('rr-c'));
+    const parked = await fx.uas('core-uas-hold.xml', await fx.register('rr-b'));
+    const parker = fx.call('core-call-bye-received.xml', 'rr-a', 'rr-b', { timeoutSec: 20 });
+    const id = await answeredCall();
+    const slot = ((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '715' })).body as { slot: string }).slot;
+    assert.equal(slot, '715');
+    assert.equal((await parker).code, 0);
+    const r = await fx.api('POST', '/v1/parks/715/retrieve', { tenant: TENANT, to: 'rr-c' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(await partyOf(id, 'caller'), 'rr-c');
+    const empty = await fx.api('POST', '/v1/parks/715/retrieve', { tenant: TENANT, to: 'rr-c' });
+    assert.equal(empty.status, 404);
+    assert.equal((empty.body as { code: string }).code, 'E_PARK_SLOT_EMPTY');
+    assert.equal((await fx.api('DELETE', `/v1/calls/${id}`)).status, 204);
+    assert.equal((await retriever.done).code, 0);
+    assert.equal((await parked.done).code, 0);
+  });
+});
