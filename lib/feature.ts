@@ -27,6 +27,24 @@ export interface InternalService {
   handle(req: Srf.SrfRequest, res: Srf.SrfResponse, logger: Logger): Promise<void> | void;
 }
 
+/** An authenticated SUBSCRIBE for an event package (RFC 6665) to a user part of a tenant. */
+export interface SubscribeContext {
+  req: Srf.SrfRequest;
+  res: Srf.SrfResponse;
+  tenant: string;
+  subscriber: string;
+  /** the user part of the Request-URI: what is watched (a user, a park slot) */
+  target: string;
+  logger: Logger;
+}
+
+export interface EventPackage {
+  /** the Event header's package name, e.g. 'dialog' (RFC 4235) */
+  event: string;
+  /** false: not a resource of this feature (another feature may have it) */
+  handle(ctx: SubscribeContext): Promise<boolean> | boolean;
+}
+
 /** The header carrying the internal token on requests the platform sends to itself. */
 export const INTERNAL_TOKEN_HEADER = 'X-Internal-Token';
 
@@ -59,6 +77,7 @@ export interface Feature {
   name: string;
   codes?: FeatureCode[];
   services?: InternalService[];
+  events?: EventPackage[];
   routes?(api: ApiRouter): void;
   start(ctx: FeatureContext): Promise<void> | void;
   stop?(): Promise<void> | void;

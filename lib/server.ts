@@ -7,7 +7,7 @@ import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, startRtpengine, type RtpengineProcess } from './media';
 import { createRegistrar } from './registrar';
-import { createRouter, FeatureCodeDispatcher } from './routing';
+import { createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { DigestAuth } from './sip/digest-auth';
 import { CallRepository, connectRedis, keys, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
@@ -96,6 +96,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
     });
     (srf as unknown as { options(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).options((_req, res) => res.send(200));
+    const subscribe = createSubscribeRouter({ users, digest, features: dispatcher, logger });
+    (srf as unknown as { subscribe(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).subscribe((req, res) => {
+      subscribe(req, res).catch((err: Error) => {
+        logger.error('SUBSCRIBE failed', { error: err.stack });
+        if (!res.finalResponseSent) res.send(500);
+      });
+    });
     let engineUp = false;
     srf.on('connect', () => (engineUp = true));
     (srf.on as unknown as (e: string, f: () => void) => void).call(srf, 'close', () => (engineUp = false));

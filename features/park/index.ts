@@ -9,6 +9,7 @@ import { ParkLotStore, slotsOf } from './lot';
 import { ParkError, ParkService } from './park-service';
 import { parkRoutes } from './routes';
 import { SlotStore } from './slots';
+import { SlotWatchers } from './blf';
 
 type Request = (o: object) => Promise<Srf.SrfResponse>;
 
@@ -20,6 +21,7 @@ export function parkFeature(): Feature {
   let ctx: FeatureContext | undefined;
   let park: ParkService | undefined;
   let lots: ParkLotStore | undefined;
+  let watchers: SlotWatchers | undefined;
   const unsubscribe: Array<() => void> = [];
   const need = (): { ctx: FeatureContext; park: ParkService; lots: ParkLotStore } => {
     if (!ctx || !park || !lots) throw new Error('park feature not started');
@@ -75,6 +77,18 @@ export function parkFeature(): Feature {
         return true;
       },
     }],
+    events: [{
+      event: 'dialog',
+      async handle(ctx) {
+        const { lots: l, park: svc } = need();
+        const lot = await l.get(ctx.tenant);
+        if (!slotsOf(lot).includes(ctx.target)) return false;
+        const current = (await svc.list(ctx.tenant)).find((e) => e.slot === ctx.target);
+        if (!watchers) return false;
+        await watchers.subscribe(ctx, ctx.target, current);
+        return true;
+      },
+    }],
     routes(api) {
       parkRoutes(api, () => {
         const n = need();
@@ -86,7 +100,10 @@ export function parkFeature(): Feature {
       lots = new ParkLotStore(c.redis);
       const moh = new MohSettingsStore(c.redis);
       const registrations = new RegistrationRepository(c.redis);
+      const blf = new SlotWatchers(c.srf);
+      watchers = blf;
       park = new ParkService({
+        changed: (tenant, slot, entry) => blf.changed(tenant, slot, entry),
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         srf: c.srf, media: c.media, calls: c.calls, lots, slots: new SlotStore(c.redis), logger: c.logger, instanceId: c.config.instanceId,
         async music(tenant, mohClass) {
@@ -101,6 +118,7 @@ export function parkFeature(): Feature {
     async stop() {
       for (const u of unsubscribe.splice(0)) u();
       await park?.stop();
+      watchers?.close();
     },
   };
 }

@@ -22,6 +22,8 @@ export interface ParkServiceDeps {
   logger: Logger;
   instanceId: string;
   music(tenant: string, mohClass: string): Promise<MusicTarget>;
+  /** a slot was taken or freed (BLF) */
+  changed?(tenant: string, slot: string, entry: ParkedEntry | undefined): void;
 }
 
 interface Parked {
@@ -80,6 +82,7 @@ export class ParkService {
     const timer = setTimeout(() => void this.timeout(call.id), lot.timeout * 1000);
     this.parked.set(call.id, { call, side, slot, leg, timer });
     call.log.info('call parked', { slot, parker });
+    this.deps.changed?.(call.tenant, slot, await this.deps.slots.get(call.tenant, slot));
     return slot;
   }
 
@@ -95,6 +98,7 @@ export class ParkService {
     if (!(await this.deps.slots.free(tenant, slot, entry.callId))) return false;
     clearTimeout(p.timer);
     this.parked.delete(entry.callId);
+    this.deps.changed?.(tenant, slot, undefined);
     const { call, side, leg } = p;
     const dialog = call.dialog(side);
     if (!dialog || !req.body) {
@@ -123,6 +127,7 @@ export class ParkService {
     this.parked.delete(call.id);
     clearTimeout(p.timer);
     await this.deps.slots.free(call.tenant, p.slot, call.id);
+    this.deps.changed?.(call.tenant, p.slot, undefined);
     await p.leg.release();
   }
 
@@ -140,6 +145,7 @@ export class ParkService {
     if (!p) return;
     if (!(await this.deps.slots.free(p.call.tenant, p.slot, callId))) return;
     this.parked.delete(callId);
+    this.deps.changed?.(p.call.tenant, p.slot, undefined);
     const lot = await this.deps.lots.get(p.call.tenant);
     const parker = p.call[opposite(p.side)].user;
     for (const user of [parker, lot.fallback].filter((u): u is string => !!u)) {
@@ -163,7 +169,10 @@ export class ParkService {
     if (!(await this.deps.slots.free(tenant, slot, entry.callId))) return 'empty';
     clearTimeout(p.timer);
     this.parked.delete(entry.callId);
-    if (await this.connect(p, to, ringMs)) return 'ok';
+    if (await this.connect(p, to, ringMs)) {
+      this.deps.changed?.(tenant, slot, undefined);
+      return 'ok';
+    }
     // nobody answered: back into its slot, the timeout running again
     const lot = await this.deps.lots.get(tenant);
     const now = Date.now();

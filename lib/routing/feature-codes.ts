@@ -1,4 +1,4 @@
-import type { Feature, FeatureCode, InternalService } from '../feature';
+import type { EventPackage, Feature, FeatureCode, InternalService } from '../feature';
 
 /**
  * Which feature owns a dialed string. The codes come from the features themselves, so
@@ -7,14 +7,20 @@ import type { Feature, FeatureCode, InternalService } from '../feature';
 export class FeatureCodeDispatcher {
   private readonly codes: Array<{ feature: string; code: FeatureCode }> = [];
   private readonly services: Array<{ feature: string; service: InternalService }> = [];
+  private readonly packages: Array<{ feature: string; pkg: EventPackage }> = [];
 
   register(feature: Feature): void {
     for (const service of feature.services ?? []) this.services.push({ feature: feature.name, service });
+    for (const pkg of feature.events ?? []) this.packages.push({ feature: feature.name, pkg });
     for (const code of feature.codes ?? []) {
       const clash = this.codes.find((c) => c.code.pattern.source === code.pattern.source);
       if (clash) throw new Error(`feature code ${code.pattern} of ${feature.name} is already taken by ${clash.feature}`);
       this.codes.push({ feature: feature.name, code });
     }
+  }
+
+  eventPackages(event: string): Array<{ feature: string; pkg: EventPackage }> {
+    return this.packages.filter((p) => p.pkg.event === event.toLowerCase());
   }
 
   service(user: string): { feature: string; service: InternalService } | undefined {

@@ -2,3 +2,4 @@
 export { createRouter, type RouterDeps } from './router';
 export { FeatureCodeDispatcher } from './feature-codes';
 export { contactTarget } from './contact-target';
+export { createSubscribeRouter, type SubscribeRouterDeps } from './subscribe-router';

@@ -73,6 +73,7 @@ export class AppRequests {
       return;
     }
     this.start(conn, cmd, msg, peer, d.id);
+    if (endsSubscription(d.usage, msg)) this.ctx.dialogs.remove(d);
     if (app.method === 'BYE') {
       this.ctx.dialogs.remove(d);
       this.ctx.cdr('stop', 'application', msg, 'normal-release');
@@ -191,6 +192,7 @@ class UacUser implements ClientTxnUser {
       d = {
         id: `${req.callId};from-tag=${localTag}`,
         role: 'uac',
+        usage: 'INVITE',
         state: 'early',
         callId: req.callId,
         localTag,
@@ -227,4 +229,9 @@ class UacUser implements ClientTxnUser {
     const text = res.toString();
     this.ctx.app(this.owner)?.send(networkLeader(Buffer.byteLength(text), this.t.peer.transport, this.t.peer, this.t.id, this.dialogId), text);
   }
+}
+
+/** RFC 6665 4.4.1: a NOTIFY with Subscription-State terminated ends a SUBSCRIBE dialog. */
+export function endsSubscription(usage: 'INVITE' | 'SUBSCRIBE', msg: SipMessage): boolean {
+  return usage === 'SUBSCRIBE' && msg.method === 'NOTIFY' && /^\s*terminated/i.test(msg.get('subscription-state') ?? '');
 }

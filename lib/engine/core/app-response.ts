@@ -76,6 +76,7 @@ export class AppResponses {
       d = {
         id: `${req.callId};from-tag=${remoteTag}`,
         role: 'uas',
+        usage: req.method === 'SUBSCRIBE' ? 'SUBSCRIBE' : 'INVITE',
         state: 'early',
         callId: req.callId,
         localTag,

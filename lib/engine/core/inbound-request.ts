@@ -11,6 +11,7 @@ import { newTag } from '../sip/ids';
 import { responseDestination, stampReceived } from './via-handling';
 import { networkLeader } from './wire-format';
 import type { ProxyCore } from './proxy';
+import { endsSubscription } from './app-request';
 
 /** Methods RFC 3261 and its extensions define; anything else is 501 when unrouted. */
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE',
@@ -158,6 +159,7 @@ export class InboundRequests {
     }
     const t = this.newServerTxn(msg, key, bytes, replyTo, { owner: conn.id, dialogId: d.id, source });
     t.toTag = d.localTag;
+    if (endsSubscription(d.usage, msg)) this.ctx.dialogs.remove(d);
     if (msg.method === 'BYE') {
       this.ctx.dialogs.remove(d);
       this.ctx.cdr('stop', 'network', msg, 'normal-release');

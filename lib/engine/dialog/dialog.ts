@@ -7,6 +7,8 @@ import type { Peer } from '../transport/types';
 export interface Dialog {
   id: string;
   role: 'uas' | 'uac';
+  /** the method that created it: an INVITE dialog ends with BYE, a SUBSCRIBE dialog with its last NOTIFY (RFC 6665 4.4.1) */
+  usage: 'INVITE' | 'SUBSCRIBE';
   state: 'early' | 'confirmed';
   callId: string;
   localTag: string;

@@ -195,3 +195,38 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     assert.equal((await parked.done).code, 0);
   });
 });
+
+describe('park: BLF for slots (RFC 4235 dialog-info)', function () {
+  this.timeout(40000);
+  const fx = coreFixture();
+
+  it('a SUBSCRIBE to a slot hears it empty, occupied (confirmed), freed (terminated), then the subscription ends', async () => {
+    for (const u of ['bl-w', 'bl-a', 'bl-b']) await fx.provision(u);
+    const watcher = fx.call('core-blf.xml', 'bl-w', '703', { vars: { caller: 'bl-w', expires: '6' }, timeoutSec: 20 });
+    const deadline = Date.now() + 5000;
+    while ((await fx.engineStats()).dialogs < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('bl-b'), { durationMs: 1000 });
+    const parker = fx.call('core-call-bye-received.xml', 'bl-a', 'bl-b', { timeoutSec: 20 });
+    let id: string | undefined;
+    while (!id && Date.now() < deadline + 5000) {
+      const body = (await fx.api('GET', '/v1/calls')).body as { calls?: LiveCall[] } | LiveCall[];
+      id = (Array.isArray(body) ? body : body.calls ?? []).find((c) => c.state === 'answered')?.id;
+      if (!id) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(id);
+    assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '703' })).status, 200);
+    assert.equal((await parker).code, 0);
+    assert.equal((await parked.done).code, 0);
+    const r = await watcher;
+    assert.equal(r.code, 0, r.errors);
+    const notifies = r.events.filter((e) => e.dir === 'received' && e.method === 'NOTIFY' && e.status === undefined && !e.retransmission).map((e) => e.message);
+    assert.equal(notifies.length, 4);
+    assert.doesNotMatch(notifies[0], /<dialog /, 'empty at first');
+    assert.match(notifies[1], /<state>confirmed<\/state>/);
+    assert.match(notifies[1], /entity="sip:703@127\.0\.0\.1"/);
+    assert.match(notifies[2], /<state>terminated<\/state>/);
+    assert.match(notifies[3], /Subscription-State: terminated/i);
+    const versions = notifies.slice(0, 3).map((m) => Number(/version="(\d+)"/.exec(m)?.[1]));
+    assert.deepEqual(versions, [0, 1, 2], 'RFC 4235 4.1: the version grows with each NOTIFY');
+  });
+});

@@ -1,0 +1,52 @@
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'winston';
+import { parseAddress } from '../sip/addresses';
+import type { DigestAuth } from '../sip/digest-auth';
+import { respond } from '../sip/respond';
+import type { UserRepository } from '../store';
+import type { FeatureCodeDispatcher } from './feature-codes';
+
+export interface SubscribeRouterDeps {
+  users: UserRepository;
+  digest: DigestAuth;
+  features: FeatureCodeDispatcher;
+  logger: Logger;
+}
+
+/**
+ * New SUBSCRIBEs (RFC 6665): authenticated like INVITEs (407), then handed to the
+ * feature serving the event package for the watched resource; 489 Bad Event when no
+ * feature serves the package (RFC 6665 8.2.1), 404 when none knows the resource.
+ */
+export function createSubscribeRouter(deps: SubscribeRouterDeps) {
+  return async (req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> => {
+    const from = parseAddress(req.get('From'));
+    const ruri = parseAddress(req.uri);
+    if (!from || !ruri) {
+      respond(res, 400, 'Bad Request - unreadable From or Request-URI');
+      return;
+    }
+    const realm = from.host;
+    const { outcome, username = '' } = await deps.digest.check(req.get('Proxy-Authorization'), realm, 'SUBSCRIBE',
+      async (user) => (await deps.users.credentials(realm, user))?.ha1);
+    if (outcome === 'missing' || outcome === 'stale') {
+      res.send(407, { headers: { 'Proxy-Authenticate': deps.digest.challenge(realm, outcome === 'stale') } });
+      return;
+    }
+    if (outcome !== 'ok' || from.user !== username) {
+      respond(res, 403, 'Forbidden - Bad Credentials');
+      return;
+    }
+    const event = (req.get('Event') ?? '').split(';')[0].trim();
+    const packages = deps.features.eventPackages(event);
+    if (packages.length === 0) {
+      respond(res, 489, 'Bad Event', { 'Allow-Events': 'dialog' });
+      return;
+    }
+    for (const p of packages) {
+      const log = deps.logger.child({ feature: p.feature, tenant: realm, callId: req.get('Call-ID') });
+      if (await p.pkg.handle({ req, res, tenant: realm, subscriber: username, target: ruri.user, logger: log })) return;
+    }
+    respond(res, 404, 'Not Found');
+  };
+}
