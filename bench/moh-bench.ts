@@ -11,11 +11,15 @@ import { percentile } from './proc-usage';
 
 /**
  * npm run bench:moh -- how long after the hold re-INVITE leaves the holder's phone the
- * held party hears music: one call, BENCH_HOLDS (default 100) hold/resume cycles, the
- * held party's RTP endpoint timestamps the first music packet after each hold. Prints
+ * held party hears music: BENCH_HOLDS (default 100) hold/resume cycles, the
+ * held party's RTP endpoint timestamps the first music packet after each hold (calls of
+ * 10 holds each, one at a time). Prints
  * p50/p99/max. Everything on 127.0.0.1, bounded by the number of holds.
  */
 const HOLDS = Number(process.env.BENCH_HOLDS ?? 100);
+/** holds per call: sipp will not load a scenario with many more steps than this */
+const PER_CALL = 10;
+const CALLS = Math.max(1, Math.ceil(HOLDS / PER_CALL));
 const STEP_MS = Number(process.env.BENCH_STEP_MS ?? 300);
 const TOKEN = 'bench-token-0123456789';
 
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
   const config = loadConfig({ API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(await freePort('tcp')), REDIS_URL: redis.url,
     RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, LOG_LEVEL: 'error' });
   const server = await startServer({ config, logger: testLogger(), features: features() });
-  const s = swapScenarios(HOLDS);
+  const s = swapScenarios(Math.min(PER_CALL, HOLDS));
   const epB = await createRtpEndpoint();
   const music: number[] = [];
   epB.onPacket((marker) => {
@@ -55,9 +59,12 @@ async function main(): Promise<void> {
     const calleeFile = s.callee.replace(/\.xml$/, '-media.xml');
     const fs = await import('node:fs');
     fs.writeFileSync(calleeFile, fs.readFileSync(s.callee, 'utf8').replace(/m=audio \[media_port\]/g, `m=audio ${epB.port}`));
-    const uas = await startSippUas({ scenario: calleeFile, localPort: bPort, timeoutSec: 30 + (HOLDS * 2 * STEP_MS) / 1000 });
+    const budget = 30 + (CALLS * (PER_CALL * 2 + 2) * STEP_MS) / 1000;
+    const uas = await startSippUas({ scenario: calleeFile, localPort: bPort, calls: CALLS, timeoutSec: budget });
+    // one call at a time (-l 1), so every music packet belongs to the hold just sent
     const a = await runSipp({ scenario: s.caller, remote: `127.0.0.1:${sipPort}`, localPort: await freePort('both'), service: 'bb',
-      auth: { username: 'ba', password: 'pw-ba' }, vars: { caller: 'ba' }, durationMs: STEP_MS, timeoutSec: 30 + (HOLDS * 2 * STEP_MS) / 1000 }).done;
+      auth: { username: 'ba', password: 'pw-ba' }, vars: { caller: 'ba' }, durationMs: STEP_MS, timeoutSec: budget,
+      calls: CALLS, rate: 10, extraArgs: ['-l', '1'] }).done;
     await uas.done;
     if (a.code !== 0) throw new Error(`caller failed: ${a.errors}`);
     const holds = a.events.filter((e) => e.dir === 'sent' && e.method === 'INVITE' && e.status === undefined && !e.retransmission && /a=sendonly/.test(e.message))
