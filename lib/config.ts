@@ -18,6 +18,9 @@ export interface Config {
   redisUrl?: string;
   /** unset: the server starts and supervises its own rtpengine (host:port of the ng port) */
   rtpengine?: { host: string; port: number };
+  /** media ports of the rtpengine the server starts itself (4 per call) */
+  rtpPortMin: number;
+  rtpPortMax: number;
   /** seconds a callee may ring before the caller gets 480 */
   noAnswerTimeout: number;
   /** status sent to anonymous callers of users with anonymous call rejection (RFC 5079: 433) */
@@ -80,6 +83,8 @@ export function loadConfig(env: Env = process.env): Config {
     drachtio = { host: host(env, 'DRACHTIO_HOST', ''), port: port(env, 'DRACHTIO_PORT', 9022), secret: env.DRACHTIO_SECRET };
   }
   const minExpires = int(env, 'MIN_EXPIRES', 60, 1, 86400);
+  const rtpPortMin = int(env, 'RTP_PORT_MIN', 30000, 1024, 65000);
+  const rtpPortMax = int(env, 'RTP_PORT_MAX', 39999, rtpPortMin + 3, 65535);
   const maxExpires = int(env, 'MAX_EXPIRES', 3600, minExpires, 604800);
   return {
     sipHost: host(env, 'SIP_HOST', '127.0.0.1'),
@@ -91,6 +96,8 @@ export function loadConfig(env: Env = process.env): Config {
     apiToken,
     redisUrl,
     rtpengine: hostPort(env, 'RTPENGINE_NG'),
+    rtpPortMin,
+    rtpPortMax,
     noAnswerTimeout: int(env, 'NO_ANSWER_TIMEOUT', 30, 1, 600),
     anonymousRejectStatus: int(env, 'ANONYMOUS_REJECT_STATUS', 433, 400, 699),
     drainTimeout: int(env, 'DRAIN_TIMEOUT', 30, 0, 3600),

@@ -51,7 +51,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     closers.push(() => conn.close());
     let ng = config.rtpengine;
     if (!ng) {
-      const rtp: RtpengineProcess = await startRtpengine({ logger, address: config.sipHost });
+      const rtp: RtpengineProcess = await startRtpengine({ logger, address: config.sipHost, portMin: config.rtpPortMin, portMax: config.rtpPortMax });
       closers.push(() => rtp.stop());
       ng = { host: config.sipHost, port: rtp.ngPort };
     }

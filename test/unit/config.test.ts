@@ -14,6 +14,7 @@ describe('config: environment variables', () => {
     assert.equal(c.redisUrl, undefined);
     assert.equal(c.rtpengine, undefined);
     assert.equal(c.drachtio, undefined);
+    assert.deepEqual([c.rtpPortMin, c.rtpPortMax], [30000, 39999]);
   });
 
   it('stops on a bad value with a message naming the variable', () => {
@@ -27,6 +28,7 @@ describe('config: environment variables', () => {
       [{ ...base, LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
       [{ ...base, NO_ANSWER_TIMEOUT: '0' }, /NO_ANSWER_TIMEOUT/],
       [{ ...base, MIN_EXPIRES: '600', MAX_EXPIRES: '60' }, /MAX_EXPIRES/],
+      [{ ...base, RTP_PORT_MIN: '40000', RTP_PORT_MAX: '40001' }, /RTP_PORT_MAX/],
     ];
     for (const [env, re] of bad) assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));
   });
