@@ -123,6 +123,35 @@ describe('core: registered phones calling each other through the B2BUA', functio
     assert.match(reinvites[1].message, /a=sendrecv/);
   });
 
+  it('accepts a BYE that carries Proxy-Authorization (call flow "Call with NAT traversal")', async () => {
+    const { a, b } = await users();
+    const uas = await fx.uas('core-uas.xml', await fx.register(b));
+    const ra = await fx.call('core-call-bye-auth.xml', a, b);
+    assert.equal(ra.code, 0, ra.errors);
+    const bye = ra.events.find((e) => e.dir === 'sent' && e.method === 'BYE');
+    assert.match(bye?.message ?? '', /\r\nProxy-Authorization: Digest /);
+    assert.deepEqual(flow(ra.events).slice(-2), ['> BYE', '< 200']);
+    assert.equal((await uas.done).code, 0);
+  });
+
+  it('relays a hold sent as UPDATE (RFC 3311) to the other side through rtpengine', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: false })).status, 200);
+    try {
+      const { a, b } = await users();
+      const uas = await fx.uas('core-uas-reinvite-once.xml', await fx.register(b));
+      const ra = await fx.call('core-update-hold.xml', a, b, { durationMs: 300 });
+      assert.equal(ra.code, 0, ra.errors);
+      assert.ok(flow(ra.events).includes('> UPDATE'));
+      const rb = await uas.done;
+      assert.equal(rb.code, 0, rb.errors);
+      const offers = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission);
+      assert.equal(offers.length, 2);
+      assert.match(offers[1].message, /a=sendonly/);
+    } finally {
+      await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true });
+    }
+  });
+
   it('lists the live call over REST and hangs it up with DELETE /v1/calls/{id}', async () => {
     const { a, b } = await users();
     const uas = await fx.uas('core-uas.xml', await fx.register(b));
