@@ -28,6 +28,18 @@ export interface CoreFixture {
   uas(scenario: string, port: number, opts?: Partial<SippOptions>): Promise<SippRun>;
   call(scenario: string, caller: string, callee: string, opts?: Partial<SippOptions>): Promise<SippResult>;
   engineStats(): Promise<Record<string, number>>;
+  /** the first live call (GET /v1/calls) that matches, answered by default; polls up to 8 s */
+  liveCall(pred?: (c: LiveCall) => boolean): Promise<LiveCall>;
+}
+
+/** A call as GET /v1/calls lists it (the fields tests look at). */
+export interface LiveCall {
+  id: string;
+  state: string;
+  mediaCallId: string;
+  caller: { user: string; tag: string };
+  callee: { user: string; tag: string };
+  held?: Record<string, number>;
 }
 
 function request(port: number, method: string, path: string, body: unknown, token: string): Promise<{ status: number; body: unknown }> {
@@ -138,6 +150,16 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
         auth: { username: caller, password: `pw-${caller}` }, vars: { caller }, ...opts });
       sipps.push(run);
       return run.done;
+    },
+    async liveCall(pred = (c: LiveCall) => c.state === 'answered') {
+      const deadline = Date.now() + 8000;
+      while (Date.now() < deadline) {
+        const body = (await fx.api('GET', '/v1/calls')).body as { calls?: LiveCall[] } | LiveCall[];
+        const call = (Array.isArray(body) ? body : body.calls ?? []).find(pred);
+        if (call) return call;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('no such live call');
     },
     engineStats: () => new Promise((resolve, reject) => {
       http.get({ host: '127.0.0.1', port: engineHttp, path: '/stats' }, (res) => {

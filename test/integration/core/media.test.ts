@@ -7,24 +7,10 @@ import { coreFixture } from './fixture';
 const A = 0x11;
 const B = 0x22;
 
-interface LiveCall { id: string; state: string; mediaCallId: string; caller: { tag: string }; callee: { tag: string } }
-
 /** RTP really flows A -> rtpengine -> B and back, and stops with the call. */
 describe('core: media anchored in rtpengine', function () {
   this.timeout(30000);
   const fx = coreFixture();
-
-  async function answered(): Promise<LiveCall> {
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      const r = await fx.api('GET', '/v1/calls');
-      const list = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[]));
-      const call = list.find((c) => c.state === 'answered');
-      if (call) return call;
-      await new Promise((res) => setTimeout(res, 25));
-    }
-    throw new Error('no answered call');
-  }
 
   it('each party hears the other through rtpengine\'s ports, and nothing after the BYE', async () => {
     await fx.provision('ma');
@@ -34,7 +20,7 @@ describe('core: media anchored in rtpengine', function () {
     try {
       const uas = await fx.uas('core-uas-media.xml', await fx.register('mb'), { vars: { rtp_port: String(epB.port) } });
       const caller = fx.call('core-call-media.xml', 'ma', 'mb', { vars: { caller: 'ma', rtp_port: String(epA.port) }, durationMs: 1500 });
-      const call = await answered();
+      const call = await fx.liveCall();
       const ports = await rtpenginePorts(fx.media().process.ngPort, call.mediaCallId, testLogger());
       const toA = ports.get(call.caller.tag);
       const toB = ports.get(call.callee.tag);

@@ -11,7 +11,6 @@ import { swapScenarios } from './swap-scenarios';
 const A = 0x11;
 const B = 0x22;
 
-interface LiveCall { id: string; state: string; mediaCallId: string; caller: { tag: string }; callee: { tag: string }; held?: Record<string, number> }
 
 /**
  * Music on hold by third-party call control (service example "Music On Hold"): the held
@@ -22,17 +21,6 @@ describe('moh: music on hold by 3pcc', function () {
   this.timeout(40000);
   const fx = coreFixture();
   const music = encodeUlaw(defaultMusic());
-
-  async function liveCall(pred: (c: LiveCall) => boolean = (c) => c.state === 'answered'): Promise<LiveCall> {
-    const deadline = Date.now() + 8000;
-    while (Date.now() < deadline) {
-      const r = await fx.api('GET', '/v1/calls');
-      const call = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[])).find(pred);
-      if (call) return call;
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    throw new Error('no such call');
-  }
 
   /** the last payload B got from the music stream must be a window of the encoded music loop */
   function fromTheMusic(ep: RtpEndpoint): boolean {
@@ -48,7 +36,7 @@ describe('moh: music on hold by 3pcc', function () {
     try {
       const uas = await fx.uas('core-uas-hold-media.xml', await fx.register('mh-b'), { vars: { rtp_port: String(epB.port) } });
       const caller = fx.call('core-hold-media.xml', 'mh-a', 'mh-b', { vars: { caller: 'mh-a', rtp_port: String(epA.port) }, durationMs: 1500 });
-      const call = await liveCall();
+      const call = await fx.liveCall();
       const ports = await rtpenginePorts(fx.media().process.ngPort, call.mediaCallId, testLogger());
       const toA = ports.get(call.caller.tag) ?? 0;
       const toB = ports.get(call.callee.tag) ?? 0;
@@ -64,7 +52,7 @@ describe('moh: music on hold by 3pcc', function () {
       assert.ok(rate > 40 && rate < 60, `music at ${rate.toFixed(1)} packets/s`);
       assert.ok(fromTheMusic(epB), 'the payload is the music file, G.711 encoded');
       assert.equal(await epB.quietFor(A, 300), true, 'the holder is not heard while the music plays');
-      const held = await liveCall((c) => c.id === call.id);
+      const held = await fx.liveCall((c) => c.id === call.id);
       assert.ok(held.held?.caller, 'the call shows the caller holding');
       // resume: A is heard again, the music stops
       await epB.waitFor(A, 10, 5000);
@@ -153,7 +141,7 @@ describe('moh: music on hold by 3pcc', function () {
     try {
       const uas = await fx.uas('core-uas-hold-media.xml', await fx.register('mr-b'), { vars: { rtp_port: String(epB.port) } });
       const caller = fx.call('core-call-bye-received.xml', 'mr-a', 'mr-b', { timeoutSec: 20 });
-      const call = await liveCall();
+      const call = await fx.liveCall();
       assert.equal((await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' })).status, 204);
       await epB.waitFor(OTHER, 25, 5000);
       assert.ok(fromTheMusic(epB));
@@ -174,23 +162,12 @@ describe('moh: hanging up while on music', function () {
   this.timeout(40000);
   const fx = coreFixture();
 
-  async function answeredCall(): Promise<string> {
-    const deadline = Date.now() + 8000;
-    while (Date.now() < deadline) {
-      const r = await fx.api('GET', '/v1/calls');
-      const call = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[])).find((c) => c.state === 'answered');
-      if (call) return call.id;
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    throw new Error('no answered call');
-  }
-
   it('the held party hangs up while hearing music: call, music leg and media sessions all end', async () => {
     await fx.provision('hb-a');
     await fx.provision('hb-b');
     const uas = await fx.uas('core-uas-held-bye.xml', await fx.register('hb-b'), { durationMs: 800 });
     const caller = fx.call('core-call-bye-received.xml', 'hb-a', 'hb-b', { timeoutSec: 20 });
-    const id = await answeredCall();
+    const id = (await fx.liveCall()).id;
     assert.equal((await fx.api('POST', `/v1/calls/${id}/hold`, { party: 'callee' })).status, 204);
     assert.equal((await uas.done).code, 0);
     assert.equal((await caller).code, 0);

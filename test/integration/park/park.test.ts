@@ -4,23 +4,11 @@ import { createRtpEndpoint, OTHER } from '../../support/rtp';
 import { flow } from '../engine/fixture';
 import { coreFixture, TENANT } from '../core/fixture';
 
-interface LiveCall { id: string; state: string }
 
 /** Call park (service example "Call Park"): park by REST and by REFER, retrieve by dialing the slot. */
 describe('park: park and retrieve', function () {
   this.timeout(40000);
   const fx = coreFixture();
-
-  async function answeredCall(): Promise<string> {
-    const deadline = Date.now() + 8000;
-    while (Date.now() < deadline) {
-      const r = await fx.api('GET', '/v1/calls');
-      const call = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[])).find((c) => c.state === 'answered');
-      if (call) return call.id;
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    throw new Error('no answered call');
-  }
 
   async function parks(): Promise<Array<{ slot: string; parker: string; parked: string }>> {
     return ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: Array<{ slot: string; parker: string; parked: string }> }).parks;
@@ -32,7 +20,7 @@ describe('park: park and retrieve', function () {
     try {
       const parked = await fx.uas('core-uas-hold-media.xml', await fx.register('pk-b'), { vars: { rtp_port: String(epB.port) }, timeoutSec: 30 });
       const parker = fx.call('core-call-bye-received.xml', 'pk-a', 'pk-b', { timeoutSec: 20 });
-      const id = await answeredCall();
+      const id = (await fx.liveCall()).id;
       const r = await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       const slot = (r.body as { slot: string }).slot;
@@ -114,17 +102,6 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
   this.timeout(40000);
   const fx = coreFixture();
 
-  async function answeredCall(): Promise<string> {
-    const deadline = Date.now() + 8000;
-    while (Date.now() < deadline) {
-      const r = await fx.api('GET', '/v1/calls');
-      const call = ((r.body as { calls?: LiveCall[] }).calls ?? (r.body as LiveCall[])).find((c) => c.state === 'answered');
-      if (call) return call.id;
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    throw new Error('no answered call');
-  }
-
   async function until(what: string, pred: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + 10000;
     while (!(await pred())) {
@@ -142,7 +119,7 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     const back = await fx.uas('core-uas.xml', await fx.register('tc-a'));
     const parked = await fx.uas('core-uas-hold.xml', await fx.register('tc-b'));
     const parker = fx.call('core-call-bye-received.xml', 'tc-a', 'tc-b', { timeoutSec: 20 });
-    const id = await answeredCall();
+    const id = (await fx.liveCall()).id;
     assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' })).status, 200);
     assert.equal((await parker).code, 0);
     await until('the comeback', async () => (await partyOf(id, 'caller')) === 'tc-a' && (await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).status === 200
@@ -164,7 +141,7 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     const fallback = await fx.uas('core-uas.xml', await fx.register('fb-f'));
     const parked = await fx.uas('core-uas-hold.xml', await fx.register('fb-b'));
     const parker = fx.call('core-call-bye-received.xml', 'fb-a', 'fb-b', { timeoutSec: 20 });
-    const id = await answeredCall();
+    const id = (await fx.liveCall()).id;
     assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' })).status, 200);
     assert.equal((await parker).code, 0);
     await until('the fallback', async () => (await partyOf(id, 'caller')) === 'fb-f' && (await fx.engineStats()).dialogs === 2);
@@ -180,7 +157,7 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     const retriever = await fx.uas('core-uas.xml', await fx.register('rr-c'));
     const parked = await fx.uas('core-uas-hold.xml', await fx.register('rr-b'));
     const parker = fx.call('core-call-bye-received.xml', 'rr-a', 'rr-b', { timeoutSec: 20 });
-    const id = await answeredCall();
+    const id = (await fx.liveCall()).id;
     const slot = ((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '715' })).body as { slot: string }).slot;
     assert.equal(slot, '715');
     assert.equal((await parker).code, 0);
@@ -207,13 +184,7 @@ describe('park: BLF for slots (RFC 4235 dialog-info)', function () {
     while ((await fx.engineStats()).dialogs < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('bl-b'), { durationMs: 1000 });
     const parker = fx.call('core-call-bye-received.xml', 'bl-a', 'bl-b', { timeoutSec: 20 });
-    let id: string | undefined;
-    while (!id && Date.now() < deadline + 5000) {
-      const body = (await fx.api('GET', '/v1/calls')).body as { calls?: LiveCall[] } | LiveCall[];
-      id = (Array.isArray(body) ? body : body.calls ?? []).find((c) => c.state === 'answered')?.id;
-      if (!id) await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(id);
+    const id = (await fx.liveCall()).id;
     assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '703' })).status, 200);
     assert.equal((await parker).code, 0);
     assert.equal((await parked.done).code, 0);
