@@ -7,6 +7,7 @@ import { respond } from '../sip/respond';
 import type { RegistrationRepository, UserRepository } from '../store';
 import type { FeatureCodeDispatcher } from './feature-codes';
 import { contactTarget } from './contact-target';
+import { proxyAuthenticate } from './proxy-auth';
 import { INTERNAL_TOKEN_HEADER } from '../feature';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -55,17 +56,8 @@ export function createRouter(deps: RouterDeps) {
     // an anonymous From says nothing of the tenant: the credentials' realm does
     const realm = anonymous ? parseDigest(req.get('Proxy-Authorization'))?.realm ?? ruri.host : from.host;
     const log = deps.logger.child({ callId: req.get('Call-ID'), tenant: realm });
-    const { outcome, username = '' } = await deps.digest.check(req.get('Proxy-Authorization'), realm, 'INVITE',
-      async (user) => (await deps.users.credentials(realm, user))?.ha1);
-    if (outcome === 'missing' || outcome === 'stale') {
-      res.send(407, { headers: { 'Proxy-Authenticate': deps.digest.challenge(realm, outcome === 'stale') } });
-      return;
-    }
-    if (outcome !== 'ok') {
-      log.warn('call refused: bad credentials', { username, from: `${req.source_address}:${req.source_port}` });
-      respond(res, 403, 'Forbidden - Bad Credentials');
-      return;
-    }
+    const username = await proxyAuthenticate(req, res, realm, deps, log);
+    if (username === undefined) return;
     if (!anonymous && from.user !== username) {
       respond(res, 403, 'Forbidden - From does not match the credentials');
       return;

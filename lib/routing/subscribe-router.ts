@@ -5,6 +5,7 @@ import type { DigestAuth } from '../sip/digest-auth';
 import { respond } from '../sip/respond';
 import type { UserRepository } from '../store';
 import type { FeatureCodeDispatcher } from './feature-codes';
+import { proxyAuthenticate } from './proxy-auth';
 
 export interface SubscribeRouterDeps {
   users: UserRepository;
@@ -27,14 +28,10 @@ export function createSubscribeRouter(deps: SubscribeRouterDeps) {
       return;
     }
     const realm = from.host;
-    const { outcome, username = '' } = await deps.digest.check(req.get('Proxy-Authorization'), realm, 'SUBSCRIBE',
-      async (user) => (await deps.users.credentials(realm, user))?.ha1);
-    if (outcome === 'missing' || outcome === 'stale') {
-      res.send(407, { headers: { 'Proxy-Authenticate': deps.digest.challenge(realm, outcome === 'stale') } });
-      return;
-    }
-    if (outcome !== 'ok' || from.user !== username) {
-      respond(res, 403, 'Forbidden - Bad Credentials');
+    const username = await proxyAuthenticate(req, res, realm, deps, deps.logger.child({ tenant: realm, callId: req.get('Call-ID') }));
+    if (username === undefined) return;
+    if (from.user !== username) {
+      respond(res, 403, 'Forbidden - From does not match the credentials');
       return;
     }
     const event = (req.get('Event') ?? '').split(';')[0].trim();
