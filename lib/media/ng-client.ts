@@ -28,7 +28,9 @@ export interface NgClient {
  * 'error' event, which must have a listener or it would crash the process.
  */
 export function createNgClient(opts: NgClientOptions): NgClient {
-  const client = new Client({ localAddress: opts.localAddress ?? '127.0.0.1', timeout: opts.timeoutMs });
+  // ng runs over UDP: a request or reply lost under load is sent again once, each try
+  // getting half the time, so the whole request keeps the caller's bound
+  const client = new Client({ localAddress: opts.localAddress ?? '127.0.0.1', timeout: Math.max(50, Math.floor(opts.timeoutMs / 2)) });
   const dest: NgDestination = { host: opts.host, port: opts.port };
   const log = opts.logger;
   let closed = false;
@@ -55,7 +57,14 @@ export function createNgClient(opts: NgClientOptions): NgClient {
       if (closed) throw new MediaError('E_MEDIA_TRANSPORT', `ng client closed (${command})`, undefined, command);
       let res: NgResponse;
       try {
-        res = await send[command](params);
+        try {
+          res = await send[command](params);
+        } catch (first) {
+          if (!/timeout/i.test(first instanceof Error ? first.message : String(first)) || closed) throw first;
+          // rtpengine answers a repeated offer/answer for the same call and tags the same way
+          log.warn('rtpengine ng: no answer, sending again', { command, callId: params['call-id'] });
+          res = await send[command](params);
+        }
       } catch (err) {
         const text = err instanceof Error ? err.message : String(err);
         if (/timeout/i.test(text)) {

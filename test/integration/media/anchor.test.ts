@@ -211,6 +211,27 @@ describe('media: rtpengine anchor', function () {
     assert.equal(await anchor.ping(), false);
   });
 
+  it('sends a request again when the first try gets no answer (UDP loss), within the same bound', async () => {
+    // A lossy ng peer: ignores the first request of each kind, answers the repeat.
+    const lossy = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => lossy.bind(0, '127.0.0.1', resolve));
+    let seen = 0;
+    lossy.on('message', (msg, rinfo) => {
+      if (++seen % 2 === 1) return;
+      const cookie = msg.subarray(0, msg.indexOf(' ')).toString();
+      lossy.send(`${cookie} d6:result4:ponge`, rinfo.port, rinfo.address);
+    });
+    const anchor = createRtpengineAnchor({ host: '127.0.0.1', port: lossy.address().port, timeoutMs: 400, logger: testLogger() });
+    cleanups.push(async () => {
+      await anchor.close();
+      lossy.close();
+    });
+    const started = Date.now();
+    assert.equal(await anchor.ping(), true);
+    assert.equal(seen, 2, 'the request went twice');
+    assert.ok(Date.now() - started < 450, 'both tries fit in the caller\'s bound');
+  });
+
   it('a reply arriving after the timeout is dropped without crashing', async () => {
     // A slow ng peer: answers every request, 250 ms late.
     const slow = dgram.createSocket('udp4');
