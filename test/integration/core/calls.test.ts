@@ -194,6 +194,20 @@ describe('core: registered phones calling each other through the B2BUA', functio
     assert.doesNotMatch(JSON.stringify(after.body), new RegExp(`sip:${b}@`));
   });
 
+  it('behind NAT: calls go where the REGISTER came from, not to the Contact it names', async () => {
+    const { a, b } = await users();
+    const port = await freePort('both');
+    const reg = await runSipp({ scenario: 'core-register-nat.xml', remote: `127.0.0.1:${fx.sipPort()}`, localPort: port, service: b,
+      auth: { username: b, password: `pw-${b}` }, vars: { expires: '3600' } }).done;
+    assert.equal(reg.code, 0, reg.errors);
+    const uas = await fx.uas('core-uas.xml', port);
+    const ra = await fx.call('core-call.xml', a, b);
+    assert.equal(ra.code, 0, ra.errors);
+    const rb = await uas.done;
+    assert.equal(rb.code, 0, rb.errors);
+    assert.match(rb.events[0].firstLine, /^INVITE sip:[^ ]*@127\.0\.0\.2:5999/, 'the Request-URI is still the registered Contact');
+  });
+
   it('refuses a REGISTER with a wrong password (403)', async () => {
     const { b } = await users();
     await assert.rejects(fx.register(b, { password: 'wrong', port: await freePort('both') }), /REGISTER of .* failed/);
