@@ -1,6 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { attachMediaServer, opposite, reconnect, type Call, type CallManager, type MediaServerLeg, type OfferInterceptor, type Side } from '../../lib/calls';
+import { attachMediaServer, modifyWithRetry, opposite, reconnect, type Call, type CallManager, type MediaServerLeg, type OfferInterceptor, type Side } from '../../lib/calls';
 import type { MediaAnchor } from '../../lib/media';
 import { isHoldSdp } from '../../lib/sip/hold';
 import { holdAnswer } from './sdp-direction';
@@ -134,7 +134,7 @@ export class HoldController {
     const d = call.dialog(held);
     if (!d) return;
     try {
-      const answer = await d.modify(offer);
+      const answer = await modifyWithRetry(d, offer);
       const from = opposite(held);
       await this.deps.media.answer({ callId: call.mediaCallId, fromTag: call.tag(from), toTag: call.tag(held), sdp: answer });
     } catch (err) {

@@ -1,6 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { attachMediaServer, opposite, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
+import { attachMediaServer, modifyWithRetry, opposite, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
 import type { MediaAnchor, MusicTarget } from '../../lib/media';
 import { slotsOf, type ParkLotStore } from './lot';
 import type { ParkedEntry, SlotStore } from './slots';
@@ -108,7 +108,7 @@ export class ParkService {
     const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
     const mediaCallId = `rt-${call.id}-${Date.now()}`;
     const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag, sdp: req.body });
-    const answer = await dialog.modify(offer);
+    const answer = await modifyWithRetry(dialog, offer);
     const back = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: call.tag(side), sdp: answer });
     const uas = await this.deps.srf.createUAS(req, res, { localSdp: back });
     await leg.release();

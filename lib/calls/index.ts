@@ -5,3 +5,4 @@ export type { ForkTarget } from './outbound-fork';
 export { opposite } from './call';
 export { relayOffer, type OfferInterceptor } from './reinvite-relay';
 export { attachMediaServer, reconnect, type AttachOptions, type MediaServerLeg } from './third-party';
+export { modify, modifyWithRetry } from './modify';

@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { MediaAnchor } from '../media';
 import { isHoldSdp } from '../sip/hold';
 import { opposite, type Call, type Side } from './call';
+import { modify } from './modify';
 
 export interface RelayEvents {
   held(side: Side): void;
@@ -42,7 +43,8 @@ export async function relayOffer(call: Call, media: MediaAnchor, from: Side, req
   }
   try {
     const offer = await media.offer({ callId: call.mediaCallId, fromTag: call.tag(from), toTag: call.tag(to), sdp: req.body });
-    const answer = await dst.modify(offer);
+    // no retry here: a 491 goes back to the sender, which retries itself (RFC 3261 14.1)
+    const answer = await modify(dst, offer);
     const back = await media.answer({ callId: call.mediaCallId, fromTag: call.tag(from), toTag: call.tag(to), sdp: answer });
     res.send(200, { body: back });
   } catch (err) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type { MediaAnchor } from '../media';
 import { opposite, type Call, type Side } from './call';
+import { modifyWithRetry } from './modify';
 
 /** A party of a call connected to a media server (music, announcements, a bridge). */
 export interface MediaServerLeg {
@@ -50,7 +51,7 @@ export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call
   });
   try {
     const offer = await media.offer({ callId: mediaCallId, fromTag: msTag, sdp: pending.sdp });
-    const answer = await party.modify(offer);
+    const answer = await modifyWithRetry(party, offer);
     const back = await media.answer({ callId: mediaCallId, fromTag: msTag, toTag: call.tag(side), sdp: answer });
     const dialog = await pending.ack(back);
     let released = false;
@@ -80,6 +81,6 @@ export async function reconnect(media: MediaAnchor, call: Call, side: Side): Pro
   if (!party || !other) throw new Error(`call ${call.id} has no ${side} dialog`);
   const fromTag = call.tag(opposite(side));
   const offer = await media.offer({ callId: call.mediaCallId, fromTag, toTag: call.tag(side), sdp: other.remote.sdp });
-  const answer = await party.modify(offer);
+  const answer = await modifyWithRetry(party, offer);
   await media.answer({ callId: call.mediaCallId, fromTag, toTag: call.tag(side), sdp: answer });
 }

@@ -65,7 +65,7 @@ function request(port: number, method: string, path: string, body: unknown, toke
   });
 }
 
-export function coreFixture(env: Record<string, string> = {}, opts: { checkAfterEach?: boolean } = {}): CoreFixture {
+export function coreFixture(env: Record<string, string> = {}, opts: { checkAfterEach?: boolean; t1?: number } = {}): CoreFixture {
   const media = withRtpengine();
   let redis: TestRedis | undefined;
   let server: RunningServer | undefined;
@@ -86,7 +86,7 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
       RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn', ...env,
     });
     server = await startServer({ config, logger: testLogger(), features: features(),
-      engineArgs: ['--t1', '50', '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });
+      engineArgs: ['--t1', String(opts.t1 ?? 50), '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });
   });
 
   afterEach(async function () {

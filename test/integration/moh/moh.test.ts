@@ -219,3 +219,28 @@ describe('moh: consultation hold and call swap', function () {
     }
   });
 });
+
+describe('moh: re-INVITE glare', function () {
+  this.timeout(40000);
+  // T1 = 200 ms: the music server's 200 waits unacknowledged through the 2.1-4 s retry
+  // pause, so it must outlive it (64*T1 = 12.8 s)
+  const fx = coreFixture({}, { t1: 200 });
+
+  it('a 491 to the music re-INVITE is retried after the RFC 3261 14.1 pause, and the dialog stays usable', async () => {
+    await fx.provision('gl-a');
+    await fx.provision('gl-b');
+    const uas = await fx.uas('core-uas-glare.xml', await fx.register('gl-b'));
+    const caller = fx.call('core-call-bye-received.xml', 'gl-a', 'gl-b', { timeoutSec: 30 });
+    const call = await fx.liveCall();
+    const started = Date.now();
+    assert.equal((await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' })).status, 204);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 2000, `retried after ${waited} ms: 2.1-4 s for the Call-ID owner`);
+    assert.equal((await fx.api('DELETE', `/v1/calls/${call.id}`)).status, 204);
+    const rb = await uas.done;
+    assert.equal(rb.code, 0, rb.errors);
+    assert.deepEqual(flow(rb.events).filter((x) => x !== '> 180'),
+      ['< INVITE', '> 200', '< ACK', '< INVITE', '> 491', '< ACK', '< INVITE', '> 200', '< ACK', '< BYE', '> 200']);
+    assert.equal((await caller).code, 0);
+  });
+});
