@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuBetween, cpuPeak, findServerChildren, freePort, readProc, Sampler, udpDrops, waitUdpBound, type ServerProcs } from './calls/procs';
+import { freePort as anyFreePort, waitUdpBound } from '../test/support/ports';
+import { cpuBetween, cpuPeak, findServerChildren, readProc, Sampler, udpDrops, type ServerProcs } from './calls/procs';
+
+/** ephemeral ports, clear of the bench rtpengine's media range */
+const freePort = (): Promise<number> => anyFreePort('both', { ephemeral: true });
 import {
   engineStats, liveCalls, provisionUsers, redisKeys, rtpengineCalls, serverLogTail, startEngine, startFeatureServer, startRtpengine, stopProcess,
   type Engine, type FeatureServer, type Rtpengine,

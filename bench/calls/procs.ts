@@ -1,6 +1,5 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import net from 'node:net';
 
 /** One reading of a process from /proc: CPU seconds so far (user+system), resident memory now and at its peak. */
 export interface ProcReading {
@@ -66,47 +65,6 @@ export function findServerChildren(server: number): ServerProcs {
   return procs;
 }
 
-function tcpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket({ type: 'udp4', reuseAddr: false });
-    s.once('error', () => {
-      s.close();
-      resolve(false);
-    });
-    s.bind({ port, address: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-const handedOut = new Set<number>();
-
-/** A port the kernel hands out as free on 127.0.0.1 (ephemeral range), free for TCP and UDP, never the same twice. */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
-    if (handedOut.has(port)) continue;
-    if ((await udpFree(port)) && (await tcpFree(port))) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error('no free port found');
-}
-
 /** Bind a UDP port exclusively and keep it (a lock other runs of this bench see); null if taken. */
 export function holdUdpPort(port: number): Promise<dgram.Socket | null> {
   return new Promise((resolve) => {
@@ -120,27 +78,6 @@ export function holdUdpPort(port: number): Promise<dgram.Socket | null> {
       resolve(s);
     });
   });
-}
-
-/** Whether something has bound this UDP port on 127.0.0.1 or 0.0.0.0, read from /proc/net/udp (sipp gives no ready signal). */
-export function udpBound(port: number): boolean {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  try {
-    return fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1).some((line) => {
-      const [addr, p] = (line.trim().split(/\s+/)[1] ?? '').split(':');
-      return p === hex && (addr === '0100007F' || addr === '00000000');
-    });
-  } catch {
-    return false;
-  }
-}
-
-export async function waitUdpBound(port: number, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!udpBound(port)) {
-    if (Date.now() > end) throw new Error(`nothing bound UDP port ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Periodic readings of named processes (and of anything else worth knowing at the same instant). */

@@ -4,7 +4,8 @@ import net from 'node:net';
 
 const handedOut = new Set<number>();
 
-function tcpFree(port: number): Promise<boolean> {
+/** Whether a TCP listener can bind this port on 127.0.0.1 now. */
+export function tcpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.createServer();
     s.once('error', () => resolve(false));
@@ -12,21 +13,38 @@ function tcpFree(port: number): Promise<boolean> {
   });
 }
 
-function udpFree(port: number): Promise<boolean> {
+/** Whether a UDP socket can bind this port on 127.0.0.1 now (exclusively: no shared binding counts as free). */
+export function udpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket({ type: 'udp4', reuseAddr: false });
     s.once('error', () => {
       s.close();
       resolve(false);
     });
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    s.bind({ port, address: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
   });
 }
 
-/** A port free on 127.0.0.1 for the given transports, never one handed out before in this process. */
-export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both'): Promise<number> {
+/** A port the kernel picks from its ephemeral range (clear of media port ranges set below it). */
+function ephemeralPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * A port free on 127.0.0.1 for the given transports, never one handed out before in this
+ * process; `ephemeral` takes it from the kernel's ephemeral range (benchmarks whose
+ * rtpengine uses 20000-31999).
+ */
+export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both', opts: { ephemeral?: boolean } = {}): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
+    const port = opts.ephemeral ? await ephemeralPort() : 20000 + Math.floor(Math.random() * 30000);
     if (handedOut.has(port)) continue;
     const ok = (kind === 'udp' || (await tcpFree(port))) && (kind === 'tcp' || (await udpFree(port)));
     if (ok) {

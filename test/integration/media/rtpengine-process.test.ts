@@ -1,29 +1,11 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { MediaError, createRtpengineAnchor, startRtpengine, type RtpengineProcess } from '../../../lib/media';
+import { udpFree } from '../../support/ports';
+import { alive } from '../../support/processes';
 import { testLogger } from '../../support/rtpengine';
 
 const LIGHT = ['--num-threads=1', '--media-num-threads=0'];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      resolve(false);
-    });
-    s.bind({ port, address: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
 
 describe('media: rtpengine process', function () {
   this.timeout(10000);

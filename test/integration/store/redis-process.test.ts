@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { connectRedis, startRedis } from '../../../lib/store';
+import { alive } from '../../support/processes';
 import { captureLogger, pollUntil } from '../../support/redis';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('store: redis-server process', function () {
   this.timeout(20000);
