@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../lib/store';
-import { keys } from '../../lib/store';
+import { keys, TenantSettings } from '../../lib/store';
 
 /** A tenant's park lot: where calls are parked, for how long, and what then. */
 export interface ParkLot {
@@ -26,20 +26,9 @@ export function slotsOf(lot: ParkLot): string[] {
   return out;
 }
 
-export class ParkLotStore {
-  constructor(private readonly redis: RedisClient) {}
-
-  async get(tenant: string): Promise<ParkLot> {
-    const raw = await this.redis.get(keys.parkLot(tenant));
-    if (!raw) return DEFAULT_LOT;
-    try {
-      return { ...DEFAULT_LOT, ...(JSON.parse(raw) as Partial<ParkLot>) };
-    } catch {
-      return DEFAULT_LOT;
-    }
-  }
-
-  async put(tenant: string, lot: ParkLot): Promise<void> {
-    await this.redis.set(keys.parkLot(tenant), JSON.stringify(lot));
+/** A tenant's park lot in Redis (`parklot:{tenant}`). */
+export class ParkLotStore extends TenantSettings<ParkLot> {
+  constructor(redis: RedisClient) {
+    super(redis, keys.parkLot, DEFAULT_LOT);
   }
 }

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../store';
-import { keys } from '../store';
+import { keys, TenantSettings } from '../store';
 
 /**
  * Music classes, a platform service (DESIGN: lib/media holds the music source): music on
@@ -25,25 +25,10 @@ export interface MohSettings {
 
 export const DEFAULT_SETTINGS: MohSettings = { enabled: true, defaultClass: 'default', classes: { default: {} }, users: {} };
 
-export class MohSettingsStore {
-  constructor(private readonly redis: RedisClient) {}
-
-  async get(tenant: string): Promise<MohSettings> {
-    const raw = await this.redis.get(keys.moh(tenant));
-    if (!raw) return DEFAULT_SETTINGS;
-    try {
-      return { ...DEFAULT_SETTINGS, ...(JSON.parse(raw) as Partial<MohSettings>) };
-    } catch {
-      return DEFAULT_SETTINGS;
-    }
-  }
-
-  async put(tenant: string, settings: MohSettings): Promise<void> {
-    await this.redis.set(keys.moh(tenant), JSON.stringify(settings));
-  }
-
-  async delete(tenant: string): Promise<boolean> {
-    return (await this.redis.del(keys.moh(tenant))) > 0;
+/** A tenant's music-on-hold settings in Redis (`moh:{tenant}`). */
+export class MohSettingsStore extends TenantSettings<MohSettings> {
+  constructor(redis: RedisClient) {
+    super(redis, keys.moh, DEFAULT_SETTINGS);
   }
 }
 

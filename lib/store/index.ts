@@ -12,3 +12,4 @@ export { UserRepository, type UserInput, type UserRecord, type DigestCredentials
 export { RegistrationRepository, type Binding, type BindingInput, type BindResult } from './registrations';
 export { CallRepository, type CallRepositoryOptions } from './calls';
 export type { CallParty, CallRecord, CallState } from './call-record';
+export { TenantSettings } from './tenant-settings';
