@@ -1,13 +1,14 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import type { CallManager } from '../calls';
-import { isAnonymous, parseAddress } from '../sip/addresses';
+import { isAnonymous } from '../sip/addresses';
 import { parseDigest, type DigestAuth } from '../sip/digest-auth';
 import { respond } from '../sip/respond';
 import type { RegistrationRepository, UserRepository } from '../store';
 import type { FeatureCodeDispatcher } from './feature-codes';
 import { contactTarget } from './contact-target';
 import { proxyAuthenticate } from './proxy-auth';
+import { requestParties } from './request-parties';
 import { INTERNAL_TOKEN_HEADER } from '../feature';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -36,12 +37,9 @@ export interface RouterDeps {
  */
 export function createRouter(deps: RouterDeps) {
   return async (req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> => {
-    const from = parseAddress(req.get('From'));
-    const ruri = parseAddress(req.uri);
-    if (!from || !ruri) {
-      respond(res, 400, 'Bad Request - unreadable From or Request-URI');
-      return;
-    }
+    const parties = requestParties(req, res);
+    if (!parties) return;
+    const { from, ruri } = parties;
     const token = req.get(INTERNAL_TOKEN_HEADER);
     if (token) {
       const service = deps.features.service(ruri.user);

@@ -1,11 +1,11 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { parseAddress } from '../sip/addresses';
 import type { DigestAuth } from '../sip/digest-auth';
 import { respond } from '../sip/respond';
 import type { UserRepository } from '../store';
 import type { FeatureCodeDispatcher } from './feature-codes';
 import { proxyAuthenticate } from './proxy-auth';
+import { requestParties } from './request-parties';
 
 export interface SubscribeRouterDeps {
   users: UserRepository;
@@ -21,12 +21,9 @@ export interface SubscribeRouterDeps {
  */
 export function createSubscribeRouter(deps: SubscribeRouterDeps) {
   return async (req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> => {
-    const from = parseAddress(req.get('From'));
-    const ruri = parseAddress(req.uri);
-    if (!from || !ruri) {
-      respond(res, 400, 'Bad Request - unreadable From or Request-URI');
-      return;
-    }
+    const parties = requestParties(req, res);
+    if (!parties) return;
+    const { from, ruri } = parties;
     const realm = from.host;
     const username = await proxyAuthenticate(req, res, realm, deps, deps.logger.child({ tenant: realm, callId: req.get('Call-ID') }));
     if (username === undefined) return;
