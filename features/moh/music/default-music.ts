@@ -6,7 +6,7 @@
  * Deterministic: pure arithmetic on fixed tables (V8's Math.sin is its own fdlibm port,
  * identical on every platform), so every run and every node yields the same samples.
  */
-export { readWav, writeWav } from './wav';
+export { readWav, writeWav } from '../../../lib/media/audio/wav';
 
 export const DEFAULT_MUSIC_RATE = 8000;
 

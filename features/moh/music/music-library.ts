@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { defaultMusic } from './default-music';
 import { MusicStream } from './music-stream';
-import { parseWav } from './wav';
+import { parseWav } from '../../../lib/media/audio/wav';
 
 export const DEFAULT_CLASS = 'default';
 

@@ -3,9 +3,9 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'winston';
-import { encodeG711, type G711PayloadType } from './g711';
-import { FramePacer } from './frame-pacer';
-import { rtpPacket } from './rtp-packet';
+import { encodeG711, type G711PayloadType } from '../../../lib/media/audio/g711';
+import { FramePacer } from '../../../lib/media/audio/frame-pacer';
+import { rtpPacket } from '../../../lib/media/audio/rtp-packet';
 
 // The hold leg's SDP helpers, next to the stream they describe (callers import both from here).
 export { sdpOffer, chosenPayloadType, answerTarget } from './sdp';

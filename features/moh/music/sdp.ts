@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { parse, parsePayloads, type MediaDescription, type SessionDescription } from 'sdp-transform';
-import type { G711PayloadType } from './g711';
+import type { G711PayloadType } from '../../../lib/media/audio/g711';
 
 /**
  * The SDP of the music-on-hold leg. The music server is the offerer (the caller's INVITE

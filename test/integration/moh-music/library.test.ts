@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CLASS, MusicLibrary } from '../../../features/moh/music/music-library';
 import { defaultMusic } from '../../../features/moh/music/default-music';
-import { WavFormatError, wavBytes, writeWav } from '../../../features/moh/music/wav';
+import { WavFormatError, wavBytes, writeWav } from '../../../lib/media/audio/wav';
 
 describe('moh music: library of music classes', () => {
   let dir: string;

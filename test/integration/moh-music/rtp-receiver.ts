@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { parseRtpHeader, type RtpHeader } from '../../../features/moh/music/rtp-packet';
+import { parseRtpHeader, type RtpHeader } from '../../../lib/media/audio/rtp-packet';
 
 export interface ReceivedPacket extends RtpHeader {
   /** performance.now() at arrival */

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { defaultMusic } from '../../../features/moh/music/default-music';
-import { decodeG711, type G711PayloadType } from '../../../features/moh/music/g711';
+import { decodeG711, type G711PayloadType } from '../../../lib/media/audio/g711';
 import { MusicStream } from '../../../features/moh/music/music-stream';
 import { RtpReceiver, type ReceivedPacket } from './rtp-receiver';
 

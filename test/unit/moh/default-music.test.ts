@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { defaultMusic } from '../../../features/moh/music/default-music';
-import { decodeUlaw, encodeUlaw } from '../../../features/moh/music/g711';
-import { wavBytes } from '../../../features/moh/music/wav';
+import { decodeUlaw, encodeUlaw } from '../../../lib/media/audio/g711';
+import { wavBytes } from '../../../lib/media/audio/wav';
 
 const rms = (s: Int16Array): number => Math.sqrt(s.reduce((sum, v) => sum + v * v, 0) / s.length);
 

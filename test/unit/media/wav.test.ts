@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { WavFormatError, parseWav, readWav, wavBytes, writeWav } from '../../../features/moh/music/wav';
+import { WavFormatError, parseWav, readWav, wavBytes, writeWav } from '../../../lib/media/audio/wav';
 
 describe('moh music: WAV files', () => {
   let dir: string;

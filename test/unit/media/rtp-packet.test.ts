@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseRtpHeader, rtpPacket } from '../../../features/moh/music/rtp-packet';
+import { parseRtpHeader, rtpPacket } from '../../../lib/media/audio/rtp-packet';
 
 describe('moh music: RTP packets (RFC 3550 5.1)', () => {
   it('writes V=2, marker, PT, and wraps sequence and timestamp', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FramePacer } from '../../../features/moh/music/frame-pacer';
+import { FramePacer } from '../../../lib/media/audio/frame-pacer';
 
 describe('moh music: frame pacer (drift-free 20 ms clock)', () => {
   it('sends each frame once, when due, and says how long until the next', () => {

@@ -8,7 +8,7 @@ import {
   linearToAlaw,
   linearToUlaw,
   ulawToLinear,
-} from '../../../features/moh/music/g711';
+} from '../../../lib/media/audio/g711';
 
 describe('moh music: G.711 (ITU-T G.711, Sun g711.c algorithm)', () => {
   it('encodes silence as 0xFF (mu-law) and 0xD5 (A-law)', () => {
