@@ -248,10 +248,19 @@ export class CallManager {
    * other party stays, and the call ends when it hangs up.
    */
   release(call: Call, side: Side): void {
+    this.detach(call, side)?.destroy();
+  }
+
+  /**
+   * A party leaves the call but its dialog lives on, owned by the caller now (park plays
+   * the slot announcement to the parker, then hangs up): its BYE or re-INVITE no longer
+   * touch the call (a re-INVITE gets 481).
+   */
+  detach(call: Call, side: Side): Srf.Dialog | undefined {
     const d = call.dialog(side);
     call.setDialog(side, undefined);
-    d?.destroy();
     void this.deps.store.save(call.record()).catch(() => undefined);
+    return d;
   }
 
   /**

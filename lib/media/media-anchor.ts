@@ -19,7 +19,8 @@ export interface MediaAnchor {
   /** true if rtpengine answered within the timeout; never throws */
   ping(): Promise<boolean>;
   /** ng `play media` of a WAV/raw file to the leg with this tag (announcements); resolves once started */
-  playMedia(p: PlayMediaParams): Promise<void>;
+  /** plays to the party with that tag; rtpengine reports how long the file plays, if it knows */
+  playMedia(p: PlayMediaParams): Promise<{ durationMs?: number }>;
   stopMedia(p: { callId: string; fromTag: string }): Promise<void>;
   /** ng `block media`: drop what the party with this tag sends (rtpengine does not enforce a=sendonly) */
   blockMedia(p: { callId: string; fromTag: string }): Promise<void>;
@@ -52,7 +53,12 @@ export interface PlayMediaParams {
   callId: string;
   fromTag: string;
   /** a path rtpengine can read (it runs on this host); any format its ffmpeg decodes */
-  file: string;
+  file?: string;
+  /**
+   * or the file's bytes, sent in the ng request itself (rtpengine needs no shared disk);
+   * it travels in one UDP datagram, so keep it well under 64 KiB (mu-law WAV)
+   */
+  blob?: Buffer;
   /** how many times to play it; rtpengine's default is once */
   repeatTimes?: number;
 }

@@ -1,4 +1,6 @@
+import { encode } from 'bencode';
 import { Client, type NgDestination, type NgParams, type NgResponse } from 'rtpengine-client';
+import BaseClient from 'rtpengine-client/lib/BaseClient';
 import type { Logger } from 'winston';
 import { MediaError } from './media-error';
 
@@ -20,6 +22,14 @@ export interface NgClient {
   request(command: NgCommand, params?: NgParams): Promise<NgResponse>;
   close(): Promise<void>;
 }
+
+/**
+ * rtpengine-client joins the cookie and the bencoded request as strings, which turns any
+ * binary value (a play media `blob`) into UTF-8 replacement characters and rtpengine
+ * answers "Could not decode bencode dictionary". The ng framing is `<cookie> <bencode>`
+ * in bytes; send exactly that. Patched once, here, at the edge where the package is wrapped.
+ */
+BaseClient.encodeMessage = (id, data) => Buffer.concat([Buffer.from(`${id} `), encode(data)]);
 
 /**
  * Wraps rtpengine-client's UDP Client once, at the edge: promise in, typed error out.

@@ -97,12 +97,14 @@ export function createRtpengineAnchor(opts: RtpengineAnchorOptions): RtpengineAn
     },
 
     async playMedia(p) {
-      await request('playMedia', {
+      const res = await request('playMedia', {
         'call-id': p.callId,
         'from-tag': p.fromTag,
-        file: p.file,
+        ...(p.file !== undefined ? { file: p.file } : {}),
+        ...(p.blob !== undefined ? { blob: p.blob } : {}),
         ...(p.repeatTimes !== undefined ? { 'repeat-times': p.repeatTimes } : {}),
       });
+      return typeof res.duration === 'number' ? { durationMs: res.duration } : {};
     },
 
     async blockMedia(p) {

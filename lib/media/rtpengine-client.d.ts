@@ -52,3 +52,14 @@ declare module 'rtpengine-client' {
 
   export class RtpEngineError extends Error {}
 }
+
+/** The package's base class: only its static message encoder is touched (see ng-client.ts). */
+declare module 'rtpengine-client/lib/BaseClient' {
+  const BaseClient: { encodeMessage(id: string, data: unknown): Buffer };
+  export = BaseClient;
+}
+
+/** bencode 2.x, the encoder rtpengine-client itself uses. */
+declare module 'bencode' {
+  export function encode(data: unknown): Buffer;
+}

@@ -8,4 +8,4 @@ export type { G711PayloadType } from './g711';
 export { rtpPacket, parseRtpHeader, RTP_HEADER_BYTES } from './rtp-packet';
 export type { RtpHeader } from './rtp-packet';
 export { FramePacer } from './frame-pacer';
-export { readWav, writeWav, parseWav, wavBytes, WavFormatError, WAV_RATE } from './wav';
+export { readWav, writeWav, parseWav, wavBytes, ulawWavBytes, WavFormatError, WAV_RATE } from './wav';

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { MediaError, createRtpengineAnchor, startRtpengine } from '../../../lib/media';
 import { OTHER, createRtpEndpoint, mediaTarget, sdpDirection, type RtpEndpoint, type RtpSender } from '../../support/rtp';
 import { testLogger, withRtpengine } from '../../support/rtpengine';
+import { encodeUlaw, ulawWavBytes } from '../../../lib/media/audio';
 
 /** A call anchored in rtpengine: endpoint A offered, endpoint B answered, both streaming. */
 interface Call {
@@ -178,6 +179,17 @@ describe('media: rtpengine anchor', function () {
     await media.anchor.stopMedia({ callId: call.callId, fromTag: call.aTag });
     await new Promise((r) => setTimeout(r, 60));
     assert.ok(await call.A.quietFor(OTHER, 300), 'playback goes on after stopMedia');
+  });
+
+  it('playMedia plays a mu-law WAV sent as a blob (no shared disk) and reports its duration', async () => {
+    const call = await connect({ a: 0xa5, b: 0xb5 });
+    await call.A.waitFor(0xb5, 3);
+    const samples = new Int16Array(8000); // one second of a 400 Hz tone
+    for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 400 * i) / 8000));
+    const played = await media.anchor.playMedia({ callId: call.callId, fromTag: call.aTag, blob: ulawWavBytes(encodeUlaw(samples)) });
+    assert.ok(Math.abs((played.durationMs ?? 0) - 1000) <= 40, `duration ${played.durationMs}`);
+    await call.A.waitFor(OTHER, 10);
+    assert.equal(call.B.received(OTHER), 0);
   });
 
   it("rtpengine's refusal is a MediaError with its reason", async () => {
