@@ -10,6 +10,7 @@ import { ParkError, ParkService } from './park-service';
 import { parkRoutes } from './routes';
 import { SlotStore } from './slots';
 import { SlotWatchers } from './blf';
+import { SlotAnnouncer } from './announcement';
 
 type Request = (o: object) => Promise<Srf.SrfResponse>;
 
@@ -103,6 +104,7 @@ export function parkFeature(): Feature {
       const blf = new SlotWatchers(c.srf);
       watchers = blf;
       park = new ParkService({
+        announcer: new SlotAnnouncer(),
         changed: (tenant, slot, entry) => blf.changed(tenant, slot, entry),
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         srf: c.srf, media: c.media, calls: c.calls, lots, slots: new SlotStore(c.redis), logger: c.logger, instanceId: c.config.instanceId,

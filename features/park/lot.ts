@@ -16,9 +16,11 @@ export interface ParkLot {
   comebackTimeout: number;
   /** who gets the call when the parker does not answer; unset: hang up (logged) */
   fallback?: string;
+  /** the parker hears "your call is parked at <slot>" before it is released */
+  announce: boolean;
 }
 
-export const DEFAULT_LOT: ParkLot = { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 45, mohClass: 'default', comebackTimeout: 20 };
+export const DEFAULT_LOT: ParkLot = { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 45, mohClass: 'default', comebackTimeout: 20, announce: true };
 
 export function slotsOf(lot: ParkLot): string[] {
   const out: string[] = [];

@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { attachMediaServer, modifyWithRetry, opposite, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
 import type { MediaAnchor, MusicTarget } from '../../lib/media';
+import type { SlotAnnouncer } from './announcement';
 import { slotsOf, type ParkLotStore } from './lot';
 import type { ParkedEntry, SlotStore } from './slots';
 
@@ -22,6 +23,8 @@ export interface ParkServiceDeps {
   logger: Logger;
   instanceId: string;
   music(tenant: string, mohClass: string): Promise<MusicTarget>;
+  /** the slot announcement to the parker; none: the parker is released at once */
+  announcer?: SlotAnnouncer;
   /** a slot was taken or freed (BLF) */
   changed?(tenant: string, slot: string, entry: ParkedEntry | undefined): void;
 }
@@ -40,6 +43,23 @@ export class ParkError extends Error {
   }
 }
 
+/** Bounds on waiting for the announcement: whatever rtpengine says, and a little after it. */
+const MAX_ANNOUNCEMENT_MS = 10_000;
+const ANNOUNCEMENT_TAIL_MS = 300;
+
+/** Resolves after `ms`, or earlier when the dialog ends (the far end hung up). */
+function untilEndedOr(dialog: Srf.Dialog, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      dialog.off('destroy', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    dialog.on('destroy', done);
+  });
+}
+
 /** How long a slot key outlives the park timeout, so a dead instance's slot still frees itself. */
 const SLOT_GRACE_MS = 30_000;
 
@@ -50,6 +70,8 @@ const SLOT_GRACE_MS = 30_000;
  */
 export class ParkService {
   private readonly parked = new Map<string, Parked>();
+  /** parkers hearing their slot before they are released */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(private readonly deps: ParkServiceDeps) {}
 
@@ -74,16 +96,40 @@ export class ParkService {
       await this.deps.slots.free(call.tenant, slot, call.id);
       throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
     }
-    // the call's own session carries nothing now: the parked party is in the music session
+    // RFC 3515 / REST: the parker leaves the call now, so hanging up while it hears the
+    // slot no longer ends the parked party's call; its leg ends after the announcement
     const old = call.mediaCallId;
-    await beforeRelease?.(slot).catch((err: Error) => call.log.warn('park: telling the parker failed', { error: err.message }));
-    this.deps.calls.release(call, opposite(side));
-    await this.deps.media.delete({ callId: old });
+    const parkerTag = call.tag(opposite(side));
+    const parkerDialog = this.deps.calls.detach(call, opposite(side));
     const timer = setTimeout(() => void this.timeout(call.id), lot.timeout * 1000);
     this.parked.set(call.id, { call, side, slot, leg, timer });
     call.log.info('call parked', { slot, parker });
     this.deps.changed?.(call.tenant, slot, await this.deps.slots.get(call.tenant, slot));
+    const done = this.releaseParker(call, slot, old, parkerTag, parkerDialog, lot.announce, beforeRelease);
+    this.releasing.add(done);
+    void done.finally(() => this.releasing.delete(done));
     return slot;
+  }
+
+  /**
+   * The parker hears "your call is parked at <slot>" (rtpengine play media on the call's
+   * old session, which now holds only the parker), then is told (REFER: the NOTIFY) and
+   * released with a BYE. Hanging up during the announcement just ends it sooner.
+   */
+  private async releaseParker(call: Call, slot: string, mediaCallId: string, tag: string, dialog: Srf.Dialog | undefined,
+    announce: boolean, beforeRelease?: (slot: string) => Promise<void>): Promise<void> {
+    if (dialog && announce && this.deps.announcer) {
+      try {
+        const a = this.deps.announcer.announce(slot);
+        const played = await this.deps.media.playMedia({ callId: mediaCallId, fromTag: tag, blob: a.wav });
+        await untilEndedOr(dialog, Math.min(played.durationMs ?? a.durationMs, MAX_ANNOUNCEMENT_MS) + ANNOUNCEMENT_TAIL_MS);
+      } catch (err) {
+        call.log.warn('park: the slot announcement failed', { slot, error: (err as Error).message });
+      }
+    }
+    await beforeRelease?.(slot).catch((err: Error) => call.log.warn('park: telling the parker failed', { error: err.message }));
+    if (dialog) await Promise.resolve(dialog.destroy()).catch((err: Error) => call.log.info('park: BYE to the parker', { error: err.message }));
+    await this.deps.media.delete({ callId: mediaCallId }).catch((err: Error) => call.log.warn('park: old media session', { error: err.message }));
   }
 
   /**
@@ -217,6 +263,7 @@ export class ParkService {
   }
 
   async stop(): Promise<void> {
+    await Promise.allSettled([...this.releasing]);
     for (const p of this.parked.values()) {
       clearTimeout(p.timer);
       await this.deps.slots.free(p.call.tenant, p.slot, p.call.id).catch(() => false);

@@ -52,6 +52,7 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
           timeout: { type: 'integer', minimum: 1, maximum: 3600, default: 45 },
           mohClass: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'default' },
           comebackTimeout: { type: 'integer', minimum: 1, maximum: 300, default: 20 },
+          announce: { type: 'boolean', default: true },
           fallback: apiSchemas.sipUserSchema,
         },
       },

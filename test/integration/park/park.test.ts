@@ -45,6 +45,68 @@ describe('park: park and retrieve', function () {
     }
   });
 
+  it('the parker hears its slot announced ("parked at 7 0 2", about 3.4 s of speech) before it is released', async () => {
+    for (const u of ['pn-a', 'pn-b']) await fx.provision(u);
+    const epA = await createRtpEndpoint();
+    try {
+      await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720 });
+      const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('pn-b'), { durationMs: 6000, timeoutSec: 30 });
+      const parker = fx.call('core-call-bye-received-media.xml', 'pn-a', 'pn-b', { vars: { caller: 'pn-a', rtp_port: String(epA.port) }, timeoutSec: 20 });
+      const id = (await fx.liveCall()).id;
+      const heard = epA.received(OTHER);
+      const r = await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '702' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal((r.body as { slot: string }).slot, '702', 'the REST answer does not wait for the announcement');
+      const ra = await parker;
+      assert.equal(ra.code, 0, ra.errors);
+      const packets = epA.received(OTHER) - heard;
+      // 20 ms packets of speech: "your call is parked at" (1.4 s) and three digits, 2.7 s
+      // (the pauses between them are silence, one repeated byte, so not counted here)
+      assert.ok(packets >= 120 && packets <= 180, `the parker got ${packets} packets of announcement`);
+      assert.equal((await parked.done).code, 0, 'the parked party stayed on music, then hung up');
+    } finally {
+      await epA.stop();
+    }
+  });
+
+  it('the parker hanging up during the announcement leaves the call parked', async () => {
+    for (const u of ['ph-a', 'ph-b']) await fx.provision(u);
+    const epA = await createRtpEndpoint();
+    try {
+      await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720 });
+      const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('ph-b'), { durationMs: 4000, timeoutSec: 30 });
+      const parker = fx.call('core-call-media.xml', 'ph-a', 'ph-b', { vars: { caller: 'ph-a', rtp_port: String(epA.port) }, durationMs: 1500, timeoutSec: 20 });
+      const id = (await fx.liveCall()).id;
+      assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' })).status, 200);
+      await epA.waitFor(OTHER, 10, 3000);
+      const ra = await parker;
+      assert.equal(ra.code, 0, ra.errors);
+      assert.deepEqual(flow(ra.events).slice(-2), ['> BYE', '< 200'], 'the parker hung up itself');
+      assert.deepEqual((await parks()).map((p) => p.parked), ['ph-b'], 'still parked');
+      assert.equal((await parked.done).code, 0, 'the parked party stayed on music, then hung up');
+    } finally {
+      await epA.stop();
+    }
+  });
+
+  it('with announce off the parker is released at once', async () => {
+    for (const u of ['po-a', 'po-b']) await fx.provision(u);
+    const epA = await createRtpEndpoint();
+    try {
+      await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, announce: false });
+      const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('po-b'), { durationMs: 1500, timeoutSec: 30 });
+      const parker = fx.call('core-call-bye-received-media.xml', 'po-a', 'po-b', { vars: { caller: 'po-a', rtp_port: String(epA.port) }, timeoutSec: 20 });
+      const id = (await fx.liveCall()).id;
+      const heard = epA.received(OTHER);
+      assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' })).status, 200);
+      assert.equal((await parker).code, 0);
+      assert.ok(epA.received(OTHER) - heard < 20, `no announcement, yet ${epA.received(OTHER) - heard} packets`);
+      assert.equal((await parked.done).code, 0);
+    } finally {
+      await epA.stop();
+    }
+  });
+
   it('park by REFER to the park extension (service example "Call Park"): 202, NOTIFY with the slot, parker released', async () => {
     for (const u of ['pr-a', 'pr-b']) await fx.provision(u);
     const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('pr-b'), { durationMs: 1500 });
