@@ -81,12 +81,11 @@ export function parkFeature(): Feature {
     events: [{
       event: 'dialog',
       async handle(ctx) {
-        const { lots: l, park: svc } = need();
+        const { lots: l } = need();
         const lot = await l.get(ctx.tenant);
         if (!slotsOf(lot).includes(ctx.target)) return false;
-        const current = (await svc.list(ctx.tenant)).find((e) => e.slot === ctx.target);
         if (!watchers) return false;
-        await watchers.subscribe(ctx, ctx.target, current);
+        await watchers.subscribe(ctx, ctx.target);
         return true;
       },
     }],
@@ -101,13 +100,14 @@ export function parkFeature(): Feature {
       lots = new ParkLotStore(c.redis);
       const moh = new MohSettingsStore(c.redis);
       const registrations = new RegistrationRepository(c.redis);
-      const blf = new SlotWatchers(c.srf);
+      const slots = new SlotStore(c.redis);
+      const blf = new SlotWatchers(c.srf, (tenant, slot) => slots.get(tenant, slot));
       watchers = blf;
       park = new ParkService({
         announcer: new SlotAnnouncer(),
         changed: (tenant, slot, entry) => blf.changed(tenant, slot, entry),
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
-        srf: c.srf, media: c.media, calls: c.calls, lots, slots: new SlotStore(c.redis), logger: c.logger, instanceId: c.config.instanceId,
+        srf: c.srf, media: c.media, calls: c.calls, lots, slots, logger: c.logger, instanceId: c.config.instanceId,
         async music(tenant, mohClass) {
           const settings = await moh.get(tenant);
           const cls = settings.classes[mohClass] ?? DEFAULT_SETTINGS.classes.default;
