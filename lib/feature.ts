@@ -4,6 +4,7 @@ import type { ApiRouter } from './api';
 import type { CallManager } from './calls';
 import type { Config } from './config';
 import type { MediaAnchor } from './media';
+import type { Replaces } from './sip/replaces';
 import type { RedisClient } from './store';
 
 /** What a dialed feature code's handler gets: the INVITE, and who dialed what. */
@@ -45,6 +46,15 @@ export interface EventPackage {
   handle(ctx: SubscribeContext): Promise<boolean> | boolean;
 }
 
+/**
+ * An authenticated INVITE with Replaces (RFC 3891): pickup takes the ones naming a ringing
+ * leg, a transfer feature the confirmed ones. False: not a dialog of this feature; when
+ * no feature takes it the INVITE gets 481 (RFC 3891 3).
+ */
+export interface ReplacesHandler {
+  handle(ctx: Omit<FeatureCallContext, 'match'>, replaces: Replaces): Promise<boolean> | boolean;
+}
+
 /** The header carrying the internal token on requests the platform sends to itself. */
 export const INTERNAL_TOKEN_HEADER = 'X-Internal-Token';
 
@@ -78,6 +88,7 @@ export interface Feature {
   codes?: FeatureCode[];
   services?: InternalService[];
   events?: EventPackage[];
+  replaces?: ReplacesHandler;
   routes?(api: ApiRouter): void;
   start(ctx: FeatureContext): Promise<void> | void;
   stop?(): Promise<void> | void;

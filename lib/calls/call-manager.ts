@@ -5,7 +5,8 @@ import type { MediaAnchor } from '../media';
 import type { CallParty, CallRepository } from '../store';
 import { respond } from '../sip/respond';
 import { Call, opposite, type CallListener, type Side } from './call';
-import { OutboundFork, type ForkTarget } from './outbound-fork';
+import { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } from './outbound-fork';
+import { joinOffers } from './take-over';
 import { relayOffers, type OfferInterceptor } from './reinvite-relay';
 
 export interface CallManagerDeps {
@@ -22,6 +23,16 @@ export interface ConnectRequest {
   callee: { user: string; uri: string };
   targets: ForkTarget[];
   noAnswerMs: number;
+}
+
+interface Unanswered {
+  req: Srf.SrfRequest;
+  res: Srf.SrfResponse;
+  fork: OutboundFork;
+  /** the caller's SDP offer */
+  offer: string;
+  /** answered by a branch or taken by a pickup: nobody else may answer the caller */
+  taken: boolean;
 }
 
 /**
@@ -95,6 +106,66 @@ export class CallManager {
   }
 
   private readonly pendingCancel = new Map<string, () => void>();
+  /** calls not answered yet: the caller's INVITE, the fork ringing the callee */
+  private readonly unanswered = new Map<string, Unanswered>();
+
+  /** The early dialogs of a ringing call's outbound branches (BLF dialog-info, Replaces). */
+  earlyLegs(call: Call): readonly ForkBranch[] {
+    return this.unanswered.get(call.id)?.fork.branches ?? [];
+  }
+
+  /**
+   * Pickup by a phone (service example "Call Pickup", group/directed codes, or an INVITE
+   * with Replaces, RFC 3891): the picker's INVITE answers the ringing call. The callee's
+   * branches get CANCEL with `Reason: SIP;cause=200;text="Call completed elsewhere"`
+   * (RFC 3326); the caller's INVITE is answered, its dialog never broken. 'gone': the call
+   * is answered, ended or taken already; 'codec': the two offers share no codec.
+   */
+  async takeOver(call: Call, req: Srf.SrfRequest, res: Srf.SrfResponse, picker: CallParty): Promise<'ok' | 'gone' | 'codec'> {
+    const u = this.unanswered.get(call.id);
+    if (!u || u.taken || call.state === 'answered' || call.state === 'ended' || !req.body) return 'gone';
+    u.taken = true; // from here the fork's own answer, if any, is hung up
+    try {
+      const joined = await joinOffers(this.deps.media, {
+        mediaCallId: `${call.caller.callId}~pk`, callerOffer: u.offer, callerTag: call.caller.tag, pickerOffer: req.body, pickerTag: picker.tag,
+      });
+      if (!joined) {
+        u.taken = false;
+        return 'codec';
+      }
+      u.fork.cancel(COMPLETED_ELSEWHERE);
+      const uas = await this.deps.srf.createUAS(u.req, u.res, { localSdp: joined.toCaller });
+      const uasPicker = await this.deps.srf.createUAS(req, res, { localSdp: joined.toPicker });
+      const old = call.mediaCallId;
+      call.mediaCallId = joined.mediaCallId;
+      call.uas = uas;
+      call.uac = uasPicker;
+      call.setParty('callee', picker);
+      call.to('answered');
+      this.wire(call);
+      await this.deps.media.delete({ callId: old }).catch(() => undefined);
+      await this.deps.store.save(call.record());
+      this.emit((l) => l.onAnswered?.(call));
+      call.log.info('call picked up', { by: picker.user });
+      return 'ok';
+    } catch (err) {
+      call.log.error('pickup failed', { error: (err as Error).message });
+      throw err;
+    }
+  }
+
+  /**
+   * Pickup from REST: the picker's phones join the ringing fork; when one answers, the
+   * call is theirs and the callee's branches are cancelled as completed elsewhere.
+   * False if the call is no longer ringing.
+   */
+  ringAlso(call: Call, targets: ForkTarget[], cancelOthers: boolean): boolean {
+    const u = this.unanswered.get(call.id);
+    if (!u || u.taken || call.state === 'answered' || call.state === 'ended') return false;
+    if (!u.fork.add(targets)) return false;
+    if (cancelOthers) u.fork.cancelWhere((t) => !targets.includes(t), COMPLETED_ELSEWHERE);
+    return true;
+  }
 
   /**
    * Connects the caller's INVITE to the callee (call flows "Successful call", "busy",
@@ -132,6 +203,8 @@ export class CallManager {
       callerCancelled = true;
       fork.cancel();
     });
+    const pending: Unanswered = { req, res, fork, offer: req.body, taken: false };
+    this.unanswered.set(id, pending);
     try {
       await store.save(call.record());
       const offer = await media.offer({ callId, fromTag, sdp: req.body });
@@ -139,17 +212,27 @@ export class CallManager {
       const result = await fork.run(r.targets, {
         offer,
         headers: { From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
-        onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled),
+        onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled || pending.taken),
       });
       clearTimeout(timer);
+      if (pending.taken) {
+        // a phone picked the call up (takeOver owns it now); a callee answering late is hung up
+        result.dialog?.destroy();
+        return call;
+      }
       if (!result.dialog) {
         if (!callerCancelled) respond(res, noAnswer ? 480 : result.status, noAnswer ? 'Temporarily Unavailable - No Answer' : undefined);
         await this.end(call, callerCancelled ? 'caller-cancelled' : noAnswer ? 'no-answer' : `failed-${result.status}`);
         return undefined;
       }
       const uac = result.dialog;
+      pending.taken = true;
       call.callee.callId = uac.sip.callId;
       call.callee.tag = uac.sip.remoteTag;
+      if (result.target?.party) {
+        // a REST pickup's phone answered: the call is the picker's
+        call.setParty('callee', { user: result.target.party, tenant: r.tenant, uri: `sip:${result.target.party}@${r.tenant}`, callId: uac.sip.callId, tag: uac.sip.remoteTag });
+      }
       if (callerCancelled) {
         uac.destroy();
         await this.end(call, 'caller-cancelled');
@@ -176,6 +259,7 @@ export class CallManager {
       return undefined;
     } finally {
       this.pendingCancel.delete(id);
+      this.unanswered.delete(id);
     }
   }
 

@@ -5,6 +5,8 @@ export interface ForkTarget {
   uri: string;
   /** next hop when the contact is behind NAT: where its REGISTER came from */
   proxy?: string;
+  /** who this branch rings, when not the dialed callee (a REST pickup adds the picker's phones) */
+  party?: string;
 }
 
 export interface ForkOptions {
@@ -15,60 +17,130 @@ export interface ForkOptions {
 
 export interface ForkResult {
   dialog?: Srf.Dialog;
+  /** the target that answered */
+  target?: ForkTarget;
   /** the final status to give the caller when no branch answered */
   status: number;
 }
 
+/** One outstanding INVITE of the fork: its request once sent, and what it rings. */
+export interface ForkBranch {
+  target: ForkTarget;
+  req?: Srf.SrfRequest;
+  /** the branch's Call-ID and our From tag: how a phone names the early dialog in a Replaces */
+  callId?: string;
+  localTag?: string;
+  /** To tags of the callee's provisional responses (one per early dialog) */
+  remoteTags: Set<string>;
+  cancelled?: boolean;
+}
+
 type CreateUac = (uri: string, opts: object, progress: object) => Promise<Srf.Dialog>;
+type Cancel = (opts?: object) => void;
+
+/** RFC 3326 with RFC 3261's cause 200: the CANCEL a ringing phone gets when another branch took the call. */
+export const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
 
 /**
  * Parallel forking to every contact of the callee (RFC 3261 16.7 behaviour from a
- * B2BUA): the first 2xx wins, the other branches are cancelled (or, if they answered
- * too, hung up). With no winner the caller gets the best response: a 6xx if any,
- * else the lowest class, 486 preferred among 4xx (a busy phone says more than 408).
+ * B2BUA): the first 2xx wins, the other branches are cancelled with a Reason saying the
+ * call was completed elsewhere (RFC 3326), or, if they answered too, hung up. With no
+ * winner the caller gets the best response: a 6xx if any, else the lowest class, 486
+ * preferred among 4xx (a busy phone says more than 408). Branches may be added while it
+ * rings (a REST pickup rings the picker's phones too).
  */
 export class OutboundFork {
-  private readonly requests: Srf.SrfRequest[] = [];
+  readonly branches: ForkBranch[] = [];
   private cancelled = false;
-  private winner?: Srf.Dialog;
+  private winner?: { dialog: Srf.Dialog; target: ForkTarget };
+  private opts?: ForkOptions;
+  private readonly statuses: number[] = [];
+  private running = 0;
+  private settle: (r: ForkResult) => void = () => undefined;
+  private readonly result = new Promise<ForkResult>((resolve) => (this.settle = resolve));
 
   constructor(private readonly srf: Srf) {}
 
-  cancel(): void {
+  /** Cancels every branch still ringing (the caller cancelled, no answer, or a pickup took the call). */
+  cancel(reason?: string): void {
     this.cancelled = true;
-    for (const r of this.requests) (r.cancel as unknown as () => void).call(r);
+    for (const b of this.branches) this.cancelBranch(b, reason);
   }
 
-  async run(targets: ForkTarget[], opts: ForkOptions): Promise<ForkResult> {
-    const statuses: number[] = [];
+  /** Cancels the branches whose target matches, leaving the rest ringing. */
+  cancelWhere(pred: (t: ForkTarget) => boolean, reason?: string): void {
+    for (const b of this.branches) if (pred(b.target)) this.cancelBranch(b, reason);
+  }
+
+  private done = false;
+
+  get settled(): boolean {
+    return this.cancelled || this.done || this.winner !== undefined;
+  }
+
+  run(targets: ForkTarget[], opts: ForkOptions): Promise<ForkResult> {
+    this.opts = opts;
+    this.add(targets);
+    if (targets.length === 0) this.finish();
+    return this.result;
+  }
+
+  /** More branches while the fork rings; false if it is already decided. */
+  add(targets: ForkTarget[]): boolean {
+    if (!this.opts || this.settled) return false;
+    for (const t of targets) void this.branch(t, this.opts);
+    return true;
+  }
+
+  private async branch(target: ForkTarget, opts: ForkOptions): Promise<void> {
+    const b: ForkBranch = { target, remoteTags: new Set() };
+    this.branches.push(b);
+    this.running++;
     const create = this.srf.createUAC as unknown as CreateUac;
-    let announce: (d: Srf.Dialog) => void = () => undefined;
-    const won = new Promise<Srf.Dialog>((resolve) => (announce = resolve));
-    const branches = targets.map(async (t) => {
-      try {
-        const d = await create.call(this.srf, t.uri, { localSdp: opts.offer, headers: opts.headers, proxy: t.proxy }, {
-          cbRequest: (_err: unknown, req: Srf.SrfRequest) => {
-            if (!req) return;
-            this.requests.push(req);
-            if (this.cancelled || this.winner) (req.cancel as unknown as () => void).call(req);
-          },
-          cbProvisional: (res: Srf.SrfResponse) => opts.onProvisional(res),
-        });
-        if (this.winner || this.cancelled) {
-          d.destroy();
-          return;
-        }
-        this.winner = d;
-        announce(d);
-        for (const r of this.requests) (r.cancel as unknown as () => void).call(r);
-      } catch (err) {
-        statuses.push((err as { status?: number }).status ?? 500);
+    try {
+      const d = await create.call(this.srf, target.uri, { localSdp: opts.offer, headers: opts.headers, proxy: target.proxy }, {
+        cbRequest: (_err: unknown, req: Srf.SrfRequest) => {
+          if (!req) return;
+          b.req = req;
+          b.callId = req.get('Call-ID');
+          b.localTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1];
+          if (this.settled) this.cancelBranch(b, this.winner ? COMPLETED_ELSEWHERE : undefined);
+        },
+        cbProvisional: (res: Srf.SrfResponse) => {
+          const tag = /;\s*tag=([^;\s]+)/.exec(res.get('To'))?.[1];
+          if (tag) b.remoteTags.add(tag);
+          opts.onProvisional(res);
+        },
+      });
+      if (this.settled) {
+        d.destroy();
+        return;
       }
-    });
-    // the caller hears the first answer at once; the losing branches finish on their own
-    const first = await Promise.race([won, Promise.all(branches).then(() => undefined)]);
-    if (first) return { dialog: first, status: 200 };
-    return { status: best(statuses) };
+      this.winner = { dialog: d, target };
+      this.settle({ dialog: d, target, status: 200 });
+      for (const other of this.branches) if (other !== b) this.cancelBranch(other, COMPLETED_ELSEWHERE);
+    } catch (err) {
+      this.statuses.push((err as { status?: number }).status ?? 500);
+    } finally {
+      this.running--;
+      if (this.running === 0) this.finish();
+    }
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (!this.winner) this.settle({ status: best(this.statuses) });
+  }
+
+  private cancelBranch(b: ForkBranch, reason?: string): void {
+    if (!b.req || b.cancelled) return;
+    b.cancelled = true;
+    const cancel = b.req.cancel as unknown as Cancel;
+    try {
+      cancel.call(b.req, reason ? { headers: { Reason: reason } } : undefined);
+    } catch {
+      // already final: nothing to cancel
+    }
   }
 }
 

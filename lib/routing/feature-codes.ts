@@ -1,4 +1,4 @@
-import type { EventPackage, Feature, FeatureCode, InternalService } from '../feature';
+import type { EventPackage, Feature, FeatureCode, InternalService, ReplacesHandler } from '../feature';
 
 /**
  * Which feature owns a dialed string. The codes come from the features themselves, so
@@ -8,10 +8,12 @@ export class FeatureCodeDispatcher {
   private readonly codes: Array<{ feature: string; code: FeatureCode }> = [];
   private readonly services: Array<{ feature: string; service: InternalService }> = [];
   private readonly packages: Array<{ feature: string; pkg: EventPackage }> = [];
+  private readonly replacers: Array<{ feature: string; handler: ReplacesHandler }> = [];
 
   register(feature: Feature): void {
     for (const service of feature.services ?? []) this.services.push({ feature: feature.name, service });
     for (const pkg of feature.events ?? []) this.packages.push({ feature: feature.name, pkg });
+    if (feature.replaces) this.replacers.push({ feature: feature.name, handler: feature.replaces });
     for (const code of feature.codes ?? []) {
       const clash = this.codes.find((c) => c.code.pattern.source === code.pattern.source);
       if (clash) throw new Error(`feature code ${code.pattern} of ${feature.name} is already taken by ${clash.feature}`);
@@ -27,11 +29,17 @@ export class FeatureCodeDispatcher {
     return this.services.find((s) => s.service.user.test(user));
   }
 
-  match(dialed: string): { feature: string; code: FeatureCode; match: RegExpMatchArray } | undefined {
+  replacesHandlers(): ReadonlyArray<{ feature: string; handler: ReplacesHandler }> {
+    return this.replacers;
+  }
+
+  /** Every code matching, in registration order: a handler that declines (false) lets the next one try. */
+  matches(dialed: string): Array<{ feature: string; code: FeatureCode; match: RegExpMatchArray }> {
+    const out: Array<{ feature: string; code: FeatureCode; match: RegExpMatchArray }> = [];
     for (const c of this.codes) {
       const m = dialed.match(c.code.pattern);
-      if (m) return { ...c, match: m };
+      if (m) out.push({ ...c, match: m });
     }
-    return undefined;
+    return out;
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'winston';
 import type { CallManager } from '../calls';
 import { isAnonymous } from '../sip/addresses';
 import { parseDigest, type DigestAuth } from '../sip/digest-auth';
+import { parseReplaces } from '../sip/replaces';
 import { respond } from '../sip/respond';
 import type { RegistrationRepository, UserRepository } from '../store';
 import type { FeatureCodeDispatcher } from './feature-codes';
@@ -63,8 +64,23 @@ export function createRouter(deps: RouterDeps) {
     const tenant = realm;
     const caller = { user: username, display: anonymous ? 'Anonymous' : from.display };
     const dialed = ruri.user;
-    const feature = deps.features.match(dialed);
-    if (feature) {
+    if (req.has('Replaces')) {
+      // RFC 3891 3: the INVITE replaces a dialog of ours, or it gets 481
+      const replaces = parseReplaces(req.get('Replaces'));
+      if (!replaces) {
+        respond(res, 400, 'Bad Request - Malformed Replaces');
+        return;
+      }
+      for (const r of deps.features.replacesHandlers()) {
+        if (await r.handler.handle({ req, res, tenant, caller, dialed, logger: log.child({ feature: r.feature }) }, replaces)) {
+          log.info('INVITE with Replaces', { feature: r.feature, replaces: replaces.callId });
+          return;
+        }
+      }
+      respond(res, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    for (const feature of deps.features.matches(dialed)) {
       const taken = await feature.code.handle({ req, res, tenant, caller, dialed, match: feature.match, logger: log.child({ feature: feature.feature }) });
       if (taken !== false) {
         log.info('feature code', { feature: feature.feature, dialed });

@@ -74,6 +74,12 @@ export const keys = {
 
   /** zset: call ids ringing a member of a call group, scored by ring start; TTL = ring timeout */
   pickupGroupRinging: (tenant: string, group: string): string => `pickup:${tenantId(tenant)}:${part('group', group)}`,
+  /** zset: every call ringing in a tenant, scored by ring start; TTL = ring timeout */
+  ringingCalls: (tenant: string): string => `ringing:${tenantId(tenant)}`,
+  /** hash: one ringing call as pickup sees it (callee, caller, groups, owner); deleting it is the claim */
+  ringingCall: (tenant: string, id: string): string => `ringcall:${tenantId(tenant)}:${part('call id', id)}`,
+  /** string: a tenant's pickup codes (JSON); owner: PUT /v1/tenants/{t}/pickup */
+  pickupSettings: (tenant: string): string => `pickupcfg:${tenantId(tenant)}`,
 
   /** hash: one conference (owner instance, media session, created); TTL refreshed while active */
   conference: (tenant: string, name: string): string => `conf:${tenantId(tenant)}:${part('conference', name)}`,
@@ -99,6 +105,9 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'calls', lifetime: 'ttl', type: 'set', doc: 'ids of live calls' },
   { pattern: 'park:*', lifetime: 'ttl', type: 'string', doc: 'a taken park slot' },
   { pattern: 'pickup:*', lifetime: 'ttl', type: 'zset', doc: 'calls ringing in a call group' },
+  { pattern: 'ringing:*', lifetime: 'ttl', type: 'zset', doc: 'calls ringing in a tenant' },
+  { pattern: 'ringcall:*', lifetime: 'ttl', type: 'hash', doc: 'a ringing call, until answered, picked up or ended' },
+  { pattern: 'pickupcfg:*', lifetime: 'owner', type: 'string', doc: 'pickup codes of a tenant; set by the API' },
   { pattern: 'conf:*', lifetime: 'ttl', type: 'hash', doc: 'a conference' },
   { pattern: 'confmembers:*', lifetime: 'ttl', type: 'set', doc: "a conference's calls" },
   { pattern: 'parklot:*', lifetime: 'owner', type: 'string', doc: 'park lot settings of a tenant; deleted by the API' },
