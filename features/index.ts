@@ -2,8 +2,9 @@ import type { Feature } from '../lib/feature';
 import { echoFeature } from './echo';
 import { mohFeature } from './moh';
 import { parkFeature } from './park';
+import { pickupFeature } from './pickup';
 
 /** The one list of features, in start order (stopped in reverse). */
 export function features(): Feature[] {
-  return [echoFeature(), mohFeature(), parkFeature()];
+  return [echoFeature(), mohFeature(), parkFeature(), pickupFeature()];
 }
