@@ -7,8 +7,8 @@ export { MusicStream, PTIME_MS, FRAME_SAMPLES, MAX_BURST } from './music-stream'
 export type { MusicStreamOptions, MusicListener, ListenerHandle, MusicStreamStats } from './music-stream';
 export { MusicLibrary, DEFAULT_CLASS } from './music-library';
 export type { MusicLibraryOptions } from './music-library';
-export { sdpOffer, chosenPayloadType, answerTarget } from './sdp';
-export type { SdpOfferOptions, StreamEndpoint } from './sdp';
+export { sdpOffer, chosenPayloadType, answerTarget } from '../../../lib/media/audio/media-sdp';
+export type { SdpOfferOptions, StreamEndpoint } from '../../../lib/media/audio/media-sdp';
 export { defaultMusic, DEFAULT_MUSIC_RATE } from './default-music';
 export { readWav, writeWav, parseWav, wavBytes, WavFormatError, WAV_RATE } from '../../../lib/media/audio';
 export { encodeUlaw, encodeAlaw, decodeUlaw, decodeAlaw, encodeG711, decodeG711, PCMU, PCMA } from '../../../lib/media/audio';

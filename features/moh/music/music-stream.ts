@@ -8,8 +8,8 @@ import { FramePacer } from '../../../lib/media/audio/frame-pacer';
 import { rtpPacket } from '../../../lib/media/audio/rtp-packet';
 
 // The hold leg's SDP helpers, next to the stream they describe (callers import both from here).
-export { sdpOffer, chosenPayloadType, answerTarget } from './sdp';
-export type { SdpOfferOptions } from './sdp';
+export { sdpOffer, chosenPayloadType, answerTarget } from '../../../lib/media/audio/media-sdp';
+export type { SdpOfferOptions } from '../../../lib/media/audio/media-sdp';
 
 /** RFC 3551 4.5.14: G.711 at 8 kHz; 20 ms (160 samples) is the default packetization. */
 export const PTIME_MS = 20;

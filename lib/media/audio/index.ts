@@ -9,3 +9,5 @@ export { rtpPacket, parseRtpHeader, RTP_HEADER_BYTES } from './rtp-packet';
 export type { RtpHeader } from './rtp-packet';
 export { FramePacer } from './frame-pacer';
 export { readWav, writeWav, parseWav, wavBytes, ulawWavBytes, WavFormatError, WAV_RATE } from './wav';
+export { sdpOffer, chosenPayloadType, answerTarget } from './media-sdp';
+export type { SdpOfferOptions, StreamEndpoint } from './media-sdp';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parse } from 'sdp-transform';
-import { answerTarget, chosenPayloadType, sdpOffer } from '../../../features/moh/music/sdp';
+import { answerTarget, chosenPayloadType, sdpOffer } from '../../../lib/media/audio/media-sdp';
 
 const answer = (lines: string[]): string => [...lines, ''].join('\r\n');
 

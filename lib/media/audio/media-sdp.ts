@@ -1,10 +1,11 @@
 import { isIP } from 'node:net';
 import { parse, parsePayloads, type MediaDescription, type SessionDescription } from 'sdp-transform';
-import type { G711PayloadType } from '../../../lib/media/audio/g711';
+import type { G711PayloadType } from './g711';
 
 /**
- * The SDP of the music-on-hold leg. The music server is the offerer (the caller's INVITE
- * had no SDP, RFC 3261 13.2.1, so our 200 OK carries the offer and the ACK the answer).
+ * The SDP of an embedded media server's leg (music on hold, a conference bridge). The
+ * media server is the offerer (the 3pcc INVITE had no SDP, RFC 3261 13.2.1, so our 200 OK
+ * carries the offer and the ACK the answer; RFC 3725 4.1).
  */
 
 export interface SdpOfferOptions {
@@ -13,6 +14,10 @@ export interface SdpOfferOptions {
   version: string | number | bigint;
   /** the address to advertise, if not the stream's own (e.g. it is bound to 0.0.0.0) */
   address?: string;
+  /** s= line; default 'music on hold' */
+  name?: string;
+  /** default sendonly (music only sends); a bridge is sendrecv */
+  direction?: 'sendonly' | 'sendrecv';
 }
 
 /** What an offer needs from a stream: where it sends from (and listens). */
@@ -22,8 +27,9 @@ export interface StreamEndpoint {
 }
 
 /**
- * An offer for the stream: PCMU and PCMA at 20 ms, sendonly (RFC 3264 5.1: music only
- * sends; the answer should be recvonly). No telephone-event: DTMF on hold goes nowhere.
+ * An offer for the stream: PCMU and PCMA at 20 ms, sendonly by default (RFC 3264 5.1:
+ * music only sends; the answer should be recvonly). No telephone-event: DTMF to a media
+ * server goes nowhere.
  */
 export function sdpOffer(stream: StreamEndpoint, opts: SdpOfferOptions): string {
   const address = opts.address ?? stream.localAddress;
@@ -36,14 +42,14 @@ export function sdpOffer(stream: StreamEndpoint, opts: SdpOfferOptions): string 
   return [
     'v=0',
     `o=- ${sessionId} ${version} IN ${ip} ${address}`,
-    's=music on hold',
+    `s=${opts.name ?? 'music on hold'}`,
     `c=IN ${ip} ${address}`,
     't=0 0',
     `m=audio ${stream.localPort} RTP/AVP 0 8`,
     'a=rtpmap:0 PCMU/8000',
     'a=rtpmap:8 PCMA/8000',
     'a=ptime:20',
-    'a=sendonly',
+    `a=${opts.direction ?? 'sendonly'}`,
     '',
   ].join('\r\n');
 }
