@@ -5,7 +5,7 @@ import type { CallManager } from './calls';
 import type { Config } from './config';
 import type { MediaAnchor } from './media';
 import type { Replaces } from './sip/replaces';
-import type { RedisClient } from './store';
+import type { InstanceBus, RedisClient } from './store';
 
 /** What a dialed feature code's handler gets: the INVITE, and who dialed what. */
 export interface FeatureCallContext {
@@ -77,6 +77,8 @@ export interface FeatureContext {
   internalToken: string;
   /** `sip:<user>@<engine address>`: where a request to this platform's own services goes */
   selfUri(user: string): string;
+  /** requests to other instances (the owner of a call) and events to all of them */
+  bus: InstanceBus;
 }
 
 /**

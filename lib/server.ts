@@ -10,7 +10,7 @@ import { createRegistrar } from './registrar';
 import { createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { DigestAuth } from './sip/digest-auth';
-import { CallRepository, connectRedis, keys, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
+import { CallRepository, connectRedis, InstanceBus, keys, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
 export interface RunningServer {
   sipPort: number;
@@ -111,7 +111,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     // with DRACHTIO_HOST, SIP_HOST and SIP_PORT name that server's SIP address
     const selfHost = config.sipAdvertisedHost ?? config.sipHost;
-    const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config, internalToken,
+    const bus = await InstanceBus.start(conn.client, config.instanceId, logger);
+    closers.push(() => bus.close());
+    const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config, internalToken, bus,
       selfUri: (user) => `sip:${user}@${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${config.sipPort}` };
     for (const f of opts.features) {
       dispatcher.register(f);

@@ -4,15 +4,21 @@ import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../
 import { DEFAULT_SETTINGS, MohSettingsStore, musicTarget } from '../../lib/media';
 import { respond } from '../../lib/sip/respond';
 import { contactTarget } from '../../lib/routing';
-import { RegistrationRepository } from '../../lib/store';
+import { CallRepository, RegistrationRepository } from '../../lib/store';
 import { ParkLotStore, slotsOf } from './lot';
 import { ParkError, ParkService } from './park-service';
 import { parkRoutes } from './routes';
-import { SlotStore } from './slots';
+import { SlotStore, type ParkedEntry } from './slots';
 import { SlotWatchers } from './blf';
 import { SlotAnnouncer } from './announcement';
 
 type Request = (o: object) => Promise<Srf.SrfResponse>;
+
+/** The internal retrieve service of the instance a call is parked on: `park~<tenant>~<slot>`. */
+const RETRIEVE_USER = /^park~([A-Za-z0-9.-]{1,253})~(\d{1,8})$/;
+
+/** BLF across instances: a slot taken or freed anywhere lights the lamps everywhere. */
+const SLOT_CHANGED = 'park.slot-changed';
 
 /**
  * Call park and retrieve (issue: park via REFER, feature codes and REST; retrieve by
@@ -24,9 +30,10 @@ export function parkFeature(): Feature {
   let lots: ParkLotStore | undefined;
   let watchers: SlotWatchers | undefined;
   const unsubscribe: Array<() => void> = [];
-  const need = (): { ctx: FeatureContext; park: ParkService; lots: ParkLotStore } => {
-    if (!ctx || !park || !lots) throw new Error('park feature not started');
-    return { ctx, park, lots };
+  let slotStore: SlotStore | undefined;
+  const need = (): { ctx: FeatureContext; park: ParkService; lots: ParkLotStore; slots: SlotStore } => {
+    if (!ctx || !park || !lots || !slotStore) throw new Error('park feature not started');
+    return { ctx, park, lots, slots: slotStore };
   };
 
   /** RFC 3515 + service example "Call Park": REFER to the park extension or a slot. */
@@ -74,8 +81,30 @@ export function parkFeature(): Feature {
           }
           return false;
         }
-        if (!(await svc.retrieve(c.tenant, slot, c.req, c.res, c.caller.user))) respond(c.res, 404, 'Not Found - Nothing Parked There');
+        if (await svc.retrieve(c.tenant, slot, c.req, c.res, c.caller.user)) return true;
+        const entry = await need().slots.get(c.tenant, slot);
+        if (entry?.ownerUri && entry.instanceId !== need().ctx.config.instanceId) {
+          // parked through another instance: that instance's retrieve service takes the call
+          // (this one stays a B2BUA between the retriever and it)
+          c.logger.info('retrieve through the owning instance', { slot, owner: entry.instanceId });
+          await need().ctx.calls.connect(c.req, c.res, {
+            tenant: c.tenant, caller: { user: c.caller.user, tenant: c.tenant, uri: `sip:${c.caller.user}@${c.tenant}`, display: c.caller.display },
+            callee: { user: slot, uri: `sip:${slot}@${c.tenant}` }, targets: [{ uri: entry.ownerUri }],
+            headers: { [INTERNAL_TOKEN_HEADER]: need().ctx.internalToken }, noAnswerMs: need().ctx.config.noAnswerTimeout * 1000,
+          });
+          return true;
+        }
+        respond(c.res, 404, 'Not Found - Nothing Parked There');
         return true;
+      },
+    }],
+    services: [{
+      // another instance forwards a retrieve of a call parked here (see the code above)
+      user: RETRIEVE_USER,
+      async handle(req, res) {
+        const [, tenant, slot] = RETRIEVE_USER.exec(/^sips?:([^@]+)@/.exec(req.uri)?.[1] ?? '') ?? [];
+        const retriever = /<?sips?:([^@;>]+)@/.exec(req.get('From'))?.[1] ?? 'unknown';
+        if (!tenant || !(await need().park.retrieve(tenant, slot, req, res, retriever))) respond(res, 404, 'Not Found - Nothing Parked There');
       },
     }],
     events: [{
@@ -92,7 +121,24 @@ export function parkFeature(): Feature {
     routes(api) {
       parkRoutes(api, () => {
         const n = need();
-        return { lots: n.lots, park: n.park, calls: n.ctx.calls };
+        const me = n.ctx.config.instanceId;
+        const calls = new CallRepository(n.ctx.redis);
+        const waitMs = (ringMs: number): number => ringMs + 10_000;
+        return {
+          lots: n.lots, park: n.park, calls: n.ctx.calls,
+          remote: {
+            async ownerOfCall(id) {
+              const r = await calls.get(id);
+              return r && r.instanceId !== me ? r.instanceId : undefined;
+            },
+            park: (owner, callId, party, slot) => n.ctx.bus.request<string>(owner, 'park.park', { callId, party, slot }, 15_000),
+            async ownerOfSlot(tenant, slot) {
+              const e = await n.slots.get(tenant, slot);
+              return e && e.instanceId !== me ? e.instanceId : undefined;
+            },
+            retrieveTo: (owner, tenant, slot, to, ringMs) => n.ctx.bus.request(owner, 'park.retrieve-to', { tenant, slot, to, ringMs }, waitMs(ringMs)),
+          },
+        };
       });
     },
     start(c) {
@@ -101,11 +147,14 @@ export function parkFeature(): Feature {
       const moh = new MohSettingsStore(c.redis);
       const registrations = new RegistrationRepository(c.redis);
       const slots = new SlotStore(c.redis);
+      slotStore = slots;
       const blf = new SlotWatchers(c.srf, (tenant, slot) => slots.get(tenant, slot));
       watchers = blf;
       park = new ParkService({
         announcer: new SlotAnnouncer(),
-        changed: (tenant, slot, entry) => blf.changed(tenant, slot, entry),
+        changed: (tenant, slot, entry) => void c.bus.publish(SLOT_CHANGED, { tenant, slot, entry: entry ?? null })
+          .catch((err: Error) => c.logger.warn('park: slot change not published', { error: err.message })),
+        ownerUri: (tenant, slot) => c.selfUri(`park~${tenant}~${slot}`),
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         srf: c.srf, media: c.media, calls: c.calls, lots, slots, logger: c.logger, instanceId: c.config.instanceId,
         async music(tenant, mohClass) {
@@ -116,6 +165,25 @@ export function parkFeature(): Feature {
       });
       const svc = park;
       unsubscribe.push(c.calls.subscribe({ onRefer, onEnded: (call) => void svc.ended(call) }));
+      unsubscribe.push(c.bus.on(SLOT_CHANGED, (body) => {
+        const b = body as { tenant: string; slot: string; entry: ParkedEntry | null };
+        blf.changed(b.tenant, b.slot, b.entry ?? undefined);
+      }));
+      // REST on another instance for a call parked here
+      c.bus.handle('park.retrieve-to', async (body) => {
+        const b = body as { tenant: string; slot: string; to: string; ringMs: number };
+        return svc.retrieveTo(b.tenant, b.slot, b.to, b.ringMs);
+      });
+      c.bus.handle('park.park', async (body) => {
+        const b = body as { callId: string; party: Side; slot?: string };
+        const call = c.calls.get(b.callId);
+        if (!call) throw Object.assign(new Error('no such call'), { code: 'E_CALL_NOT_FOUND' });
+        try {
+          return await svc.park(call, b.party, b.slot);
+        } catch (err) {
+          throw Object.assign(new Error((err as Error).message), { code: err instanceof ParkError ? `park:${err.code}` : 'E_PARK_FAILED' });
+        }
+      });
     },
     async stop() {
       for (const u of unsubscribe.splice(0)) u();

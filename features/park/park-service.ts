@@ -22,6 +22,8 @@ export interface ParkServiceDeps {
   slots: SlotStore;
   logger: Logger;
   instanceId: string;
+  /** this instance's internal retrieve service for a slot (RETRIEVE_USER) */
+  ownerUri?(tenant: string, slot: string): string;
   music(tenant: string, mohClass: string): Promise<MusicTarget>;
   /** the slot announcement to the parker; none: the parker is released at once */
   announcer?: SlotAnnouncer;
@@ -84,7 +86,7 @@ export class ParkService {
     const parker = call[opposite(side)].user;
     const now = Date.now();
     const slot = await this.deps.slots.take(call.tenant, wanted ? [wanted] : all, {
-      callId: call.id, instanceId: this.deps.instanceId, tenant: call.tenant, parkedUser: call[side].user, parker,
+      callId: call.id, instanceId: this.deps.instanceId, ownerUri: this.deps.ownerUri?.(call.tenant, '{slot}'), tenant: call.tenant, parkedUser: call[side].user, parker,
       parkedAt: now, timeoutAt: now + lot.timeout * 1000,
     }, lot.timeout * 1000 + SLOT_GRACE_MS);
     if (!slot) throw wanted ? new ParkError('taken', `slot ${wanted} is taken`) : new ParkError('full', 'the park lot is full');

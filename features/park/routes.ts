@@ -32,6 +32,23 @@ export interface ParkRoutesDeps {
   lots: ParkLotStore;
   park: ParkService;
   calls: CallManager;
+  /** a call or slot owned by another instance: the request goes to that instance (bus) */
+  remote: {
+    /** the owner of a call this instance does not have, if any */
+    ownerOfCall(id: string): Promise<string | undefined>;
+    park(owner: string, callId: string, party: Side, slot?: string): Promise<string>;
+    /** the owner of what is parked in a slot, if another instance */
+    ownerOfSlot(tenant: string, slot: string): Promise<string | undefined>;
+    retrieveTo(owner: string, tenant: string, slot: string, to: string, ringMs: number): Promise<'ok' | 'empty' | 'no-answer'>;
+  };
+}
+
+/** A park refused by the owning instance, as the bus carries it back (`park:<ParkError code>`). */
+function remoteParkError(err: unknown): Error {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'E_CALL_NOT_FOUND') return parkErrors.E_CALL_NOT_FOUND();
+  if (code.startsWith('park:')) return toParkApiError(new ParkError(code.slice(5) as ParkError['code'], (err as Error).message));
+  return parkErrors.E_PARK_FAILED((err as Error).message);
 }
 
 /** REST for park: the lot of a tenant, parking a live call, the list of parked calls. */
@@ -88,7 +105,15 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
     },
   }, async (req) => {
     const call = deps().calls.get(req.params.id);
-    if (!call) throw parkErrors.E_CALL_NOT_FOUND();
+    if (!call) {
+      const owner = await deps().remote.ownerOfCall(req.params.id);
+      if (!owner) throw parkErrors.E_CALL_NOT_FOUND();
+      try {
+        return { slot: await deps().remote.park(owner, req.params.id, req.body.party, req.body.slot) };
+      } catch (err) {
+        throw remoteParkError(err);
+      }
+    }
     try {
       return { slot: await deps().park.park(call, req.body.party, req.body.slot) };
     } catch (err) {
@@ -108,7 +133,11 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
   }, async (req) => {
     const d = deps();
     const lot = await d.lots.get(req.body.tenant);
-    const outcome = await d.park.retrieveTo(req.body.tenant, req.params.slot, req.body.to, lot.comebackTimeout * 1000);
+    const owner = await d.remote.ownerOfSlot(req.body.tenant, req.params.slot);
+    const ringMs = lot.comebackTimeout * 1000;
+    const outcome = owner
+      ? await d.remote.retrieveTo(owner, req.body.tenant, req.params.slot, req.body.to, ringMs)
+      : await d.park.retrieveTo(req.body.tenant, req.params.slot, req.body.to, ringMs);
     if (outcome === 'empty') throw parkErrors.E_PARK_SLOT_EMPTY();
     if (outcome === 'no-answer') throw parkErrors.E_PARK_NO_ANSWER();
     return { retrieved: true, slot: req.params.slot, to: req.body.to };

@@ -5,6 +5,8 @@ import { keys } from '../../lib/store';
 export interface ParkedEntry {
   callId: string;
   instanceId: string;
+  /** the owning instance's internal retrieve service: a retrieve that reaches another instance goes there */
+  ownerUri?: string;
   tenant: string;
   slot: string;
   parkedUser: string;
@@ -16,13 +18,15 @@ export interface ParkedEntry {
 /*
  * Takes the first free slot of the list atomically (DESIGN: two parks never share a
  * slot, across instances): SET NX on each in order inside one script.
- * KEYS: the slot keys in order. ARGV[1]: the entry JSON, ARGV[2]: TTL ms, ARGV[3..]: the slots.
+ * KEYS: the slot keys in order. ARGV[1]: the entry JSON (`{slot}` in its ownerUri becomes the
+ * slot taken), ARGV[2]: TTL ms, ARGV[3..]: the slots.
  * Returns the index (1-based) of the slot taken, or 0 when all are busy.
  */
 const TAKE_FIRST = `
 for i, k in ipairs(KEYS) do
   local e = cjson.decode(ARGV[1])
   e['slot'] = ARGV[2 + i]
+  if e['ownerUri'] then e['ownerUri'] = (string.gsub(e['ownerUri'], '{slot}', ARGV[2 + i])) end
   if redis.call('SET', k, cjson.encode(e), 'NX', 'PX', ARGV[2]) then return i end
 end
 return 0`;

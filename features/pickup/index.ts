@@ -1,14 +1,17 @@
 import type Srf from 'drachtio-srf';
 import type { Call, CallManager } from '../../lib/calls';
-import type { Feature, FeatureContext } from '../../lib/feature';
+import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
 import { contactTarget } from '../../lib/routing';
 import { DialogInfoWatchers, type DialogInfoEntry } from '../../lib/sip/dialog-info';
 import { respond } from '../../lib/sip/respond';
 import { RegistrationRepository, UserRepository } from '../../lib/store';
-import { PickupService } from './pickup-service';
+import { PickupError, PickupService } from './pickup-service';
 import { RingingStore } from './ringing-store';
 import { pickupRoutes, toPickupError } from './routes';
 import { parseCode, PickupSettingsStore } from './settings';
+
+/** The internal pickup service of the instance a call rings through: `pickup~<call id>`. */
+const PICKUP_USER = /^pickup~([A-Za-z0-9-]{1,64})$/;
 
 /** How long a ringing call stays listed if nobody removes it (its instance died): past any no-answer timeout. */
 const RINGING_GRACE_MS = 60_000;
@@ -83,6 +86,20 @@ export function pickupFeature(): Feature {
         return true;
       },
     }],
+    services: [{
+      // a picker on another instance claimed a call ringing here: its INVITE comes on to us
+      user: PICKUP_USER,
+      async handle(req, res, logger) {
+        const callId = PICKUP_USER.exec(/^sips?:([^@]+)@/.exec(req.uri)?.[1] ?? '')?.[1] ?? '';
+        const picker = /<?sips?:([^@;>]+)@/.exec(req.get('From'))?.[1] ?? '';
+        try {
+          await need().pickup.pickForwarded(callId, picker, req, res);
+        } catch (err) {
+          logger.info('forwarded pickup failed', { call: callId, picker, error: (err as Error).message });
+          refuse(res, err);
+        }
+      },
+    }],
     replaces: {
       async handle(c, replaces) {
         const n = need();
@@ -129,6 +146,29 @@ export function pickupFeature(): Feature {
         calls: c.calls, users, ringing: new RingingStore(c.redis, c.config.noAnswerTimeout * 1000 + RINGING_GRACE_MS),
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         instanceId: c.config.instanceId, logger: c.logger.child({ feature: 'pickup' }),
+        ownerUri: (callId) => c.selfUri(`pickup~${callId}`),
+        remote: {
+          async forward(rc, picker, req, res) {
+            if (!rc.ownerUri) throw new PickupError('elsewhere', `the call rings through instance ${rc.instanceId}`);
+            await c.calls.connect(req, res, {
+              tenant: rc.tenant, caller: { user: picker, tenant: rc.tenant, uri: `sip:${picker}@${rc.tenant}` },
+              callee: { user: rc.callee, uri: `sip:${rc.callee}@${rc.tenant}` }, targets: [{ uri: rc.ownerUri }],
+              headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken }, noAnswerMs: c.config.noAnswerTimeout * 1000,
+            });
+          },
+          async ringFor(rc, picker) {
+            try {
+              await c.bus.request(rc.instanceId, 'pickup.ring-for', { callId: rc.callId, picker }, 5000);
+            } catch (err) {
+              throw new PickupError('lost', `the owning instance could not take it: ${(err as Error).message}`);
+            }
+          },
+        },
+      });
+      c.bus.handle('pickup.ring-for', async (body) => {
+        const b = body as { callId: string; picker: string };
+        await svc.ringForwarded(b.callId, b.picker);
+        return true;
       });
       pickup = svc;
       // the phone that rang stays a party of the call's lamps after a pickup took the call

@@ -20,6 +20,15 @@ export interface PickupServiceDeps {
   phones(tenant: string, user: string): Promise<ForkTarget[]>;
   instanceId: string;
   logger: Logger;
+  /** this instance's internal pickup service for a call (PICKUP_USER) */
+  ownerUri(callId: string): string;
+  /** a call ringing through another instance */
+  remote: {
+    /** the picker's INVITE goes on to the owner's pickup service (this instance stays a B2BUA) */
+    forward(rc: RingingCall, picker: string, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void>;
+    /** REST: the owner rings the picker's phones */
+    ringFor(rc: RingingCall, picker: string): Promise<void>;
+  };
 }
 
 /** What the picker asks for. */
@@ -40,7 +49,7 @@ export class PickupService {
     const callee = await this.deps.users.get(call.tenant, call.callee.user);
     await this.deps.ringing.add({
       callId: call.id, tenant: call.tenant, callee: call.callee.user, caller: call.caller.user,
-      groups: callee?.callGroups ?? [], since: Date.now(), instanceId: this.deps.instanceId,
+      groups: callee?.callGroups ?? [], since: Date.now(), instanceId: this.deps.instanceId, ownerUri: this.deps.ownerUri(call.id),
     });
   }
 
@@ -51,9 +60,21 @@ export class PickupService {
   }
 
   /** *8 / **<ext> from a phone: the picker's INVITE answers the chosen ringing call. */
-  async pickByPhone(tenant: string, picker: string, what: PickTarget, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<Call> {
+  async pickByPhone(tenant: string, picker: string, what: PickTarget, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
     const rc = await this.claimFor(tenant, picker, what);
-    return this.answerWith(rc, picker, req, res);
+    if (rc.instanceId !== this.deps.instanceId) {
+      await this.deps.remote.forward(rc, picker, req, res);
+      return;
+    }
+    await this.answerWith(rc, picker, req, res);
+  }
+
+  /** The owner's side of a forwarded pickup: the claim was made by the picker's instance. */
+  async pickForwarded(callId: string, picker: string, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const call = this.deps.calls.get(callId);
+    const rc = call ? await this.deps.ringing.get(call.tenant, callId) : undefined;
+    if (!rc || rc.pickedBy !== picker) throw new PickupError('lost', 'the call is no longer ringing');
+    await this.answerWith(rc, picker, req, res);
   }
 
   /**
@@ -81,17 +102,33 @@ export class PickupService {
    * REST: the picker's phones ring as a branch of the call; the callee's phones are
    * cancelled as completed elsewhere. Resolves with the call once claimed.
    */
-  async pickForUser(tenant: string, picker: string, what: PickTarget): Promise<Call> {
+  async pickForUser(tenant: string, picker: string, what: PickTarget): Promise<{ callId: string; caller: string }> {
     const phones = await this.deps.phones(tenant, picker);
     const rc = await this.claimFor(tenant, picker, what, () => {
       if (phones.length === 0) throw new PickupError('nothing', `${picker} has no registered phone`);
     });
+    if (rc.instanceId !== this.deps.instanceId) {
+      await this.deps.remote.ringFor(rc, picker);
+      return { callId: rc.callId, caller: rc.caller };
+    }
+    this.ringFor(rc, picker, phones);
+    return { callId: rc.callId, caller: rc.caller };
+  }
+
+  /** The owner's side of a REST pickup: the picker's phones join the ringing fork. */
+  async ringForwarded(callId: string, picker: string): Promise<void> {
+    const call = this.deps.calls.get(callId);
+    const rc = call ? await this.deps.ringing.get(call.tenant, callId) : undefined;
+    if (!call || !rc || rc.pickedBy !== picker) throw new PickupError('lost', 'the call is no longer ringing');
+    this.ringFor(rc, picker, await this.deps.phones(call.tenant, picker));
+  }
+
+  private ringFor(rc: RingingCall, picker: string, phones: ForkTarget[]): void {
     const call = this.local(rc);
     if (!this.deps.calls.ringAlso(call, phones.map((p) => ({ ...p, party: picker })), true)) {
       throw new PickupError('lost', 'the call was answered meanwhile');
     }
     call.log.info('call picked up (REST): ringing the picker', { by: picker });
-    return call;
   }
 
   /** Ringing calls of a tenant, per group (GET /v1/tenants/{d}/ringing). */

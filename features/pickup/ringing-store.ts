@@ -11,6 +11,8 @@ export interface RingingCall {
   groups: string[];
   since: number;
   instanceId: string;
+  /** the owning instance's internal pickup service for this call (a picker on another instance goes there) */
+  ownerUri?: string;
   /** who claimed it, while the pickup completes (it stays listed until answered or ended) */
   pickedBy?: string;
 }
@@ -37,7 +39,7 @@ export class RingingStore {
   async add(c: RingingCall): Promise<void> {
     const m = this.redis.multi();
     const h = keys.ringingCall(c.tenant, c.callId);
-    m.hSet(h, { callee: c.callee, caller: c.caller, groups: JSON.stringify(c.groups), since: String(c.since), instanceId: c.instanceId });
+    m.hSet(h, { callee: c.callee, caller: c.caller, groups: JSON.stringify(c.groups), since: String(c.since), instanceId: c.instanceId, ownerUri: c.ownerUri ?? '' });
     m.pExpire(h, this.ttlMs);
     for (const k of [keys.ringingCalls(c.tenant), ...c.groups.map((g) => keys.pickupGroupRinging(c.tenant, g))]) {
       m.zAdd(k, { score: c.since, value: c.callId });
@@ -51,7 +53,7 @@ export class RingingStore {
     if (!h.callee) return undefined;
     return {
       callId, tenant, callee: h.callee, caller: h.caller, groups: JSON.parse(h.groups ?? '[]') as string[],
-      since: Number(h.since), instanceId: h.instanceId, ...(h.pickedBy ? { pickedBy: h.pickedBy } : {}),
+      since: Number(h.since), instanceId: h.instanceId, ...(h.ownerUri ? { ownerUri: h.ownerUri } : {}), ...(h.pickedBy ? { pickedBy: h.pickedBy } : {}),
     };
   }
 

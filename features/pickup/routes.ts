@@ -43,8 +43,8 @@ export function pickupRoutes(api: ApiRouter, deps: () => PickupRoutesDeps): void
   }, async (req) => {
     const { tenant, by, target } = req.body;
     try {
-      const call = await deps().pickup.pickForUser(tenant, by, target ? { kind: 'directed', target } : { kind: 'group' });
-      return { callId: call.id, by, caller: call.caller.user };
+      const picked = await deps().pickup.pickForUser(tenant, by, target ? { kind: 'directed', target } : { kind: 'group' });
+      return { callId: picked.callId, by, caller: picked.caller };
     } catch (err) {
       throw toPickupError(err);
     }

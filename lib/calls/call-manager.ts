@@ -23,6 +23,8 @@ export interface ConnectRequest {
   callee: { user: string; uri: string };
   targets: ForkTarget[];
   noAnswerMs: number;
+  /** more headers on the outbound INVITEs (the internal token, toward another instance's service) */
+  headers?: Record<string, string>;
 }
 
 interface Unanswered {
@@ -211,7 +213,7 @@ export class CallManager {
       const display = r.caller.display ? `"${r.caller.display.replace(/"/g, '')}" ` : '';
       const result = await fork.run(r.targets, {
         offer,
-        headers: { From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
+        headers: { ...r.headers, From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
         onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled || pending.taken),
       });
       clearTimeout(timer);

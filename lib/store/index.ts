@@ -5,7 +5,8 @@
 export { startRedis, type RedisProcess, type RedisProcessOptions } from './redis-process';
 export { connectRedis, isStoreUnavailable, type RedisClient, type RedisConnection, type RedisConnectOptions } from './connection';
 export { redisHealthCheck, type HealthStatus } from './health';
-export { keys, KEYSPACE, specOf, tenantId, type KeyLifetime, type KeySpec } from './keys';
+export { channels, keys, KEYSPACE, specOf, tenantId, type KeyLifetime, type KeySpec } from './keys';
+export { InstanceBus, BusError, type BusHandler } from './instance-bus';
 export { LuaScript } from './lua-script';
 export { digestHa1, type DigestAlgorithm } from './digest';
 export { UserRepository, type UserInput, type UserRecord, type DigestCredentials } from './users';

@@ -81,7 +81,9 @@ export const keys = {
   /** string: a tenant's pickup codes (JSON); owner: PUT /v1/tenants/{t}/pickup */
   pickupSettings: (tenant: string): string => `pickupcfg:${tenantId(tenant)}`,
 
-  /** hash: one conference (owner instance, media session, created); TTL refreshed while active */
+  /** string: a tenant's conference settings (JSON: merge code, host policy, bridge); owner: PUT /v1/tenants/{t}/conference */
+  conferenceSettings: (tenant: string): string => `confcfg:${tenantId(tenant)}`,
+  /** hash: one conference (owner instance, host, members as JSON); owner deletes it at the end, 24 h TTL safety net */
   conference: (tenant: string, name: string): string => `conf:${tenantId(tenant)}:${part('conference', name)}`,
   /** set: call ids in a conference; same TTL as the conference */
   conferenceMembers: (tenant: string, name: string): string => `confmembers:${tenantId(tenant)}:${part('conference', name)}`,
@@ -91,6 +93,14 @@ export const keys = {
 
   /** string: a tenant's music-on-hold settings (JSON: classes, default, per-user class); owner: PUT/DELETE /v1/tenants/{t}/moh */
   moh: (tenant: string): string => `moh:${tenantId(tenant)}`,
+} as const;
+
+/** Redis pub/sub channels (not keys: they hold nothing), named here with the keys. */
+export const channels = {
+  /** requests to one instance, and the replies to its own requests */
+  instance: (instanceId: string): string => `bus:instance:${part('instance id', instanceId)}`,
+  /** events every instance hears (BLF of park slots) */
+  broadcast: (): string => 'bus:all',
 } as const;
 
 /** Every key pattern with its lifetime: documentation the keyspace test enforces. */
@@ -109,6 +119,7 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'ringcall:*', lifetime: 'ttl', type: 'hash', doc: 'a ringing call, until answered, picked up or ended' },
   { pattern: 'pickupcfg:*', lifetime: 'owner', type: 'string', doc: 'pickup codes of a tenant; set by the API' },
   { pattern: 'conf:*', lifetime: 'ttl', type: 'hash', doc: 'a conference' },
+  { pattern: 'confcfg:*', lifetime: 'owner', type: 'string', doc: 'conference settings of a tenant; set by the API' },
   { pattern: 'confmembers:*', lifetime: 'ttl', type: 'set', doc: "a conference's calls" },
   { pattern: 'parklot:*', lifetime: 'owner', type: 'string', doc: 'park lot settings of a tenant; deleted by the API' },
   { pattern: 'moh:*', lifetime: 'owner', type: 'string', doc: 'music-on-hold settings of a tenant; deleted by the API' },

@@ -1,0 +1,149 @@
+import http from 'node:http';
+import { features } from '../../../features';
+import { loadConfig } from '../../../lib/config';
+import { startServer, type RunningServer } from '../../../lib/server';
+import { freePort } from '../../support/ports';
+import { startTestRedis, type TestRedis } from '../../support/redis';
+import { testLogger, withRtpengine } from '../../support/rtpengine';
+import { runSipp, startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
+import { TENANT, TOKEN, type LiveCall } from '../core/fixture';
+
+/** One feature-server instance of the cluster, with its own embedded engine. */
+export interface Instance {
+  server: RunningServer;
+  sipPort: number;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** REGISTER through this instance (the binding is shared through Redis) */
+  register(user: string): Promise<number>;
+  call(scenario: string, caller: string, callee: string, opts?: Partial<SippOptions>): Promise<SippResult>;
+  liveCall(pred?: (c: LiveCall) => boolean): Promise<LiveCall>;
+  engineStats(): Promise<Record<string, number>>;
+}
+
+export interface ClusterFixture {
+  instances: Instance[];
+  redis(): TestRedis;
+  provision(user: string, extra?: Record<string, unknown>): Promise<void>;
+  uas(scenario: string, port: number, opts?: Partial<SippOptions>): Promise<SippRun>;
+}
+
+function request(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers: {
+      authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': 'application/json' } : {}),
+    } }, (res) => {
+      let t = '';
+      res.on('data', (c: Buffer) => (t += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: t ? JSON.parse(t) as unknown : undefined }));
+    });
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+/**
+ * Several feature-server instances, each with its own embedded SIP engine, sharing one
+ * Redis and one rtpengine (DESIGN: shared state lets several instances serve one
+ * platform). After each test nothing of any call is left on any instance.
+ */
+export function clusterFixture(n = 2): ClusterFixture {
+  const media = withRtpengine();
+  let redis: TestRedis | undefined;
+  const instances: Instance[] = [];
+  const sipps: SippRun[] = [];
+
+  before(async function () {
+    this.timeout(40000);
+    await media.start();
+    redis = await startTestRedis();
+    for (let i = 0; i < n; i++) {
+      const sipPort = await freePort('both');
+      const httpPort = await freePort('tcp');
+      const engineHttp = await freePort('tcp');
+      const config = loadConfig({
+        API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url, INSTANCE_ID: `fs-${i + 1}`,
+        RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn',
+        CONFERENCE_PORT_MIN: String(40000 + i * 1000), CONFERENCE_PORT_MAX: String(40999 + i * 1000),
+      });
+      const server = await startServer({ config, logger: testLogger(), features: features(),
+        engineArgs: ['--t1', '50', '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });
+      const inst: Instance = {
+        server, sipPort,
+        api: (method, path, body) => request(httpPort, method, path, body),
+        async register(user) {
+          const port = await freePort('both');
+          const r = await runSipp({ scenario: 'core-register.xml', remote: `127.0.0.1:${sipPort}`, localPort: port, service: user,
+            auth: { username: user, password: `pw-${user}` }, vars: { expires: '3600' } }).done;
+          if (r.code !== 0) throw new Error(`REGISTER of ${user} failed: ${r.errors}${r.stderr}`);
+          return port;
+        },
+        async call(scenario, caller, callee, opts = {}) {
+          const run = runSipp({ scenario, remote: `127.0.0.1:${sipPort}`, localPort: await freePort('both'), service: callee,
+            auth: { username: caller, password: `pw-${caller}` }, vars: { caller }, ...opts });
+          sipps.push(run);
+          return run.done;
+        },
+        async liveCall(pred = (c: LiveCall) => c.state === 'answered') {
+          const deadline = Date.now() + 8000;
+          while (Date.now() < deadline) {
+            const body = (await inst.api('GET', '/v1/calls')).body as { calls?: LiveCall[] };
+            const call = (body.calls ?? []).find(pred);
+            if (call) return call;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          throw new Error('no such live call');
+        },
+        engineStats: () => new Promise((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port: engineHttp, path: '/stats' }, (res) => {
+            let t = '';
+            res.on('data', (c: Buffer) => (t += c.toString()));
+            res.on('end', () => resolve(JSON.parse(t) as Record<string, number>));
+          }).on('error', reject);
+        }),
+      };
+      instances.push(inst);
+    }
+  });
+
+  afterEach(async function () {
+    this.timeout(15000);
+    for (const s of sipps.splice(0)) await s.kill();
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const stats = await Promise.all(instances.map((i) => i.engineStats()));
+      const callKeys = redis ? await redis.client.keys('call:*') : [];
+      const sessions = await media.anchor.list();
+      const live = instances.reduce((k, i) => k + i.server.calls.size, 0);
+      const left = { dialogs: stats.map((s) => s.dialogs), callKeys, sessions, live };
+      if (stats.every((s) => s.dialogs === 0) && callKeys.length === 0 && sessions.length === 0 && live === 0) break;
+      if (Date.now() > deadline) throw new Error(`state left behind after the test: ${JSON.stringify(left)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  after(async function () {
+    this.timeout(30000);
+    for (const i of instances.splice(0)) await i.server.stop();
+    await redis?.stop();
+    await media.stop();
+  });
+
+  return {
+    instances,
+    redis: () => {
+      if (!redis) throw new Error('redis not started');
+      return redis;
+    },
+    async provision(user, extra = {}) {
+      const res = await instances[0].api('PUT', `/v1/tenants/${TENANT}/users/${user}`, { password: `pw-${user}`, ...extra });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`provisioning ${user}: ${res.status} ${JSON.stringify(res.body)}`);
+    },
+    async uas(scenario, port, opts = {}) {
+      const run = await startSippUas({ scenario, localPort: port, ...opts });
+      sipps.push(run);
+      return run;
+    },
+  };
+}
