@@ -41,6 +41,13 @@ export class AppResponses {
     if ((creates || req.method === 'INVITE') && status > 100 && status < 300 && !res.has('contact')) {
       res.set('Contact', this.ctx.contact(t.peer.transport));
     }
+    if (creates && status > 100 && status < 300) {
+      // RFC 3261 12.1.1: a response that establishes a dialog carries the request's
+      // Record-Route values, in order, so the caller's in-dialog requests go back through
+      // every proxy that asked to stay on the path
+      res.headers = res.headers.filter((h) => h.key !== 'record-route');
+      for (const rr of req.getAll('record-route')) res.append('Record-Route', rr);
+    }
     let dialog = info.dialogId ? this.ctx.dialogs.byAppId(info.dialogId) : undefined;
     if (creates && status > 100 && status < 300) dialog = this.createOrConfirm(t, res, info.owner, status);
     if (creates && status >= 300) {

@@ -23,6 +23,17 @@ describe('engine: srf UAS against a sipp caller', function () {
     assert.match(ok?.message ?? '', /\r\nContact: <sip:127\.0\.0\.1:\d+>/, 'the engine adds a Contact');
   });
 
+  it('copies the INVITE\'s Record-Route values into the 200, in order (RFC 3261 12.1.1)', async () => {
+    await fx.app((srf) => srf.invite(async (req, res) => {
+      await srf.createUAS(req, res, { localSdp: SDP });
+    }));
+    const r = await fx.uac({ scenario: 'uac-record-route.xml', service: 'svc' });
+    assert.equal(r.code, 0, r.errors);
+    const ok = r.events.find((e) => e.status === 200 && e.method === 'INVITE')?.message ?? '';
+    const rr = [...ok.matchAll(/^Record-Route: (.*)$/gm)].flatMap((m) => m[1].split(/,\s*/));
+    assert.deepEqual(rr, ['<sip:p1.invalid;lr;x=1>', '<sip:p2.invalid;lr>', '<sip:p3.invalid;lr>']);
+  });
+
   it('answers, and the application hangs up', async () => {
     await fx.app((srf) => srf.invite(async (req, res) => {
       const d = await srf.createUAS(req, res, { localSdp: SDP });
