@@ -8,6 +8,8 @@ need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)
+# the edge proxy's tests (deploy/edge); Debian puts it in /usr/sbin, off a user's PATH
+command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
@@ -17,6 +19,11 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${need[@]}" >/dev/null
+  # the package enables a system kamailio on port 5060, the server's own SIP port; the
+  # tests run their own on free ports
+  if [[ " ${need[*]} " == *" kamailio "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now kamailio.service >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
