@@ -1,4 +1,5 @@
 import type { Feature } from '../lib/feature';
+import { conferenceFeature } from './conference';
 import { echoFeature } from './echo';
 import { mohFeature } from './moh';
 import { parkFeature } from './park';
@@ -6,5 +7,5 @@ import { pickupFeature } from './pickup';
 
 /** The one list of features, in start order (stopped in reverse). */
 export function features(): Feature[] {
-  return [echoFeature(), mohFeature(), parkFeature(), pickupFeature()];
+  return [echoFeature(), mohFeature(), parkFeature(), pickupFeature(), conferenceFeature()];
 }

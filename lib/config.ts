@@ -21,6 +21,9 @@ export interface Config {
   /** media ports of the rtpengine the server starts itself (4 per call) */
   rtpPortMin: number;
   rtpPortMax: number;
+  /** UDP ports of the embedded conference mixer (one per member) */
+  conferencePortMin: number;
+  conferencePortMax: number;
   /** seconds a callee may ring before the caller gets 480 */
   noAnswerTimeout: number;
   /** status sent to anonymous callers of users with anonymous call rejection (RFC 5079: 433) */
@@ -86,6 +89,8 @@ export function loadConfig(env: Env = process.env): Config {
   const rtpPortMin = int(env, 'RTP_PORT_MIN', 30000, 1024, 65000);
   const rtpPortMax = int(env, 'RTP_PORT_MAX', 39999, rtpPortMin + 3, 65535);
   const maxExpires = int(env, 'MAX_EXPIRES', 3600, minExpires, 604800);
+  const conferencePortMin = int(env, 'CONFERENCE_PORT_MIN', 40000, 1024, 65000);
+  const conferencePortMax = int(env, 'CONFERENCE_PORT_MAX', 44999, conferencePortMin + 1, 65535);
   return {
     sipHost: host(env, 'SIP_HOST', '127.0.0.1'),
     sipPort: port(env, 'SIP_PORT', 5060),
@@ -98,6 +103,8 @@ export function loadConfig(env: Env = process.env): Config {
     rtpengine: hostPort(env, 'RTPENGINE_NG'),
     rtpPortMin,
     rtpPortMax,
+    conferencePortMin,
+    conferencePortMax,
     noAnswerTimeout: int(env, 'NO_ANSWER_TIMEOUT', 30, 1, 600),
     anonymousRejectStatus: int(env, 'ANONYMOUS_REJECT_STATUS', 433, 400, 699),
     drainTimeout: int(env, 'DRAIN_TIMEOUT', 30, 0, 3600),

@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'winston';
+import { attachMediaServer, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
+import type { MediaAnchor } from '../../lib/media';
+import type { ConferenceStore } from './conference-store';
+import type { ConferenceSettingsStore } from './settings';
+
+/** Why a conference operation failed; mapped to SIP and REST in routes.ts. */
+export class ConferenceError extends Error {
+  constructor(readonly code: 'no-conference' | 'no-member' | 'no-call' | 'not-answered' | 'no-shared-party' | 'no-answer' | 'failed', message: string) {
+    super(message);
+  }
+}
+
+/** One party in the bridge: its own dialog (no longer part of a call) and its leg to the bridge. */
+export interface Member {
+  id: string;
+  user: string;
+  party: Srf.Dialog;
+  /** the bridge side: BYE to the bridge and the end of the rtpengine session between them */
+  release(): Promise<void>;
+  joinedAt: number;
+}
+
+export interface Conference {
+  id: string;
+  tenant: string;
+  host: string;
+  hostLeaves: 'end' | 'continue';
+  members: Map<string, Member>;
+  createdAt: number;
+}
+
+export interface ConferenceServiceDeps {
+  srf: Srf;
+  media: MediaAnchor;
+  calls: CallManager;
+  store: ConferenceStore;
+  settings: ConferenceSettingsStore;
+  /** the bridge's URI for one member, and the headers that reach it */
+  bridge(tenant: string, conference: string, member: string): Promise<{ uri: string; headers: Record<string, string> }>;
+  phones(tenant: string, user: string): Promise<ForkTarget[]>;
+  ringMs: number;
+  logger: Logger;
+}
+
+type CreateUac = (uri: string, opts: object, progress?: object) => Promise<{ sdp: string; ack(sdp: string): Promise<Srf.Dialog>; destroy(): Promise<void> }>;
+
+const id = (): string => randomBytes(6).toString('hex');
+
+/**
+ * 3-way (and more) conferencing in the network (issue: conference bridging): the parties
+ * of calls are moved into a bridge by third-party call control (RFC 3725 4.1, as for
+ * music on hold), leave it with their BYE, and the host's leaving ends it or not as the
+ * tenant chose. When one of the last two leaves, the other is released with a BYE.
+ */
+export class ConferenceService {
+  private readonly conferences = new Map<string, Conference>();
+
+  constructor(private readonly deps: ConferenceServiceDeps) {}
+
+  get(confId: string): Conference | undefined {
+    return this.conferences.get(confId);
+  }
+
+  list(tenant?: string): Conference[] {
+    return [...this.conferences.values()].filter((c) => !tenant || c.tenant === tenant);
+  }
+
+  /** REST merge: two answered calls sharing a party (the host) become one conference. */
+  async merge(a: Call, b: Call): Promise<Conference> {
+    for (const c of [a, b]) if (c.state !== 'answered') throw new ConferenceError('not-answered', `call ${c.id} is not answered`);
+    const host = shared(a, b);
+    if (!host || a.tenant !== b.tenant) throw new ConferenceError('no-shared-party', 'the two calls do not share a party');
+    const conf = await this.create(a.tenant, host.user);
+    try {
+      await this.joinParty(conf, a, opposite(host.inA));
+      await this.joinParty(conf, b, opposite(host.inB));
+      await this.joinParty(conf, a, host.inA);
+      this.deps.calls.release(b, host.inB);
+    } catch (err) {
+      await this.end(conf.id, 'merge-failed');
+      throw new ConferenceError('failed', `merging failed: ${(err as Error).message}`);
+    } finally {
+      for (const c of [a, b]) this.deps.calls.hangup(c.id, 'merged');
+    }
+    return conf;
+  }
+
+  /**
+   * The merge code (`*3`) dialed by a user with two calls: the far parties of both join a
+   * new bridge, the user's two legs are released, and the user's new INVITE is answered
+   * by the bridge itself.
+   */
+  async mergeByPhone(tenant: string, user: string, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<Conference> {
+    const mine = this.deps.calls.list().filter((c) => c.tenant === tenant && c.state === 'answered'
+      && ((c.caller.user === user && c.dialog('caller')) || (c.callee.user === user && c.dialog('callee'))));
+    if (mine.length < 2) throw new ConferenceError('no-call', 'no two calls to merge');
+    const [a, b] = mine.slice(-2);
+    const conf = await this.create(tenant, user);
+    try {
+      for (const c of [a, b]) {
+        const hostSide: Side = c.caller.user === user ? 'caller' : 'callee';
+        await this.joinParty(conf, c, opposite(hostSide));
+        this.deps.calls.release(c, hostSide);
+      }
+      await this.joinInvite(conf, user, req, res);
+    } catch (err) {
+      await this.end(conf.id, 'merge-failed');
+      throw new ConferenceError('failed', `merging failed: ${(err as Error).message}`);
+    } finally {
+      for (const c of [a, b]) this.deps.calls.hangup(c.id, 'merged');
+    }
+    return conf;
+  }
+
+  /** POST /v1/conferences/{id}/members: `to`'s phone rings with the bridge's offer and joins on answer. */
+  async add(confId: string, to: string): Promise<Member> {
+    const conf = this.need(confId);
+    const phones = await this.deps.phones(conf.tenant, to);
+    const memberId = id();
+    for (const phone of phones) {
+      const bridge = await this.deps.bridge(conf.tenant, conf.id, memberId);
+      const pending = await (this.deps.srf.createUAC as unknown as CreateUac).call(this.deps.srf, bridge.uri, { noAck: true, headers: bridge.headers });
+      const mediaCallId = `cf-${conf.id}-${memberId}`;
+      const bridgeTag = `cf-${id()}`;
+      try {
+        const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag: bridgeTag, sdp: pending.sdp });
+        let invite: Srf.SrfRequest | undefined;
+        const timer = setTimeout(() => invite && (invite.cancel as unknown as () => void).call(invite), this.deps.ringMs);
+        const party = await (this.deps.srf.createUAC as unknown as (u: string, o: object, p: object) => Promise<Srf.Dialog>).call(this.deps.srf, phone.uri, {
+          localSdp: offer, proxy: phone.proxy, headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },
+        }, { cbRequest: (_e: unknown, r: Srf.SrfRequest) => (invite = r) }).finally(() => clearTimeout(timer));
+        const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag: bridgeTag, toTag: party.sip.remoteTag, sdp: party.remote.sdp });
+        const leg = await pending.ack(answer);
+        return this.track(conf, memberId, to, party, async () => {
+          leg.destroy();
+          await this.deps.media.delete({ callId: mediaCallId });
+        }, leg);
+      } catch (err) {
+        await pending.destroy().catch(() => undefined);
+        await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
+        this.deps.logger.info('conference: a phone did not join', { conference: conf.id, to, error: (err as Error).message });
+      }
+    }
+    throw new ConferenceError('no-answer', `${to} did not answer`);
+  }
+
+  /** Removes one member (its BYE, or DELETE /members/{id}). */
+  async remove(confId: string, memberId: string): Promise<void> {
+    const conf = this.need(confId);
+    const m = conf.members.get(memberId);
+    if (!m) throw new ConferenceError('no-member', `no member ${memberId}`);
+    await this.leave(conf, m);
+  }
+
+  /** Ends the conference: every member gets a BYE. */
+  async end(confId: string, reason = 'ended'): Promise<void> {
+    const conf = this.conferences.get(confId);
+    if (!conf) return;
+    this.conferences.delete(confId);
+    for (const m of conf.members.values()) await this.drop(m);
+    conf.members.clear();
+    await this.deps.store.remove(conf.tenant, conf.id);
+    this.deps.logger.info('conference ended', { conference: conf.id, reason });
+  }
+
+  async stop(): Promise<void> {
+    for (const c of [...this.conferences.keys()]) await this.end(c, 'shutdown');
+  }
+
+  private async create(tenant: string, host: string): Promise<Conference> {
+    const settings = await this.deps.settings.get(tenant);
+    const conf: Conference = { id: id(), tenant, host, hostLeaves: settings.hostLeaves, members: new Map(), createdAt: Date.now() };
+    this.conferences.set(conf.id, conf);
+    await this.save(conf);
+    this.deps.logger.info('conference created', { conference: conf.id, tenant, host });
+    return conf;
+  }
+
+  /** A party of a call into the bridge (3pcc), then out of its call: it belongs to the conference now. */
+  private async joinParty(conf: Conference, call: Call, side: Side): Promise<Member> {
+    const memberId = id();
+    const bridge = await this.deps.bridge(conf.tenant, conf.id, memberId);
+    const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, bridge.uri, { headers: bridge.headers });
+    const party = this.deps.calls.detach(call, side);
+    if (!party) {
+      await leg.release();
+      throw new Error(`the ${side} of call ${call.id} left while joining`);
+    }
+    return this.track(conf, memberId, call[side].user, party, () => leg.release(), leg.dialog);
+  }
+
+  /** The user's own INVITE (the merge code) answered by the bridge through rtpengine. */
+  private async joinInvite(conf: Conference, user: string, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<Member> {
+    const memberId = id();
+    const bridge = await this.deps.bridge(conf.tenant, conf.id, memberId);
+    const mediaCallId = `cf-${conf.id}-${memberId}`;
+    const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
+    const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag, sdp: req.body });
+    try {
+      const leg = await (this.deps.srf.createUAC as unknown as (u: string, o: object) => Promise<Srf.Dialog>).call(this.deps.srf, bridge.uri, { localSdp: offer, headers: bridge.headers });
+      const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: leg.sip.remoteTag, sdp: leg.remote.sdp });
+      const party = await this.deps.srf.createUAS(req, res, { localSdp: answer });
+      return this.track(conf, memberId, user, party, async () => {
+        leg.destroy();
+        await this.deps.media.delete({ callId: mediaCallId });
+      }, leg);
+    } catch (err) {
+      await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private track(conf: Conference, memberId: string, user: string, party: Srf.Dialog, release: () => Promise<void>, bridgeLeg: Srf.Dialog): Member {
+    let released = false;
+    const m: Member = {
+      id: memberId, user, party, joinedAt: Date.now(),
+      release: async () => {
+        if (released) return;
+        released = true;
+        await release().catch((err: Error) => this.deps.logger.warn('conference: bridge leg release', { error: err.message }));
+      },
+    };
+    conf.members.set(memberId, m);
+    party.on('destroy', () => void this.leave(conf, m));
+    // the bridge hung up on the member (mixer gone): the member is out
+    bridgeLeg.on('destroy', () => void this.leave(conf, m));
+    void this.save(conf);
+    this.deps.logger.info('conference: member joined', { conference: conf.id, member: memberId, user });
+    return m;
+  }
+
+  /**
+   * A member is out: its legs end; the host leaving ends the conference if the tenant
+   * says so; the last member left alone is released (a conference of one is no call).
+   */
+  private async leave(conf: Conference, m: Member): Promise<void> {
+    if (!conf.members.delete(m.id)) return;
+    await this.drop(m);
+    this.deps.logger.info('conference: member left', { conference: conf.id, member: m.id, user: m.user });
+    if (!this.conferences.has(conf.id)) return;
+    const hostGone = m.user === conf.host && ![...conf.members.values()].some((x) => x.user === conf.host);
+    if ((hostGone && conf.hostLeaves === 'end') || conf.members.size <= 1) {
+      await this.end(conf.id, hostGone && conf.hostLeaves === 'end' ? 'host-left' : 'one-left');
+      return;
+    }
+    await this.save(conf);
+  }
+
+  private async drop(m: Member): Promise<void> {
+    await m.release();
+    if ((m.party as unknown as { connected?: boolean }).connected !== false) await Promise.resolve(m.party.destroy()).catch(() => undefined);
+  }
+
+  private need(confId: string): Conference {
+    const c = this.conferences.get(confId);
+    if (!c) throw new ConferenceError('no-conference', `no conference ${confId}`);
+    return c;
+  }
+
+  private async save(conf: Conference): Promise<void> {
+    if (!this.conferences.has(conf.id)) return;
+    await this.deps.store.save({
+      id: conf.id, tenant: conf.tenant, host: conf.host, hostLeaves: conf.hostLeaves, createdAt: conf.createdAt,
+      members: [...conf.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt })),
+    }).catch((err: Error) => this.deps.logger.warn('conference: state not saved', { error: err.message }));
+  }
+}
+
+/** The party two calls share, and its side in each. */
+function shared(a: Call, b: Call): { user: string; inA: Side; inB: Side } | undefined {
+  for (const inA of ['caller', 'callee'] as Side[]) {
+    for (const inB of ['caller', 'callee'] as Side[]) {
+      if (a[inA].user === b[inB].user && a.dialog(inA) && b.dialog(inB)) return { user: a[inA].user, inA, inB };
+    }
+  }
+  return undefined;
+}

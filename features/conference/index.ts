@@ -1,0 +1,89 @@
+import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
+import { contactTarget } from '../../lib/routing';
+import { respond } from '../../lib/sip/respond';
+import { RegistrationRepository } from '../../lib/store';
+import { BRIDGE_USER, BridgeServer } from './bridge-server';
+import { ConferenceService } from './conference-service';
+import { ConferenceStore } from './conference-store';
+import { ConferenceMixer } from './mixer';
+import { conferenceRoutes, toConferenceError } from './routes';
+import { ConferenceSettingsStore } from './settings';
+
+/**
+ * 3-way conference bridging (issue: a real audio mixer, *3 merge, REST): the embedded
+ * bridge (a SIP endpoint on the platform's engine, `conf~<id>~<member>`, backed by the
+ * mixer in ./mixer) or an external one per tenant; members moved in by 3pcc.
+ */
+export function conferenceFeature(): Feature {
+  let ctx: FeatureContext | undefined;
+  let service: ConferenceService | undefined;
+  let settings: ConferenceSettingsStore | undefined;
+  let mixer: ConferenceMixer | undefined;
+  let bridge: BridgeServer | undefined;
+  const need = (): { ctx: FeatureContext; service: ConferenceService; settings: ConferenceSettingsStore; bridge: BridgeServer } => {
+    if (!ctx || !service || !settings || !bridge) throw new Error('conference feature not started');
+    return { ctx, service, settings, bridge };
+  };
+
+  return {
+    name: 'conference',
+    services: [{
+      user: BRIDGE_USER,
+      async handle(req, res) {
+        const { bridge: b } = need();
+        const [, conference, member] = BRIDGE_USER.exec(/^sips?:([^@]+)@/.exec(req.uri)?.[1] ?? '') ?? [];
+        if (!conference || !member) {
+          respond(res, 404, 'Not Found');
+          return;
+        }
+        await b.handle(req, res, conference, member);
+      },
+    }],
+    codes: [{
+      // any star code: the tenant's merge code is conference's, the rest fall through
+      pattern: /^[*#][*#0-9]*$/,
+      async handle(c) {
+        const n = need();
+        if (c.dialed !== (await n.settings.get(c.tenant)).mergeCode) return false;
+        try {
+          const conf = await n.service.mergeByPhone(c.tenant, c.caller.user, c.req, c.res);
+          c.logger.info('calls merged into a conference', { conference: conf.id });
+        } catch (err) {
+          const e = toConferenceError(err) as Error & { sipStatus?: number };
+          c.logger.info('merge failed', { error: e.message });
+          respond(c.res, e.sipStatus ?? 500, undefined, { Warning: `399 feature-server "${e.message.replace(/"/g, "'")}"` });
+        }
+        return true;
+      },
+    }],
+    routes(api) {
+      conferenceRoutes(api, () => {
+        const n = need();
+        return { conferences: n.service, settings: n.settings, calls: n.ctx.calls };
+      });
+    },
+    async start(c) {
+      ctx = c;
+      settings = new ConferenceSettingsStore(c.redis);
+      mixer = await ConferenceMixer.start({ host: c.config.sipHost, portMin: c.config.conferencePortMin, portMax: c.config.conferencePortMax });
+      bridge = new BridgeServer(c.srf, mixer, c.logger.child({ feature: 'conference' }));
+      const registrations = new RegistrationRepository(c.redis);
+      const s = settings;
+      service = new ConferenceService({
+        srf: c.srf, media: c.media, calls: c.calls, store: new ConferenceStore(c.redis, c.config.instanceId), settings: s,
+        async bridge(tenant, conference, member): Promise<{ uri: string; headers: Record<string, string> }> {
+          const external = (await s.get(tenant)).bridgeUri;
+          if (external) return { uri: external.replace('{conference}', conference), headers: {} };
+          return { uri: c.selfUri(`conf~${conference}~${member}`), headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken } };
+        },
+        phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
+        ringMs: c.config.noAnswerTimeout * 1000,
+        logger: c.logger.child({ feature: 'conference' }),
+      });
+    },
+    async stop() {
+      await service?.stop();
+      await mixer?.close();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { createNgClient } from '../../../lib/media/ng-client';
+import { detectTone } from '../../support/goertzel';
+import { testLogger } from '../../support/rtpengine';
+import { coreFixture, TENANT } from '../core/fixture';
+import { flow } from '../engine/fixture';
+import { pcmOf, TonePeer } from './tone-peer';
+
+const HZ = { a: 500, b: 1100, c: 1700 } as const;
+
+/**
+ * The rtpengine port a phone's RTP must go to: in whichever session has a stream whose
+ * far end is the phone's port (its leg into the bridge runs through a session of its own).
+ */
+async function portFacing(ngPort: number, phonePort: number): Promise<number> {
+  const ng = createNgClient({ host: '127.0.0.1', port: ngPort, timeoutMs: 1000, logger: testLogger() });
+  try {
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const calls = ((await ng.request('list', { limit: 100 })) as unknown as { calls?: string[] }).calls ?? [];
+      for (const callId of calls) {
+        const q = await ng.request('query', { 'call-id': callId }) as unknown as {
+          tags?: Record<string, { medias?: Array<{ streams?: Array<{ 'local port'?: number; endpoint?: { port?: number } }> }> }>;
+        };
+        for (const mono of Object.values(q.tags ?? {})) {
+          const s = mono.medias?.[0]?.streams?.[0];
+          if (s?.endpoint?.port === phonePort && s['local port']) return s['local port'];
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no rtpengine stream faces port ${phonePort}`);
+  } finally {
+    await ng.close();
+  }
+}
+
+/** Each member hears the other two tones and not its own (Goertzel over 0.5 s). */
+async function assertMix(peers: Record<'a' | 'b' | 'c', TonePeer>): Promise<void> {
+  await Promise.all((['a', 'b', 'c'] as const).map(async (who) => {
+    await peers[who].next(10, 5000); // let the jitter buffers fill
+    const pcm = pcmOf(await peers[who].next(25, 5000));
+    for (const other of ['a', 'b', 'c'] as const) {
+      const v = detectTone(pcm, HZ[other]).verdict;
+      assert.equal(v, other === who ? 'absent' : 'present', `${who} hears ${other} (${HZ[other]} Hz): ${v}`);
+    }
+  }));
+}
+
+describe('conference: 3-way bridging with the embedded mixer', function () {
+  this.timeout(60000);
+  const fx = coreFixture();
+  const peers: TonePeer[] = [];
+  afterEach(async () => {
+    for (const p of peers.splice(0)) await p.close();
+  });
+  async function peer(): Promise<TonePeer> {
+    const p = await TonePeer.open();
+    peers.push(p);
+    return p;
+  }
+  async function play(p: TonePeer, freq: number): Promise<void> {
+    p.send({ address: '127.0.0.1', port: await portFacing(fx.media().process.ngPort, p.port) }, { freq, payloadType: 0 });
+  }
+  /** A (host) calls B and C; B and C answer with their own media ports. */
+  async function twoCalls(prefix: string, hostHangsUpMs: number, hostScenario = 'core-call-reinvited-media.xml'): Promise<{
+    peersOf: Record<'a' | 'a2' | 'b' | 'c', TonePeer>; ids: [string, string];
+    b: Awaited<ReturnType<typeof fx.uas>>; c: Awaited<ReturnType<typeof fx.uas>>;
+    first: ReturnType<typeof fx.call>; second: ReturnType<typeof fx.call>;
+  }> {
+    for (const u of ['a', 'b', 'c', 'd']) await fx.provision(`${prefix}-${u}`);
+    const peersOf = { a: await peer(), a2: await peer(), b: await peer(), c: await peer() };
+    const b = await fx.uas('core-uas-reinvite-once-media.xml', await fx.register(`${prefix}-b`), { vars: { rtp_port: String(peersOf.b.port) }, timeoutSec: 40 });
+    const c = await fx.uas('core-uas-reinvite-once-media.xml', await fx.register(`${prefix}-c`), { vars: { rtp_port: String(peersOf.c.port) }, timeoutSec: 40 });
+    const first = fx.call(hostScenario, `${prefix}-a`, `${prefix}-b`, { vars: { caller: `${prefix}-a`, rtp_port: String(peersOf.a.port) }, durationMs: hostHangsUpMs, timeoutSec: 40 });
+    const one = await fx.liveCall((x) => x.callee.user === `${prefix}-b` && x.state === 'answered');
+    const second = fx.call('core-call-bye-received-media.xml', `${prefix}-a`, `${prefix}-c`, { vars: { caller: `${prefix}-a`, rtp_port: String(peersOf.a2.port) }, timeoutSec: 40 });
+    const two = await fx.liveCall((x) => x.callee.user === `${prefix}-c` && x.state === 'answered');
+    return { peersOf, ids: [one.id, two.id], b, c, first, second };
+  }
+
+  it('REST merge: each member hears the other two tones, not its own; the host hangs up and the conference ends (policy "end")', async () => {
+    const t = await twoCalls('cm', 6000);
+    const r = await fx.api('POST', '/v1/conferences', { calls: t.ids });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const conf = r.body as { id: string; host: string; members: Array<{ user: string }> };
+    assert.equal(conf.host, 'cm-a');
+    assert.deepEqual(conf.members.map((m) => m.user).sort(), ['cm-a', 'cm-b', 'cm-c']);
+    const rs = await t.second;
+    assert.equal(rs.code, 0, rs.errors);
+    assert.deepEqual(flow(rs.events).slice(-2), ['< BYE', '> 200'], "the host's second leg is released");
+    assert.equal((await fx.api('GET', '/v1/calls')).status, 200);
+    const p = { a: t.peersOf.a, b: t.peersOf.b, c: t.peersOf.c };
+    await Promise.all([play(p.a, HZ.a), play(p.b, HZ.b), play(p.c, HZ.c)]);
+    await assertMix(p);
+    assert.equal((await fx.api('GET', `/v1/conferences/${conf.id}`)).status, 200);
+    // the host hangs up: with the default policy everyone gets a BYE
+    const ra = await t.first;
+    assert.equal(ra.code, 0, ra.errors);
+    for (const x of [await t.b.done, await t.c.done]) assert.equal(x.code, 0, x.errors);
+    assert.equal((await fx.api('GET', `/v1/conferences/${conf.id}`)).status, 404);
+  });
+
+  it('policy "continue": the others talk on after the host leaves; removing one by REST releases the last', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/conference`, { mergeCode: '*3', hostLeaves: 'continue' })).status, 200);
+    const t = await twoCalls('ck', 1500);
+    const r = await fx.api('POST', '/v1/conferences', { calls: t.ids });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const conf = r.body as { id: string; members: Array<{ id: string; user: string }> };
+    assert.equal((await t.first).code, 0, 'the host hung up');
+    await play(t.peersOf.b, HZ.b);
+    await play(t.peersOf.c, HZ.c);
+    const heard = pcmOf(await t.peersOf.c.next(25, 5000).then(() => t.peersOf.c.next(25, 5000)));
+    assert.equal(detectTone(heard, HZ.b).verdict, 'present', 'C still hears B');
+    const left = (await fx.api('GET', `/v1/conferences/${conf.id}`)).body as { members: Array<{ id: string; user: string }> };
+    assert.deepEqual(left.members.map((m) => m.user).sort(), ['ck-b', 'ck-c']);
+    const c = left.members.find((m) => m.user === 'ck-c');
+    assert.equal((await fx.api('DELETE', `/v1/conferences/${conf.id}/members/${c?.id}`)).status, 204);
+    for (const x of [await t.b.done, await t.c.done]) assert.equal(x.code, 0, x.errors);
+    assert.equal((await fx.api('GET', `/v1/conferences/${conf.id}`)).status, 404);
+    assert.equal((await t.second).code, 0);
+  });
+
+  it('*3: the host with two calls dials the merge code; its new call is its seat in the bridge', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/conference`, { mergeCode: '*3', hostLeaves: 'end' })).status, 200);
+    const t = await twoCalls('cs', 20000, 'core-call-bye-received-media.xml');
+    const seat = await peer();
+    const star = fx.call('core-call-media.xml', 'cs-a', '*3', { vars: { caller: 'cs-a', rtp_port: String(seat.port) }, durationMs: 5000, timeoutSec: 40 });
+    const conf = await (async () => {
+      for (;;) {
+        const list = ((await fx.api('GET', '/v1/conferences')).body as { conferences: Array<{ id: string; members: unknown[] }> }).conferences;
+        if (list[0]?.members.length === 3) return list[0];
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    for (const r of [await t.first, await t.second]) {
+      assert.equal(r.code, 0, r.errors);
+      assert.deepEqual(flow(r.events).slice(-2), ['< BYE', '> 200'], "the host's old legs are released");
+    }
+    const p = { a: seat, b: t.peersOf.b, c: t.peersOf.c };
+    await Promise.all([play(p.a, HZ.a), play(p.b, HZ.b), play(p.c, HZ.c)]);
+    await assertMix(p);
+    // a fourth party added by REST rings and joins
+    const d = await fx.uas('core-uas-media.xml', await fx.register('cs-d'), { vars: { rtp_port: String((await peer()).port) } });
+    const added = await fx.api('POST', `/v1/conferences/${conf.id}/members`, { to: 'cs-d' });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.equal(((await fx.api('GET', `/v1/conferences/${conf.id}`)).body as { members: unknown[] }).members.length, 4);
+    const rs = await star;
+    assert.equal(rs.code, 0, rs.errors);
+    for (const x of [await t.b.done, await t.c.done, await d.done]) assert.equal(x.code, 0, x.errors);
+  });
+
+  it('REST errors: unknown calls 404, calls without a shared party 409, unknown conference 404', async () => {
+    const none = await fx.api('POST', '/v1/conferences', { calls: ['nope-1', 'nope-2'] });
+    assert.equal(none.status, 404);
+    assert.equal((none.body as { code: string }).code, 'E_CONF_CALL_NOT_FOUND');
+    assert.equal((await fx.api('POST', '/v1/conferences', { calls: ['only-one'] })).status, 400);
+    assert.equal((await fx.api('DELETE', '/v1/conferences/abc123')).status, 404);
+    assert.equal((await fx.api('GET', '/v1/conferences/abc123')).status, 404);
+  });
+});
