@@ -22,6 +22,8 @@ const HELP = `Usage: sip-engine [options]
   --max-message <bytes>      largest SIP message accepted (default 65535)
   --tcp-stall-ms <ms>        close a TCP connection that stops mid-message this long (default 10000)
   --log-level <level>        error, warn, info, debug (default info)
+  --exit-with-parent         stop when standard input closes: a launching process that
+                             dies (even by SIGKILL) takes its engine with it
   -h, --help                 this text
 `;
 
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
       options: {
         'sip-address': { type: 'string' }, 'sip-port': { type: 'string' }, 'advertised-address': { type: 'string' },
         'admin-address': { type: 'string' }, 'admin-port': { type: 'string' }, secret: { type: 'string' },
-        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'max-message': { type: 'string' }, 'tcp-stall-ms': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'max-message': { type: 'string' }, 'tcp-stall-ms': { type: 'string' }, 'log-level': { type: 'string' }, 'exit-with-parent': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -120,6 +122,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (values['exit-with-parent']) {
+    // the parent holds the other end of our stdin pipe; the kernel closes it when the parent dies
+    process.stdin.on('end', () => {
+      logger.warn('sip-engine: the launching process is gone; stopping');
+      shutdown();
+    });
+    process.stdin.on('error', shutdown);
+    process.stdin.resume();
+  }
 }
 
 main().catch((err: Error) => {

@@ -70,7 +70,9 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
   let restarts = 0;
   let lastError = '';
   const start = (): ChildProcess => {
-    const c = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    // a pipe on its stdin: if this process dies, even by SIGKILL, the engine sees the pipe
+    // close and stops, rather than live on answering 503 to every request (--exit-with-parent)
+    const c = spawn(process.execPath, [...args, '--exit-with-parent'], { stdio: ['pipe', 'inherit', 'pipe'] });
     c.stderr?.on('data', (d: Buffer) => {
       lastError = d.toString().trim();
       opts.logger.error('sip-engine', { stderr: lastError });
