@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { SlotStore } from '../../../features/park/slots';
+import { rtpenginePorts } from '../../support/ng-query';
 import { createRtpEndpoint, OTHER } from '../../support/rtp';
+import { testLogger } from '../../support/rtpengine';
 import { flow } from '../engine/fixture';
 import { coreFixture, TENANT } from '../core/fixture';
 
@@ -32,9 +34,21 @@ describe('park: park and retrieve', function () {
       assert.deepEqual((await parks()).map((p) => [p.slot, p.parker, p.parked]), [['701', 'pk-a', 'pk-b']]);
       const taken = await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '701' });
       assert.equal(taken.status, 409);
-      // C dials 701
-      const rc = await fx.call('core-call.xml', 'pk-c', '701', { durationMs: 500 });
-      assert.equal(rc.code, 0, rc.errors);
+      // C dials 701: the parked party hears C, and the music stops
+      const epC = await createRtpEndpoint();
+      try {
+        const retrieving = fx.call('core-call-media.xml', 'pk-c', '701', { vars: { caller: 'pk-c', rtp_port: String(epC.port) }, durationMs: 2500 });
+        const live = await fx.liveCall((c) => c.id === id && c.caller.user === 'pk-c');
+        const ports = await rtpenginePorts(fx.media().process.ngPort, live.mediaCallId, testLogger());
+        const sc = epC.sendTo('127.0.0.1', ports.get(live.caller.tag) ?? 0, { marker: 0x43 });
+        await epB.waitFor(0x43, 10, 5000);
+        assert.ok(await epB.quietFor(OTHER, 300), 'no more music once retrieved');
+        sc.stop();
+        const rc = await retrieving;
+        assert.equal(rc.code, 0, rc.errors);
+      } finally {
+        await epC.stop();
+      }
       const rb = await parked.done;
       assert.equal(rb.code, 0, rb.errors);
       const reinvites = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission).slice(1);
