@@ -1,5 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
+import { awaitAck } from '../../lib/calls';
 import { answerTarget, chosenPayloadType, sdpOffer, type G711PayloadType } from '../../lib/media/audio';
 import { respond } from '../../lib/sip/respond';
 import type { ConferenceMixer } from './mixer';
@@ -7,20 +8,6 @@ import type { ConferenceMixer } from './mixer';
 /** The Request-URI user of a bridge member: `conf~<conference>~<member>`. */
 export const BRIDGE_USER = /^conf~([A-Za-z0-9-]{1,64})~([A-Za-z0-9-]{1,64})$/;
 
-/** Waits for the ACK of a 200 (the 3pcc answer comes in it), bounded by Timer H's 64*T1. */
-function acked(dialog: Srf.Dialog): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), 32000);
-    dialog.once('ack', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-    dialog.once('destroy', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
-}
 
 /**
  * The conference bridge as a SIP endpoint on the platform's own engine (issue: "a SIP
@@ -63,7 +50,7 @@ export class BridgeServer {
         dialog = await this.srf.createUAS(req, res, { localSdp: onlyCodec(sdp, offered) });
       } else {
         dialog = await this.srf.createUAS(req, res, { localSdp: sdp });
-        if (!(await acked(dialog))) {
+        if (!(await awaitAck(dialog))) {
           remove();
           return;
         }

@@ -74,18 +74,12 @@ export class ConferenceService {
     const host = shared(a, b);
     if (!host || a.tenant !== b.tenant) throw new ConferenceError('no-shared-party', 'the two calls do not share a party');
     const conf = await this.create(a.tenant, host.user);
-    try {
+    return this.assemble(conf, [a, b], async () => {
       await this.joinParty(conf, a, opposite(host.inA));
       await this.joinParty(conf, b, opposite(host.inB));
       await this.joinParty(conf, a, host.inA);
       this.deps.calls.release(b, host.inB);
-    } catch (err) {
-      await this.end(conf.id, 'merge-failed');
-      throw new ConferenceError('failed', `merging failed: ${(err as Error).message}`);
-    } finally {
-      for (const c of [a, b]) this.deps.calls.hangup(c.id, 'merged');
-    }
-    return conf;
+    });
   }
 
   /**
@@ -99,20 +93,30 @@ export class ConferenceService {
     if (mine.length < 2) throw new ConferenceError('no-call', 'no two calls to merge');
     const [a, b] = mine.slice(-2);
     const conf = await this.create(tenant, user);
-    try {
+    return this.assemble(conf, [a, b], async () => {
       for (const c of [a, b]) {
         const hostSide: Side = c.caller.user === user ? 'caller' : 'callee';
         await this.joinParty(conf, c, opposite(hostSide));
         this.deps.calls.release(c, hostSide);
       }
       await this.joinInvite(conf, user, req, res);
+    });
+  }
+
+  /**
+   * Runs the moves of a merge; whatever happens, the merged calls end (their parties now
+   * belong to the conference, or are hung up with it if a move failed).
+   */
+  private async assemble(conf: Conference, merged: Call[], moves: () => Promise<void>): Promise<Conference> {
+    try {
+      await moves();
+      return conf;
     } catch (err) {
       await this.end(conf.id, 'merge-failed');
       throw new ConferenceError('failed', `merging failed: ${(err as Error).message}`);
     } finally {
-      for (const c of [a, b]) this.deps.calls.hangup(c.id, 'merged');
+      for (const c of merged) this.deps.calls.hangup(c.id, 'merged');
     }
-    return conf;
   }
 
   /** POST /v1/conferences/{id}/members: `to`'s phone rings with the bridge's offer and joins on answer. */

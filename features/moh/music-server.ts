@@ -1,5 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
+import { awaitAck } from '../../lib/calls';
 import { respond } from '../../lib/sip/respond';
 import { defaultMusic, readWav } from './music/default-music';
 import { answerTarget, chosenPayloadType, MusicStream, sdpOffer } from './music/music-stream';
@@ -43,18 +44,7 @@ export class MusicServer {
     const offer = sdpOffer(stream, { sessionId: Date.now(), version: 1 });
     const dialog = await this.srf.createUAS(req, res, { localSdp: offer });
     // the answer comes in the ACK (srf resolves the dialog at the 200)
-    const acked = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 32000);
-      dialog.once('ack', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-      dialog.once('destroy', () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-    });
-    if (!acked) return;
+    if (!(await awaitAck(dialog))) return;
     const answer = dialog.remote.sdp;
     const pt = answer ? chosenPayloadType(answer) : undefined;
     const target = answer ? answerTarget(answer) : undefined;

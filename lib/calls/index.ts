@@ -6,3 +6,4 @@ export { opposite } from './call';
 export { relayOffer, type OfferInterceptor } from './reinvite-relay';
 export { attachMediaServer, reconnect, type AttachOptions, type MediaServerLeg } from './third-party';
 export { modify, modifyWithRetry } from './modify';
+export { awaitAck } from './ack';

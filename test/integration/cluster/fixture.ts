@@ -1,7 +1,7 @@
-import http from 'node:http';
 import { features } from '../../../features';
 import { loadConfig } from '../../../lib/config';
 import { startServer, type RunningServer } from '../../../lib/server';
+import { apiRequest, engineStatsAt } from '../../support/api-client';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
 import { testLogger, withRtpengine } from '../../support/rtpengine';
@@ -27,21 +27,6 @@ export interface ClusterFixture {
   uas(scenario: string, port: number, opts?: Partial<SippOptions>): Promise<SippRun>;
 }
 
-function request(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: {
-      authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': 'application/json' } : {}),
-    } }, (res) => {
-      let t = '';
-      res.on('data', (c: Buffer) => (t += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: t ? JSON.parse(t) as unknown : undefined }));
-    });
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
 
 /**
  * Several feature-server instances, each with its own embedded SIP engine, sharing one
@@ -71,7 +56,7 @@ export function clusterFixture(n = 2): ClusterFixture {
         engineArgs: ['--t1', '50', '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });
       const inst: Instance = {
         server, sipPort,
-        api: (method, path, body) => request(httpPort, method, path, body),
+        api: (method, path, body) => apiRequest(httpPort, method, path, body, TOKEN),
         async register(user) {
           const port = await freePort('both');
           const r = await runSipp({ scenario: 'core-register.xml', remote: `127.0.0.1:${sipPort}`, localPort: port, service: user,
@@ -95,13 +80,7 @@ export function clusterFixture(n = 2): ClusterFixture {
           }
           throw new Error('no such live call');
         },
-        engineStats: () => new Promise((resolve, reject) => {
-          http.get({ host: '127.0.0.1', port: engineHttp, path: '/stats' }, (res) => {
-            let t = '';
-            res.on('data', (c: Buffer) => (t += c.toString()));
-            res.on('end', () => resolve(JSON.parse(t) as Record<string, number>));
-          }).on('error', reject);
-        }),
+        engineStats: () => engineStatsAt(engineHttp),
       };
       instances.push(inst);
     }

@@ -1,7 +1,7 @@
-import http from 'node:http';
 import { features } from '../../../features';
 import { loadConfig } from '../../../lib/config';
 import { startServer, type RunningServer } from '../../../lib/server';
+import { apiRequest, engineStatsAt } from '../../support/api-client';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
 import { testLogger, withRtpengine, type RtpengineFixture } from '../../support/rtpengine';
@@ -42,28 +42,6 @@ export interface LiveCall {
   held?: Record<string, number>;
 }
 
-function request(port: number, method: string, path: string, body: unknown, token: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}),
-    } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => {
-        let parsed: unknown = text;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
 
 export function coreFixture(env: Record<string, string> = {}, opts: { checkAfterEach?: boolean; t1?: number } = {}): CoreFixture {
   const media = withRtpengine();
@@ -128,7 +106,7 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
     },
     media: () => media,
     sipPort: () => sipPort,
-    api: (method, path, body, token = TOKEN) => request(httpPort, method, path, body, token),
+    api: (method, path, body, token = TOKEN) => apiRequest(httpPort, method, path, body, token),
     async provision(user, password = `pw-${user}`, extra = {}) {
       const r = await fx.api('PUT', `/v1/tenants/${TENANT}/users/${user}`, { password, ...extra });
       if (r.status !== 201 && r.status !== 200) throw new Error(`provisioning ${user}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -161,13 +139,7 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
       }
       throw new Error('no such live call');
     },
-    engineStats: () => new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: engineHttp, path: '/stats' }, (res) => {
-        let t = '';
-        res.on('data', (c: Buffer) => (t += c.toString()));
-        res.on('end', () => resolve(JSON.parse(t) as Record<string, number>));
-      }).on('error', reject);
-    }),
+    engineStats: () => engineStatsAt(engineHttp),
   };
   return fx;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
+import { apiRequest } from '../../support/api-client';
 import { startKamailio, type KamailioProcess } from '../../support/kamailio';
 import { freePort, udpFree } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
@@ -27,21 +27,6 @@ interface Node {
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
 }
 
-function request(port: number, method: string, p: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers: {
-      authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': 'application/json' } : {}),
-    } }, (res) => {
-      let t = '';
-      res.on('data', (c: Buffer) => (t += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: t ? JSON.parse(t) as unknown : undefined }));
-    });
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
 
 /** One feature server as production runs it: `node dist/main.js`, configured by its environment. */
 async function startNode(name: string, env: Record<string, string>): Promise<Node> {
@@ -54,7 +39,7 @@ async function startNode(name: string, env: Record<string, string>): Promise<Nod
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const node: Node = { name, child, sipPort, httpPort, exited, api: (m, p, b) => request(httpPort, m, p, b) };
+  const node: Node = { name, child, sipPort, httpPort, exited, api: (m, p, b) => apiRequest(httpPort, m, p, b, TOKEN) };
   const deadline = Date.now() + 20000;
   for (;;) {
     const ok = await node.api('GET', '/health').then((r) => r.status === 200, () => false);
