@@ -258,7 +258,15 @@ describe('deploy: configuration files', () => {
       const c = loadConfig(containerEnv(container));
       assert.ok(pod.terminationGracePeriodSeconds > c.drainTimeout, `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} > DRAIN_TIMEOUT ${c.drainTimeout}`);
       assert.match(JSON.stringify(container.lifecycle?.preStop), /kill -TERM 1/, 'preStop starts the drain');
-      assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
+      // one pod per SIP node: an update replaces one node's pod at a time, never two at once
+      assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 1);
+      assert.equal(deployment.spec.strategy.rollingUpdate.maxSurge, 0);
+    });
+
+    it('puts one feature server on each SIP node (its internal services go through its own engine)', () => {
+      const anti = deployment.spec.template.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+      assert.ok(anti.some((t: Any) => t.topologyKey === 'kubernetes.io/hostname'
+        && t.labelSelector?.matchLabels?.['app.kubernetes.io/name'] === deployment.spec.template.metadata.labels['app.kubernetes.io/name']));
     });
 
     it('probes /health on the HTTP port', () => {
