@@ -185,9 +185,41 @@ describe('pickup: BLF (RFC 4235) and INVITE with Replaces (RFC 3891)', function 
     const rx = await refused;
     assert.notEqual(rx.code, 0, 'the scenario expects a 200');
     assert.equal(finalOf(rx), 403);
-    const unknown = await fx.call('core-replaces-final.xml', 'br-x', 'br-b', { vars: { caller: 'br-x', replaces: 'no-such-call@127.0.0.1;to-tag=x1;from-tag=y1' } });
+    const unknown = await fx.call('core-replaces-final.xml', 'br-x', 'br-b', { vars: { caller: 'br-x', replaces: 'no-such-call@127.0.0.1;to-tag=x1;from-tag=y1', domain: TENANT } });
     assert.equal(unknown.code, 0, unknown.errors);
     assert.equal(finalOf(unknown), 481, 'RFC 3891 3: no such dialog');
+    assert.equal((await caller).code, 0);
+    assert.equal((await rings.done).code, 0);
+  });
+});
+
+describe('pickup: another tenant', function () {
+  this.timeout(40000);
+  const fx = coreFixture({ NO_ANSWER_TIMEOUT: '15' });
+
+  it('a Replaces naming a call ringing in another tenant is refused with 403 (and logged); the call rings on', async () => {
+    await fx.provision('ot-a');
+    await fx.provision('ot-b', undefined, { callGroups: ['desk'] });
+    // the intruder: same user and group names, another tenant (SIP domain)
+    const other = 'other-tenant.test';
+    assert.equal((await fx.api('PUT', `/v1/tenants/${other}/users/ot-x`, { password: 'pw-ot-x', pickupGroups: ['desk'] })).status, 201);
+    const rings = await fx.uas('core-uas-ring.xml', await fx.register('ot-b'), { timeoutSec: 20 });
+    const caller = fx.call('core-cancel.xml', 'ot-a', 'ot-b', { durationMs: 6000, timeoutSec: 20 });
+    // the ringing leg's ids, as the tenant's BLF NOTIFYs show them (the intruder cannot subscribe)
+    const live = await fx.liveCall((c) => c.callee.user === 'ot-b');
+    const deadline = Date.now() + 5000;
+    let leg = fx.server().calls.earlyLegs(fx.server().calls.get(live.id) as never)[0];
+    while (!leg?.remoteTags.size && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      leg = fx.server().calls.earlyLegs(fx.server().calls.get(live.id) as never)[0];
+    }
+    const refused = await fx.call('core-replaces-final.xml', 'ot-x', 'ot-b', {
+      vars: { caller: 'ot-x', domain: other, replaces: `${leg.callId};to-tag=${leg.localTag};from-tag=${[...leg.remoteTags][0]}` },
+      auth: { username: 'ot-x', password: 'pw-ot-x' },
+    });
+    assert.equal(refused.code, 0, refused.errors);
+    assert.equal(finalOf(refused), 403);
+    assert.equal(((await fx.api('GET', `/v1/tenants/${TENANT}/ringing`)).body as { groups: Record<string, unknown[]> }).groups.desk?.length, 1, 'still ringing');
     assert.equal((await caller).code, 0);
     assert.equal((await rings.done).code, 0);
   });
