@@ -10,7 +10,7 @@ import { createRegistrar } from './registrar';
 import { createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { DigestAuth } from './sip/digest-auth';
-import { CallRepository, connectRedis, InstanceBus, keys, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
+import { CallRepository, connectRedis, InstanceBus, keys, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
 export interface RunningServer {
   sipPort: number;
@@ -132,8 +132,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         sip: engineUp ? { ok: true } : { ok: false, detail: 'not connected to the SIP engine' },
       }),
       calls: {
-        list: () => callStore.list(),
-        get: (id) => callStore.get(id),
+        list: async () => {
+          // calls of an instance that is gone (crashed) went with it: dropped from the list and the store
+          const alive = new Map<string, Promise<boolean>>();
+          const out: CallRecord[] = [];
+          for (const r of await callStore.list()) {
+            if (!alive.has(r.instanceId)) alive.set(r.instanceId, bus.alive(r.instanceId).catch(() => true));
+            if (await alive.get(r.instanceId)) out.push(r);
+            else void callStore.remove(r.id).catch(() => undefined);
+          }
+          return out;
+        },
+        get: async (id) => {
+          const r = await callStore.get(id);
+          if (r && !(await bus.alive(r.instanceId).catch(() => true))) {
+            void callStore.remove(r.id).catch(() => undefined);
+            return null;
+          }
+          return r;
+        },
         hangup: async (id) => calls.hangup(id) || false,
       },
     });

@@ -83,7 +83,7 @@ export function parkFeature(): Feature {
         }
         if (await svc.retrieve(c.tenant, slot, c.req, c.res, c.caller.user)) return true;
         const entry = await need().slots.get(c.tenant, slot);
-        if (entry?.ownerUri && entry.instanceId !== need().ctx.config.instanceId) {
+        if (entry?.ownerUri && entry.instanceId !== need().ctx.config.instanceId && !(await svc.orphaned(entry))) {
           // parked through another instance: that instance's retrieve service takes the call
           // (this one stays a B2BUA between the retriever and it)
           c.logger.info('retrieve through the owning instance', { slot, owner: entry.instanceId });
@@ -134,7 +134,7 @@ export function parkFeature(): Feature {
             park: (owner, callId, party, slot) => n.ctx.bus.request<string>(owner, 'park.park', { callId, party, slot }, 15_000),
             async ownerOfSlot(tenant, slot) {
               const e = await n.slots.get(tenant, slot);
-              return e && e.instanceId !== me ? e.instanceId : undefined;
+              return e && e.instanceId !== me && !(await n.park.orphaned(e)) ? e.instanceId : undefined;
             },
             retrieveTo: (owner, tenant, slot, to, ringMs) => n.ctx.bus.request(owner, 'park.retrieve-to', { tenant, slot, to, ringMs }, waitMs(ringMs)),
           },
@@ -155,6 +155,7 @@ export function parkFeature(): Feature {
         changed: (tenant, slot, entry) => void c.bus.publish(SLOT_CHANGED, { tenant, slot, entry: entry ?? null })
           .catch((err: Error) => c.logger.warn('park: slot change not published', { error: err.message })),
         ownerUri: (tenant, slot) => c.selfUri(`park~${tenant}~${slot}`),
+        alive: (instanceId) => c.bus.alive(instanceId),
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         srf: c.srf, media: c.media, calls: c.calls, lots, slots, logger: c.logger, instanceId: c.config.instanceId,
         async music(tenant, mohClass) {

@@ -25,6 +25,8 @@ export interface ParkServiceDeps {
   /** this instance's internal retrieve service for a slot (RETRIEVE_USER) */
   ownerUri?(tenant: string, slot: string): string;
   music(tenant: string, mohClass: string): Promise<MusicTarget>;
+  /** whether another instance is still running (a crashed one's parks are gone with it) */
+  alive?(instanceId: string): Promise<boolean>;
   /** the slot announcement to the parker; none: the parker is released at once */
   announcer?: SlotAnnouncer;
   /** a slot was taken or freed (BLF) */
@@ -180,7 +182,26 @@ export class ParkService {
   }
 
   async list(tenant: string): Promise<ParkedEntry[]> {
-    return this.deps.slots.list(tenant, slotsOf(await this.deps.lots.get(tenant)));
+    const out: ParkedEntry[] = [];
+    for (const e of await this.deps.slots.list(tenant, slotsOf(await this.deps.lots.get(tenant)))) {
+      if (await this.orphaned(e)) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  /**
+   * A slot held by an instance that is no longer running: its parked call died with it
+   * (the dialogs and the music lived in that process), so the slot is freed now rather
+   * than when its key expires.
+   */
+  async orphaned(e: ParkedEntry): Promise<boolean> {
+    if (e.instanceId === this.deps.instanceId || !this.deps.alive || (await this.deps.alive(e.instanceId))) return false;
+    if (await this.deps.slots.free(e.tenant, e.slot, e.callId)) {
+      this.deps.logger.warn('park: the instance holding this slot is gone; slot freed', { tenant: e.tenant, slot: e.slot, instance: e.instanceId });
+      this.deps.changed?.(e.tenant, e.slot, undefined);
+    }
+    return true;
   }
 
   /**

@@ -147,6 +147,7 @@ export function pickupFeature(): Feature {
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         instanceId: c.config.instanceId, logger: c.logger.child({ feature: 'pickup' }),
         ownerUri: (callId) => c.selfUri(`pickup~${callId}`),
+        alive: (instanceId) => c.bus.alive(instanceId),
         remote: {
           async forward(rc, picker, req, res) {
             if (!rc.ownerUri) throw new PickupError('elsewhere', `the call rings through instance ${rc.instanceId}`);

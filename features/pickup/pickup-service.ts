@@ -20,6 +20,8 @@ export interface PickupServiceDeps {
   phones(tenant: string, user: string): Promise<ForkTarget[]>;
   instanceId: string;
   logger: Logger;
+  /** whether another instance is still running: a crashed one's ringing calls are gone */
+  alive(instanceId: string): Promise<boolean>;
   /** this instance's internal pickup service for a call (PICKUP_USER) */
   ownerUri(callId: string): string;
   /** a call ringing through another instance */
@@ -150,6 +152,12 @@ export class PickupService {
     } else {
       candidates.push(...(await this.deps.ringing.list(tenant)).filter((c) => c.callee === what.target));
       for (const rc of candidates) await this.authorize(tenant, picker, rc);
+    }
+    for (const rc of [...candidates]) {
+      if (rc.instanceId === this.deps.instanceId || (await this.deps.alive(rc.instanceId))) continue;
+      // rang through an instance that is gone: the call went with it
+      candidates.splice(candidates.indexOf(rc), 1);
+      await this.deps.ringing.remove(rc.tenant, rc.callId, rc.groups);
     }
     if (candidates.length === 0) throw new PickupError('nothing', what.kind === 'group' ? 'nothing is ringing in your pickup groups' : `nothing is ringing at ${what.target}`);
     for (const rc of candidates) {

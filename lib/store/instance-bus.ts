@@ -62,6 +62,17 @@ export class InstanceBus {
     };
   }
 
+  /**
+   * Whether an instance is running: it is subscribed to its channel as long as its process
+   * lives (Redis drops a dead client's subscriptions with its connection). A crashed
+   * instance's calls and parks are gone with it; callers clean up what it left in Redis.
+   */
+  async alive(instanceId: string): Promise<boolean> {
+    if (instanceId === this.instanceId) return true;
+    const counts = await this.pub.pubSubNumSub(channels.instance(instanceId));
+    return Number(Object.values(counts)[0] ?? 0) > 0;
+  }
+
   async publish(topic: string, body: unknown): Promise<void> {
     await this.send(channels.broadcast(), { kind: 'event', id: randomUUID(), from: this.instanceId, topic, body });
   }
