@@ -340,11 +340,14 @@ export class CallManager {
   /**
    * A party leaves the call but its dialog lives on, owned by the caller now (park plays
    * the slot announcement to the parker, then hangs up): its BYE or re-INVITE no longer
-   * touch the call (a re-INVITE gets 481).
+   * touch the call.
    */
   detach(call: Call, side: Side): Srf.Dialog | undefined {
     const d = call.dialog(side);
     call.setDialog(side, undefined);
+    // the call's relays let go too: with no listener srf answers a re-INVITE or UPDATE
+    // (a session refresh) with the dialog's current SDP rather than our 481
+    for (const e of ['modify', 'update', 'refer', 'info']) d?.removeAllListeners(e);
     void this.deps.store.save(call.record()).catch(() => undefined);
     return d;
   }

@@ -63,14 +63,15 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     p.send({ address: '127.0.0.1', port: await portFacing(fx.media().process.ngPort, p.port) }, { freq, payloadType: 0 });
   }
   /** A (host) calls B and C; B and C answer with their own media ports. */
-  async function twoCalls(prefix: string, hostHangsUpMs: number, hostScenario = 'core-call-reinvited-media.xml'): Promise<{
+  async function twoCalls(prefix: string, hostHangsUpMs: number, hostScenario = 'core-call-reinvited-media.xml',
+    memberB: { scenario: string; durationMs?: number } = { scenario: 'core-uas-reinvite-once-media.xml' }): Promise<{
     peersOf: Record<'a' | 'a2' | 'b' | 'c', TonePeer>; ids: [string, string];
     b: Awaited<ReturnType<typeof fx.uas>>; c: Awaited<ReturnType<typeof fx.uas>>;
     first: ReturnType<typeof fx.call>; second: ReturnType<typeof fx.call>;
   }> {
     for (const u of ['a', 'b', 'c', 'd']) await fx.provision(`${prefix}-${u}`);
     const peersOf = { a: await peer(), a2: await peer(), b: await peer(), c: await peer() };
-    const b = await fx.uas('core-uas-reinvite-once-media.xml', await fx.register(`${prefix}-b`), { vars: { rtp_port: String(peersOf.b.port) }, timeoutSec: 40 });
+    const b = await fx.uas(memberB.scenario, await fx.register(`${prefix}-b`), { vars: { rtp_port: String(peersOf.b.port) }, durationMs: memberB.durationMs, timeoutSec: 40 });
     const c = await fx.uas('core-uas-reinvite-once-media.xml', await fx.register(`${prefix}-c`), { vars: { rtp_port: String(peersOf.c.port) }, timeoutSec: 40 });
     const first = fx.call(hostScenario, `${prefix}-a`, `${prefix}-b`, { vars: { caller: `${prefix}-a`, rtp_port: String(peersOf.a.port) }, durationMs: hostHangsUpMs, timeoutSec: 40 });
     const one = await fx.liveCall((x) => x.callee.user === `${prefix}-b` && x.state === 'answered');
@@ -148,6 +149,23 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     const rs = await star;
     assert.equal(rs.code, 0, rs.errors);
     for (const x of [await t.b.done, await t.c.done, await d.done]) assert.equal(x.code, 0, x.errors);
+  });
+
+  it("a member's own re-INVITE (a session refresh) in the bridge gets 200 (its scenario fails otherwise), and it still hears the others", async () => {
+    const t = await twoCalls('cr', 6000, 'core-call-reinvited-media.xml', { scenario: 'core-uas-member-refresh-media.xml', durationMs: 1000 });
+    const r = await fx.api('POST', '/v1/conferences', { calls: t.ids });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await play(t.peersOf.a, HZ.a);
+    await play(t.peersOf.c, HZ.c);
+    // B refreshes 1 s after joining; 50 frames later (the second after it) it hears A and C
+    await t.peersOf.b.next(75, 8000);
+    const heard = pcmOf(await t.peersOf.b.next(25, 5000));
+    assert.equal(detectTone(heard, HZ.a).verdict, 'present');
+    assert.equal(detectTone(heard, HZ.c).verdict, 'present');
+    const ra = await t.first;
+    assert.equal(ra.code, 0, ra.errors);
+    for (const x of [await t.b.done, await t.c.done]) assert.equal(x.code, 0, x.errors);
+    assert.equal((await t.second).code, 0);
   });
 
   it('REST errors: unknown calls 404, calls without a shared party 409, unknown conference 404', async () => {
