@@ -17,7 +17,8 @@ const SDP = [
 ].join('\r\n');
 
 /** probe every second, one failed probe marks an engine down, an engine has 1 s to answer */
-const FAST_PROBING = { DS_PING_INTERVAL: 1, DS_PROBING_THRESHOLD: 1, DS_INACTIVE_THRESHOLD: 1, ENGINE_TIMEOUT_MS: 1000 };
+// round-robin (DS_ALG 4) so ten unchallenged calls split evenly between the two engines
+const FAST_PROBING = { DS_PING_INTERVAL: 1, DS_PROBING_THRESHOLD: 1, DS_INACTIVE_THRESHOLD: 1, ENGINE_TIMEOUT_MS: 1000, DS_ALG: 4 };
 
 interface EngineApp {
   name: string;

@@ -11,11 +11,7 @@ import { TENANT, TOKEN } from '../core/fixture';
 
 const MAIN = path.join(__dirname, '../../../main.js');
 const FAST_PROBING = { DS_PING_INTERVAL: 1, DS_PROBING_THRESHOLD: 1, DS_INACTIVE_THRESHOLD: 1, ENGINE_TIMEOUT_MS: 1000 };
-/**
- * A hash over Call-ID (dispatcher algorithm 0): a challenged INVITE and its retry with
- * credentials reach the same feature server (round-robin would alternate them; digest
- * nonces are shared, so that works too, but the answered calls would all land on one).
- */
+/** the edge's default, a hash over Call-ID (a challenged INVITE and its retry reach the same server) */
 const HASH_CALL_ID = { DS_ALG: 0 };
 
 interface Node {
