@@ -2,10 +2,11 @@ import { features } from '../../../features';
 import { loadConfig } from '../../../lib/config';
 import { startServer, type RunningServer } from '../../../lib/server';
 import { apiRequest, engineStatsAt } from '../../support/api-client';
+import { phonesAt } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
 import { testLogger, withRtpengine } from '../../support/rtpengine';
-import { runSipp, startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
+import { startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
 import { TENANT, TOKEN, type LiveCall } from '../core/fixture';
 
 /** One feature-server instance of the cluster, with its own embedded engine. */
@@ -52,24 +53,14 @@ export function clusterFixture(n = 2): ClusterFixture {
         RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn',
         CONFERENCE_PORT_MIN: String(40000 + i * 1000), CONFERENCE_PORT_MAX: String(40999 + i * 1000),
       });
+      const phones = phonesAt(() => `127.0.0.1:${sipPort}`, sipps);
       const server = await startServer({ config, logger: testLogger(), features: features(),
         engineArgs: ['--t1', '50', '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });
       const inst: Instance = {
         server, sipPort,
         api: (method, path, body) => apiRequest(httpPort, method, path, body, TOKEN),
-        async register(user) {
-          const port = await freePort('both');
-          const r = await runSipp({ scenario: 'core-register.xml', remote: `127.0.0.1:${sipPort}`, localPort: port, service: user,
-            auth: { username: user, password: `pw-${user}` }, vars: { expires: '3600' } }).done;
-          if (r.code !== 0) throw new Error(`REGISTER of ${user} failed: ${r.errors}${r.stderr}`);
-          return port;
-        },
-        async call(scenario, caller, callee, opts = {}) {
-          const run = runSipp({ scenario, remote: `127.0.0.1:${sipPort}`, localPort: await freePort('both'), service: callee,
-            auth: { username: caller, password: `pw-${caller}` }, vars: { caller }, ...opts });
-          sipps.push(run);
-          return run.done;
-        },
+        register: (user) => phones.register(user),
+        call: (scenario, caller, callee, o) => phones.call(scenario, caller, callee, o),
         async liveCall(pred = (c: LiveCall) => c.state === 'answered') {
           const deadline = Date.now() + 8000;
           while (Date.now() < deadline) {

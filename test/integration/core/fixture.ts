@@ -2,10 +2,11 @@ import { features } from '../../../features';
 import { loadConfig } from '../../../lib/config';
 import { startServer, type RunningServer } from '../../../lib/server';
 import { apiRequest, engineStatsAt } from '../../support/api-client';
+import { phonesAt } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
 import { testLogger, withRtpengine, type RtpengineFixture } from '../../support/rtpengine';
-import { runSipp, startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
+import { startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
 
 export const TENANT = '127.0.0.1';
 export const TOKEN = 'test-token-0123456789';
@@ -95,6 +96,7 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
     await media.stop();
   });
 
+  const phones = phonesAt(() => `127.0.0.1:${sipPort}`, sipps);
   const fx: CoreFixture = {
     server: () => {
       if (!server) throw new Error('server not started');
@@ -111,24 +113,13 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
       const r = await fx.api('PUT', `/v1/tenants/${TENANT}/users/${user}`, { password, ...extra });
       if (r.status !== 201 && r.status !== 200) throw new Error(`provisioning ${user}: ${r.status} ${JSON.stringify(r.body)}`);
     },
-    async register(user, opts = {}) {
-      const port = opts.port ?? (await freePort('both'));
-      const r = await runSipp({ scenario: 'core-register.xml', remote: `127.0.0.1:${sipPort}`, localPort: port, service: user,
-        auth: { username: user, password: opts.password ?? `pw-${user}` }, vars: { expires: String(opts.expires ?? 3600) } }).done;
-      if (r.code !== 0) throw new Error(`REGISTER of ${user} failed: ${r.errors}${r.stderr}`);
-      return port;
-    },
+    register: (user, o) => phones.register(user, o),
     async uas(scenario, port, opts = {}) {
       const run = await startSippUas({ scenario, localPort: port, ...opts });
       sipps.push(run);
       return run;
     },
-    async call(scenario, caller, callee, opts = {}) {
-      const run = runSipp({ scenario, remote: `127.0.0.1:${sipPort}`, localPort: await freePort('both'), service: callee,
-        auth: { username: caller, password: `pw-${caller}` }, vars: { caller }, ...opts });
-      sipps.push(run);
-      return run.done;
-    },
+    call: (scenario, caller, callee, o) => phones.call(scenario, caller, callee, o),
     async liveCall(pred = (c: LiveCall) => c.state === 'answered') {
       const deadline = Date.now() + 8000;
       while (Date.now() < deadline) {
