@@ -22,24 +22,29 @@ const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 /** RFC 2361 / the Microsoft registry: G.711 mu-law in a WAV file */
 const WAVE_FORMAT_MULAW = 7;
 
-/** The bytes of a RIFF PCM16 mono WAV file. */
-export function wavBytes(samples: Int16Array, rate = WAV_RATE): Buffer {
-  if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`bad sample rate ${rate}`);
-  const dataLen = samples.length * 2;
+/** A mono RIFF/WAVE buffer with its 44-byte header filled in and room for `dataLen` bytes. */
+function wavBuffer(format: number, rate: number, bytesPerSample: number, dataLen: number): Buffer {
   const b = Buffer.alloc(44 + dataLen);
   b.write('RIFF', 0, 'ascii');
   b.writeUInt32LE(36 + dataLen, 4);
   b.write('WAVE', 8, 'ascii');
   b.write('fmt ', 12, 'ascii');
   b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(WAVE_FORMAT_PCM, 20);
+  b.writeUInt16LE(format, 20);
   b.writeUInt16LE(1, 22); // channels
   b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(rate * 2, 28); // byte rate
-  b.writeUInt16LE(2, 32); // block align
-  b.writeUInt16LE(16, 34); // bits per sample
+  b.writeUInt32LE(rate * bytesPerSample, 28); // byte rate
+  b.writeUInt16LE(bytesPerSample, 32); // block align
+  b.writeUInt16LE(8 * bytesPerSample, 34); // bits per sample
   b.write('data', 36, 'ascii');
   b.writeUInt32LE(dataLen, 40);
+  return b;
+}
+
+/** The bytes of a RIFF PCM16 mono WAV file. */
+export function wavBytes(samples: Int16Array, rate = WAV_RATE): Buffer {
+  if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`bad sample rate ${rate}`);
+  const b = wavBuffer(WAVE_FORMAT_PCM, rate, 2, samples.length * 2);
   for (let i = 0; i < samples.length; i++) b.writeInt16LE(samples[i], 44 + 2 * i);
   return b;
 }
@@ -49,20 +54,7 @@ export function wavBytes(samples: Int16Array, rate = WAV_RATE): Buffer {
  * PCM16, which matters where a file travels in one ng datagram (rtpengine play media blob).
  */
 export function ulawWavBytes(ulaw: Uint8Array): Buffer {
-  const b = Buffer.alloc(44 + ulaw.length);
-  b.write('RIFF', 0, 'ascii');
-  b.writeUInt32LE(36 + ulaw.length, 4);
-  b.write('WAVE', 8, 'ascii');
-  b.write('fmt ', 12, 'ascii');
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(WAVE_FORMAT_MULAW, 20);
-  b.writeUInt16LE(1, 22); // channels
-  b.writeUInt32LE(WAV_RATE, 24);
-  b.writeUInt32LE(WAV_RATE, 28); // byte rate
-  b.writeUInt16LE(1, 32); // block align
-  b.writeUInt16LE(8, 34); // bits per sample
-  b.write('data', 36, 'ascii');
-  b.writeUInt32LE(ulaw.length, 40);
+  const b = wavBuffer(WAVE_FORMAT_MULAW, WAV_RATE, 1, ulaw.length);
   b.set(ulaw, 44);
   return b;
 }
