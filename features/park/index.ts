@@ -1,12 +1,13 @@
 import type Srf from 'drachtio-srf';
 import { opposite, type Call, type Side } from '../../lib/calls';
 import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
-import { DEFAULT_SETTINGS, MohSettingsStore, musicTarget } from '../../lib/media';
+import { DEFAULT_SETTINGS, MohSettingsStore, musicTarget, type MusicTarget } from '../../lib/media';
 import { respond } from '../../lib/sip/respond';
 import { contactTarget } from '../../lib/routing';
 import { CallRepository, RegistrationRepository } from '../../lib/store';
 import { ParkLotStore, slotsOf } from './lot';
 import { ParkError, ParkService } from './park-service';
+import { ParkTakeover } from './takeover';
 import { parkRoutes } from './routes';
 import { SlotStore, type ParkedEntry } from './slots';
 import { SlotWatchers } from './blf';
@@ -31,9 +32,10 @@ export function parkFeature(): Feature {
   let watchers: SlotWatchers | undefined;
   const unsubscribe: Array<() => void> = [];
   let slotStore: SlotStore | undefined;
-  const need = (): { ctx: FeatureContext; park: ParkService; lots: ParkLotStore; slots: SlotStore } => {
-    if (!ctx || !park || !lots || !slotStore) throw new Error('park feature not started');
-    return { ctx, park, lots, slots: slotStore };
+  let takeover: ParkTakeover | undefined;
+  const need = (): { ctx: FeatureContext; park: ParkService; lots: ParkLotStore; slots: SlotStore; takeover: ParkTakeover } => {
+    if (!ctx || !park || !lots || !slotStore || !takeover) throw new Error('park feature not started');
+    return { ctx, park, lots, slots: slotStore, takeover };
   };
 
   /** RFC 3515 + service example "Call Park": REFER to the park extension or a slot. */
@@ -82,8 +84,12 @@ export function parkFeature(): Feature {
           return false;
         }
         if (await svc.retrieve(c.tenant, slot, c.req, c.res, c.caller.user)) return true;
-        const entry = await need().slots.get(c.tenant, slot);
-        if (entry?.ownerUri && entry.instanceId !== need().ctx.config.instanceId && !(await svc.orphaned(entry))) {
+        const found = await need().slots.get(c.tenant, slot);
+        // a call whose owner died is taken over first (here or elsewhere), then retrieved
+        const entry = found && (await need().takeover.settle(found));
+        const me = need().ctx.config.instanceId;
+        if (entry?.instanceId === me && (await svc.retrieve(c.tenant, slot, c.req, c.res, c.caller.user))) return true;
+        if (entry?.ownerUri && entry.instanceId !== me) {
           // parked through another instance: that instance's retrieve service takes the call
           // (this one stays a B2BUA between the retriever and it)
           c.logger.info('retrieve through the owning instance', { slot, owner: entry.instanceId });
@@ -133,8 +139,9 @@ export function parkFeature(): Feature {
             },
             park: (owner, callId, party, slot) => n.ctx.bus.request<string>(owner, 'park.park', { callId, party, slot }, 15_000),
             async ownerOfSlot(tenant, slot) {
-              const e = await n.slots.get(tenant, slot);
-              return e && e.instanceId !== me && !(await n.park.orphaned(e)) ? e.instanceId : undefined;
+              const found = await n.slots.get(tenant, slot);
+              const e = found && (await n.takeover.settle(found));
+              return e && e.instanceId !== me ? e.instanceId : undefined;
             },
             retrieveTo: (owner, tenant, slot, to, ringMs) => n.ctx.bus.request(owner, 'park.retrieve-to', { tenant, slot, to, ringMs }, waitMs(ringMs)),
           },
@@ -146,25 +153,31 @@ export function parkFeature(): Feature {
       lots = new ParkLotStore(c.redis);
       const moh = new MohSettingsStore(c.redis);
       const registrations = new RegistrationRepository(c.redis);
-      const slots = new SlotStore(c.redis);
+      const slots = new SlotStore(c.redis, c.config.instanceId);
       slotStore = slots;
       const blf = new SlotWatchers(c.srf, (tenant, slot) => slots.get(tenant, slot));
       watchers = blf;
+      const changed = (tenant: string, slot: string, entry: ParkedEntry | undefined): void => void c.bus.publish(SLOT_CHANGED, { tenant, slot, entry: entry ?? null })
+        .catch((err: Error) => c.logger.warn('park: slot change not published', { error: err.message }));
+      const ownerUri = (tenant: string, slot: string): string => c.selfUri(`park~${tenant}~${slot}`);
+      const music = async (tenant: string, mohClass: string): Promise<MusicTarget> => {
+        const settings = await moh.get(tenant);
+        const cls = settings.classes[mohClass] ?? DEFAULT_SETTINGS.classes.default;
+        return musicTarget({ name: settings.classes[mohClass] ? mohClass : 'default', cls }, tenant, { uri: c.selfUri, headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken } });
+      };
       park = new ParkService({
-        announcer: new SlotAnnouncer(),
-        changed: (tenant, slot, entry) => void c.bus.publish(SLOT_CHANGED, { tenant, slot, entry: entry ?? null })
-          .catch((err: Error) => c.logger.warn('park: slot change not published', { error: err.message })),
-        ownerUri: (tenant, slot) => c.selfUri(`park~${tenant}~${slot}`),
-        alive: (instanceId) => c.bus.alive(instanceId),
+        announcer: new SlotAnnouncer(), changed, ownerUri, music,
+        settle: (e) => (takeover as ParkTakeover).settle(e),
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         srf: c.srf, media: c.media, calls: c.calls, lots, slots, logger: c.logger, instanceId: c.config.instanceId,
-        async music(tenant, mohClass) {
-          const settings = await moh.get(tenant);
-          const cls = settings.classes[mohClass] ?? DEFAULT_SETTINGS.classes.default;
-          return musicTarget({ name: settings.classes[mohClass] ? mohClass : 'default', cls }, tenant, { uri: c.selfUri, headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken } });
-        },
       });
       const svc = park;
+      const records = new CallRepository(c.redis);
+      takeover = new ParkTakeover({
+        srf: c.srf, media: c.media, calls: c.calls, lots, slots, logger: c.logger, instanceId: c.config.instanceId, park: svc,
+        ownerUri, music, changed, alive: (instanceId) => c.bus.alive(instanceId), record: (id) => records.get(id),
+      });
+      takeover.start();
       unsubscribe.push(c.calls.subscribe({ onRefer, onEnded: (call) => void svc.ended(call) }));
       unsubscribe.push(c.bus.on(SLOT_CHANGED, (body) => {
         const b = body as { tenant: string; slot: string; entry: ParkedEntry | null };
@@ -188,6 +201,7 @@ export function parkFeature(): Feature {
     },
     async stop() {
       for (const u of unsubscribe.splice(0)) u();
+      takeover?.stop();
       await park?.stop();
       watchers?.close();
     },

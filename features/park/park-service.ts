@@ -1,6 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { attachMediaServer, modifyWithRetry, opposite, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
+import { randomBytes } from 'node:crypto';
+import { attachMediaServer, modifyWithRetry, opposite, snapshotOf, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
 import type { MediaAnchor, MusicTarget } from '../../lib/media';
 import type { SlotAnnouncer } from './announcement';
 import { slotsOf, type ParkLotStore } from './lot';
@@ -25,8 +26,8 @@ export interface ParkServiceDeps {
   /** this instance's internal retrieve service for a slot (RETRIEVE_USER) */
   ownerUri?(tenant: string, slot: string): string;
   music(tenant: string, mohClass: string): Promise<MusicTarget>;
-  /** whether another instance is still running (a crashed one's parks are gone with it) */
-  alive?(instanceId: string): Promise<boolean>;
+  /** the slot as it stands once a dead owner's call is taken over (ParkTakeover.settle) */
+  settle?(e: ParkedEntry): Promise<ParkedEntry | undefined>;
   /** the slot announcement to the parker; none: the parker is released at once */
   announcer?: SlotAnnouncer;
   /** a slot was taken or freed (BLF) */
@@ -87,15 +88,18 @@ export class ParkService {
     if (wanted !== undefined && !all.includes(wanted)) throw new ParkError('no-slot', `${wanted} is not a slot of the park lot`);
     const parker = call[opposite(side)].user;
     const now = Date.now();
+    const musicMediaId = `ms-${call.id}-${randomBytes(3).toString('hex')}`;
     const slot = await this.deps.slots.take(call.tenant, wanted ? [wanted] : all, {
       callId: call.id, instanceId: this.deps.instanceId, ownerUri: this.deps.ownerUri?.(call.tenant, '{slot}'), tenant: call.tenant, parkedUser: call[side].user, parker,
       parkedAt: now, timeoutAt: now + lot.timeout * 1000,
+      // what another instance needs to keep the call parked if this one dies (ParkTakeover)
+      side, dialog: snapshotOf(call.dialog(side) as Srf.Dialog), musicMediaId,
     }, lot.timeout * 1000 + SLOT_GRACE_MS);
     if (!slot) throw wanted ? new ParkError('taken', `slot ${wanted} is taken`) : new ParkError('full', 'the park lot is full');
     let leg: MediaServerLeg;
     try {
       const music = await this.deps.music(call.tenant, lot.mohClass);
-      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, { headers: music.headers });
+      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, { headers: music.headers, mediaCallId: musicMediaId });
     } catch (err) {
       await this.deps.slots.free(call.tenant, slot, call.id);
       throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
@@ -105,14 +109,24 @@ export class ParkService {
     const old = call.mediaCallId;
     const parkerTag = call.tag(opposite(side));
     const parkerDialog = this.deps.calls.detach(call, opposite(side));
-    const timer = setTimeout(() => void this.timeout(call.id), lot.timeout * 1000);
-    this.parked.set(call.id, { call, side, slot, leg, timer });
+    this.keep({ call, side, slot, leg }, now + lot.timeout * 1000);
     call.log.info('call parked', { slot, parker });
     this.deps.changed?.(call.tenant, slot, await this.deps.slots.get(call.tenant, slot));
     const done = this.releaseParker(call, slot, old, parkerTag, parkerDialog, lot.announce, beforeRelease);
     this.releasing.add(done);
     void done.finally(() => this.releasing.delete(done));
     return slot;
+  }
+
+  /** Whether this instance holds the parked call `callId`. */
+  holds(callId: string): boolean {
+    return this.parked.has(callId);
+  }
+
+  /** Holds a parked call until retrieve, hang-up or `timeoutAt` (a call parked here, or taken over from a dead instance). */
+  keep(p: Omit<Parked, 'timer'>, timeoutAt: number): void {
+    const timer = setTimeout(() => void this.timeout(p.call.id), Math.max(0, timeoutAt - Date.now()));
+    this.parked.set(p.call.id, { ...p, timer });
   }
 
   /**
@@ -184,24 +198,10 @@ export class ParkService {
   async list(tenant: string): Promise<ParkedEntry[]> {
     const out: ParkedEntry[] = [];
     for (const e of await this.deps.slots.list(tenant, slotsOf(await this.deps.lots.get(tenant)))) {
-      if (await this.orphaned(e)) continue;
-      out.push(e);
+      const settled = this.deps.settle ? await this.deps.settle(e) : e;
+      if (settled) out.push(settled);
     }
     return out;
-  }
-
-  /**
-   * A slot held by an instance that is no longer running: its parked call died with it
-   * (the dialogs and the music lived in that process), so the slot is freed now rather
-   * than when its key expires.
-   */
-  async orphaned(e: ParkedEntry): Promise<boolean> {
-    if (e.instanceId === this.deps.instanceId || !this.deps.alive || (await this.deps.alive(e.instanceId))) return false;
-    if (await this.deps.slots.free(e.tenant, e.slot, e.callId)) {
-      this.deps.logger.warn('park: the instance holding this slot is gone; slot freed', { tenant: e.tenant, slot: e.slot, instance: e.instanceId });
-      this.deps.changed?.(e.tenant, e.slot, undefined);
-    }
-    return true;
   }
 
   /**

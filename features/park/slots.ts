@@ -1,3 +1,4 @@
+import type { DialogSnapshot, Side } from '../../lib/calls';
 import type { RedisClient } from '../../lib/store';
 import { keys } from '../../lib/store';
 
@@ -13,37 +14,95 @@ export interface ParkedEntry {
   parker: string;
   parkedAt: number;
   timeoutAt: number;
+  /** which party of the call is parked */
+  side?: Side;
+  /** the parked party's dialog, for the instance that takes the call over if the owner dies */
+  dialog?: DialogSnapshot;
+  /** the rtpengine session of the music the parked party hears */
+  musicMediaId?: string;
+  /** the CSeq the owner started from when it took the call over from a dead instance */
+  cseq?: number;
 }
+
+/** Keeps an index set's TTL at least as long as the slot it lists. */
+const KEEP_INDEX = `
+local function index(set, member, ttl)
+  redis.call('SADD', set, member)
+  if redis.call('PTTL', set) < tonumber(ttl) then redis.call('PEXPIRE', set, ttl) end
+end`;
 
 /*
  * Takes the first free slot of the list atomically (DESIGN: two parks never share a
- * slot, across instances): SET NX on each in order inside one script.
- * KEYS: the slot keys in order. ARGV[1]: the entry JSON (`{slot}` in its ownerUri becomes the
- * slot taken), ARGV[2]: TTL ms, ARGV[3..]: the slots.
+ * slot, across instances): SET NX on each in order inside one script, then lists the
+ * slot under this instance so a survivor finds it if this instance dies.
+ * KEYS: the slot keys in order, then parkedOn(this instance), parkOwners.
+ * ARGV[1]: the entry JSON (`{slot}` in its ownerUri becomes the slot taken), ARGV[2]: TTL
+ * ms, ARGV[3]: this instance, ARGV[4..]: the slots.
  * Returns the index (1-based) of the slot taken, or 0 when all are busy.
  */
-const TAKE_FIRST = `
-for i, k in ipairs(KEYS) do
+const TAKE_FIRST = `${KEEP_INDEX}
+local n = #KEYS - 2
+for i = 1, n do
   local e = cjson.decode(ARGV[1])
-  e['slot'] = ARGV[2 + i]
-  if e['ownerUri'] then e['ownerUri'] = (string.gsub(e['ownerUri'], '{slot}', ARGV[2 + i])) end
-  if redis.call('SET', k, cjson.encode(e), 'NX', 'PX', ARGV[2]) then return i end
+  e['slot'] = ARGV[3 + i]
+  if e['ownerUri'] then e['ownerUri'] = (string.gsub(e['ownerUri'], '{slot}', ARGV[3 + i])) end
+  if redis.call('SET', KEYS[i], cjson.encode(e), 'NX', 'PX', ARGV[2]) then
+    index(KEYS[n + 1], KEYS[i], ARGV[2])
+    index(KEYS[n + 2], ARGV[3], ARGV[2])
+    return i
+  end
 end
 return 0`;
 
-/* Frees a slot only if it still holds this call (a retrieve racing a timeout, or another park). */
+/* Frees a slot only if it still holds this call (a retrieve racing a timeout, or another park). KEYS[2]: parkedOn(owner). */
 const FREE_IF = `
 local v = redis.call('GET', KEYS[1])
-if v and cjson.decode(v)['callId'] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if v and cjson.decode(v)['callId'] == ARGV[1] then
+  redis.call('SREM', KEYS[2], KEYS[1])
+  return redis.call('DEL', KEYS[1])
+end
 return 0`;
 
+/*
+ * Hands a slot's call from a dead instance to this one, once: only if the slot still
+ * holds that call in the dead instance's name. The slot keeps its TTL.
+ * KEYS: the slot, parkedOn(this instance), parkOwners. ARGV: call id, the dead
+ * instance, this instance, this instance's retrieve service, the CSeq it resumes with.
+ * Returns the entry as now stored, or nil.
+ */
+const CLAIM = `${KEEP_INDEX}
+local v = redis.call('GET', KEYS[1])
+if not v then return nil end
+local e = cjson.decode(v)
+if e['callId'] ~= ARGV[1] or e['instanceId'] ~= ARGV[2] then return nil end
+e['instanceId'] = ARGV[3]
+e['ownerUri'] = ARGV[4]
+e['cseq'] = tonumber(ARGV[5])
+local out = cjson.encode(e)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+local ttl = redis.call('PTTL', KEYS[1])
+index(KEYS[2], KEYS[1], ttl)
+index(KEYS[3], ARGV[3], ttl)
+return out`;
+
+/* An instance's index, read and pruned: the entries still parked in its name. KEYS[1]: parkedOn(it). */
+const OWNED_BY = `
+local out = {}
+for _, k in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local v = redis.call('GET', k)
+  if v and cjson.decode(v)['instanceId'] == ARGV[1] then table.insert(out, v)
+  else redis.call('SREM', KEYS[1], k) end
+end
+if #out == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
+return out`;
+
 export class SlotStore {
-  constructor(private readonly redis: RedisClient) {}
+  constructor(private readonly redis: RedisClient, private readonly instanceId: string) {}
 
   /** The slot taken, or undefined when the lot is full (or the wanted slot busy). */
   async take(tenant: string, slots: string[], entry: Omit<ParkedEntry, 'slot'>, ttlMs: number): Promise<string | undefined> {
-    const keyList = slots.map((s) => keys.parkSlot(tenant, s));
-    const i = Number(await this.redis.eval(TAKE_FIRST, { keys: keyList, arguments: [JSON.stringify(entry), String(ttlMs), ...slots] }));
+    const keyList = [...slots.map((s) => keys.parkSlot(tenant, s)), keys.parkedOn(this.instanceId), keys.parkOwners()];
+    const i = Number(await this.redis.eval(TAKE_FIRST, { keys: keyList, arguments: [JSON.stringify(entry), String(ttlMs), this.instanceId, ...slots] }));
     return i ? slots[i - 1] : undefined;
   }
 
@@ -54,7 +113,26 @@ export class SlotStore {
 
   /** true if this call was in the slot and the slot is now free: whoever gets true owns the call. */
   async free(tenant: string, slot: string, callId: string): Promise<boolean> {
-    return Number(await this.redis.eval(FREE_IF, { keys: [keys.parkSlot(tenant, slot)], arguments: [callId] })) === 1;
+    const k = [keys.parkSlot(tenant, slot), keys.parkedOn(this.instanceId)];
+    return Number(await this.redis.eval(FREE_IF, { keys: k, arguments: [callId] })) === 1;
+  }
+
+  /** Takes the call in `e` over from its dead owner; the entry as now stored, or undefined if another instance was first. */
+  async claim(e: ParkedEntry, ownerUri: string, cseq: number): Promise<ParkedEntry | undefined> {
+    const k = [keys.parkSlot(e.tenant, e.slot), keys.parkedOn(this.instanceId), keys.parkOwners()];
+    const raw = await this.redis.eval(CLAIM, { keys: k, arguments: [e.callId, e.instanceId, this.instanceId, ownerUri, String(cseq)] });
+    return typeof raw === 'string' ? (JSON.parse(raw) as ParkedEntry) : undefined;
+  }
+
+  /** Instances that have (or had, until the next `ownedBy`) parked calls. */
+  async owners(): Promise<string[]> {
+    return this.redis.sMembers(keys.parkOwners());
+  }
+
+  /** The calls parked in `instanceId`'s name; its index forgets slots that moved on. */
+  async ownedBy(instanceId: string): Promise<ParkedEntry[]> {
+    const raw = await this.redis.eval(OWNED_BY, { keys: [keys.parkedOn(instanceId), keys.parkOwners()], arguments: [instanceId] });
+    return (raw as string[]).map((v) => JSON.parse(v) as ParkedEntry);
   }
 
   async list(tenant: string, slots: string[]): Promise<ParkedEntry[]> {

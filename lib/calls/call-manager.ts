@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import type { MediaAnchor } from '../media';
-import type { CallParty, CallRepository } from '../store';
+import type { CallParty, CallRecord, CallRepository } from '../store';
 import { respond } from '../sip/respond';
 import { Call, opposite, type CallListener, type Side } from './call';
 import { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } from './outbound-fork';
@@ -361,6 +361,19 @@ export class CallManager {
     call.setParty(side, party);
     this.wireParty(call, side, dialog);
     void this.deps.store.save(call.record()).catch(() => undefined);
+  }
+
+  /**
+   * A call another instance owned until it died, continued here with one party (a
+   * parked call whose dialog `resumeDialog` took over): answered, its record now ours.
+   */
+  restore(r: Pick<CallRecord, 'id' | 'tenant' | 'caller' | 'callee' | 'mediaCallId'>, side: Side, dialog: Srf.Dialog): Call {
+    const log = this.deps.logger.child({ callId: r.caller.callId, call: r.id, tenant: r.tenant });
+    const call = new Call(r.id, r.tenant, { ...r.caller }, { ...r.callee }, r.mediaCallId, this.deps.instanceId, log);
+    call.to('answered');
+    this.calls.set(call.id, call);
+    this.adopt(call, side, dialog, side === 'caller' ? call.caller : call.callee);
+    return call;
   }
 
   private changed(call: Call, notify: (l: CallListener) => void): void {

@@ -4,6 +4,7 @@ export { CallManager, type CallManagerDeps, type ConnectRequest } from './call-m
 export { COMPLETED_ELSEWHERE, type ForkBranch, type ForkTarget } from './outbound-fork';
 export { opposite } from './call';
 export { relayOffer, type OfferInterceptor } from './reinvite-relay';
-export { attachMediaServer, reconnect, type AttachOptions, type MediaServerLeg } from './third-party';
+export { attachMediaServer, reconnect, resumeOnMediaServer, type AttachOptions, type MediaServerLeg } from './third-party';
+export { resumeCseq, snapshotOf, type DialogSnapshot } from './dialog-snapshot';
 export { modify, modifyWithRetry } from './modify';
 export { awaitAck } from './ack';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type { MediaAnchor } from '../media';
 import { opposite, type Call, type Side } from './call';
+import { resumeDialog, type DialogSnapshot } from './dialog-snapshot';
 import { modifyWithRetry } from './modify';
 
 /** A party of a call connected to a media server (music, announcements, a bridge). */
@@ -28,6 +29,8 @@ export interface AttachOptions {
   proxy?: string;
   /** the INVITE as sent, so the caller can CANCEL it (a phone that does not answer) */
   onRequest?(req: Srf.SrfRequest): void;
+  /** rtpengine's call-id for the new session (default: a fresh one) */
+  mediaCallId?: string;
 }
 
 /**
@@ -42,7 +45,29 @@ export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call
   opts: AttachOptions = {}): Promise<MediaServerLeg> {
   const party = call.dialog(side);
   if (!party) throw new Error(`call ${call.id} has no ${side} dialog`);
-  const mediaCallId = `ms-${call.id}-${randomBytes(3).toString('hex')}`;
+  return toMediaServer(srf, media, opts.mediaCallId ?? `ms-${call.id}-${randomBytes(3).toString('hex')}`, side, call.tag(side), uri, opts,
+    (offer) => modifyWithRetry(party, offer));
+}
+
+/**
+ * The same for a party whose dialog another instance held until it died (a parked
+ * call): the media server's offer goes to the party in the INVITE that resumes the
+ * dialog here (`resumeDialog`), and the resumed dialog comes back with the leg.
+ */
+export async function resumeOnMediaServer(srf: Srf, media: MediaAnchor, snap: DialogSnapshot, cseq: number, side: Side,
+  uri: string, opts: AttachOptions = {}): Promise<{ party: Srf.Dialog; leg: MediaServerLeg }> {
+  let party: Srf.Dialog | undefined;
+  const mediaCallId = opts.mediaCallId ?? `ms-${snap.callId}-${randomBytes(3).toString('hex')}`;
+  const attached = await toMediaServer(srf, media, mediaCallId, side, snap.remoteTag, uri, opts, async (offer) => {
+    party = await resumeDialog(srf, snap, offer, cseq);
+    return party.remote.sdp;
+  });
+  return { party: party as Srf.Dialog, leg: attached };
+}
+
+/** RFC 3725 4.1 with `reach` carrying the media server's offer to the party and its answer back. */
+async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, side: Side, partyTag: string, uri: string,
+  opts: AttachOptions, reach: (offer: string) => Promise<string>): Promise<MediaServerLeg> {
   const msTag = `ms-${randomBytes(4).toString('hex')}`;
   const pending = await (srf.createUAC as unknown as CreateUac).call(srf, uri, { noAck: true, headers: opts.headers ?? {}, proxy: opts.proxy }, {
     cbRequest: (_err: unknown, req: Srf.SrfRequest) => {
@@ -51,8 +76,8 @@ export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call
   });
   try {
     const offer = await media.offer({ callId: mediaCallId, fromTag: msTag, sdp: pending.sdp });
-    const answer = await modifyWithRetry(party, offer);
-    const back = await media.answer({ callId: mediaCallId, fromTag: msTag, toTag: call.tag(side), sdp: answer });
+    const answer = await reach(offer);
+    const back = await media.answer({ callId: mediaCallId, fromTag: msTag, toTag: partyTag, sdp: answer });
     const dialog = await pending.ack(back);
     let released = false;
     const release = async (): Promise<void> => {

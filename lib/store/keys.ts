@@ -71,6 +71,10 @@ export const keys = {
 
   /** string: the call parked in a slot (`701`); TTL = park timeout. Taken with SET NX. */
   parkSlot: (tenant: string, slot: string): string => `park:${tenantId(tenant)}:${part('slot', slot)}`,
+  /** set: slot keys of the calls an instance parked (its survivors take them over if it dies); TTL = the longest slot's */
+  parkedOn: (instanceId: string): string => `parkedon:${part('instance id', instanceId)}`,
+  /** set: instances that have parked calls; TTL = the longest slot's */
+  parkOwners: (): string => 'parkowners',
 
   /** zset: call ids ringing a member of a call group, scored by ring start; TTL = ring timeout */
   pickupGroupRinging: (tenant: string, group: string): string => `pickup:${tenantId(tenant)}:${part('group', group)}`,
@@ -114,6 +118,8 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'call:*', lifetime: 'ttl', type: 'string', doc: 'live call state (24 h safety net)' },
   { pattern: 'calls', lifetime: 'ttl', type: 'set', doc: 'ids of live calls' },
   { pattern: 'park:*', lifetime: 'ttl', type: 'string', doc: 'a taken park slot' },
+  { pattern: 'parkedon:*', lifetime: 'ttl', type: 'set', doc: "the slots an instance's parked calls are in" },
+  { pattern: 'parkowners', lifetime: 'ttl', type: 'set', doc: 'instances with parked calls' },
   { pattern: 'pickup:*', lifetime: 'ttl', type: 'zset', doc: 'calls ringing in a call group' },
   { pattern: 'ringing:*', lifetime: 'ttl', type: 'zset', doc: 'calls ringing in a tenant' },
   { pattern: 'ringcall:*', lifetime: 'ttl', type: 'hash', doc: 'a ringing call, until answered, picked up or ended' },

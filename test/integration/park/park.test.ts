@@ -161,7 +161,7 @@ describe('park: park and retrieve', function () {
   });
 
   it('50 concurrent parks into a 20-slot lot: 20 distinct slots, 30 refused', async () => {
-    const store = new SlotStore(fx.redis().client);
+    const store = new SlotStore(fx.redis().client, 'x');
     const slots = Array.from({ length: 20 }, (_x, i) => String(801 + i));
     const results = await Promise.all(Array.from({ length: 50 }, (_x, i) => store.take('race.example', slots, {
       callId: `c${i}`, instanceId: 'x', tenant: 'race.example', parkedUser: 'u', parker: 'p', parkedAt: 0, timeoutAt: 0,

@@ -1,0 +1,85 @@
+import type Srf from 'drachtio-srf';
+
+/**
+ * The state of one of our dialogs that another instance needs to continue it once the
+ * engine that held it is gone (RFC 3261 12.1: Call-ID, local and remote tag and URI,
+ * remote target, route set). Kept in Redis with whatever the dialog serves (a parked call).
+ */
+export interface DialogSnapshot {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  /** our From header for requests in the dialog, tag included */
+  local: string;
+  /** our To header for requests in the dialog, tag included */
+  remote: string;
+  /** the remote target: the far end's Contact URI */
+  target: string;
+  /** the route set, in the order requests carry it as Route headers */
+  routes: string[];
+}
+
+/** The highest CSeq RFC 3261 8.1.1.5 allows is below 2^31. */
+const CSEQ_LIMIT = 2 ** 31;
+/**
+ * The CSeq of the first request an instance sends in a dialog it resumed. The engine
+ * that died chose its own numbers and we never saw them (the embedded engine starts
+ * below 10^8, sofia-sip under drachtio-server below 2^27, and both count up by one), so
+ * the new owner starts far above them: RFC 3261 12.2.2 makes the far end refuse a lower
+ * number with 500, and any higher one is fine.
+ */
+const RESUME_CSEQ = 2 ** 30;
+/** Room left for the requests one owner sends before the next resumes the dialog. */
+const CSEQ_STRIDE = 2 ** 20;
+
+/** The CSeq a new owner uses after `previous` (the last owner's starting CSeq, if it too resumed the dialog). */
+export function resumeCseq(previous?: number): number {
+  const next = previous === undefined ? RESUME_CSEQ : previous + CSEQ_STRIDE;
+  if (next >= CSEQ_LIMIT) throw new Error('dialog resumed too many times: no CSeq left');
+  return next;
+}
+
+/** Record-Route and Route values one by one (each is a name-addr, RFC 3261 20.30). */
+export function routeList(header: string | undefined): string[] {
+  return header ? header.match(/(?:"[^"]*"\s*)?<[^>]+>[^,]*/g)?.map((s) => s.trim()) ?? [] : [];
+}
+
+function withTag(nameAddr: string, tag: string): string {
+  return /;\s*tag=/i.test(nameAddr) ? nameAddr : `${nameAddr};tag=${tag}`;
+}
+
+interface DialogInternals {
+  type: 'uas' | 'uac';
+  req: Srf.SrfRequest;
+  res: Srf.SrfResponse;
+}
+
+/**
+ * The snapshot of a live dialog, from the request and response that made it (RFC 3261
+ * 12.1.1 for ours as UAS: the route set is the request's Record-Route in order; 12.1.2
+ * as UAC: the response's, reversed).
+ */
+export function snapshotOf(d: Srf.Dialog): DialogSnapshot {
+  const { type, req, res } = d as unknown as DialogInternals;
+  const base = { callId: d.sip.callId, localTag: d.sip.localTag, remoteTag: d.sip.remoteTag, target: d.remote.uri };
+  if (type === 'uas') {
+    return { ...base, local: withTag(req.get('To'), d.sip.localTag), remote: req.get('From'), routes: routeList(req.get('Record-Route')) };
+  }
+  return { ...base, local: req.get('From'), remote: withTag(res.get('To'), d.sip.remoteTag), routes: routeList(res.get('Record-Route')).reverse() };
+}
+
+type CreateUac = (uri: string, opts: object) => Promise<Srf.Dialog>;
+
+/**
+ * Continues a dialog whose engine died, from this instance's engine: an INVITE inside
+ * the old dialog (its Call-ID and both tags, a CSeq from `resumeCseq`) offering `sdp`,
+ * sent to the first hop of the route set. To the far end it is a re-INVITE; its Contact
+ * is a target refresh (RFC 3261 12.2.1.2), so from then on the party's requests come
+ * here. drachtio-server lets no app set Route headers, so the request carries none: the
+ * edge proxy of the route set relays it by its Request-URI (deploy/edge trusts engines).
+ */
+export async function resumeDialog(srf: Srf, snap: DialogSnapshot, sdp: string, cseq: number): Promise<Srf.Dialog> {
+  const headers = { 'Call-ID': snap.callId, From: snap.local, To: snap.remote, CSeq: `${cseq} INVITE` };
+  const first = snap.routes[0] ? /<([^>]+)>/.exec(snap.routes[0])?.[1] : undefined;
+  return (srf.createUAC as unknown as CreateUac).call(srf, snap.target, { headers, localSdp: sdp, proxy: first });
+}
