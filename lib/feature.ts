@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { ApiRouter } from './api';
 import type { CallManager } from './calls';
@@ -79,6 +80,8 @@ export interface FeatureContext {
   selfUri(user: string): string;
   /** requests to other instances (the owner of a call) and events to all of them */
   bus: InstanceBus;
+  /** the server's Prometheus registry (GET /metrics): a feature registers its own metrics here */
+  metrics: Registry;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, startRtpengine, type RtpengineProcess } from './media';
 import { createRegistrar } from './registrar';
 import { createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
+import { createMetrics } from './metrics';
 import { launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { DigestAuth } from './sip/digest-auth';
 import { CallRepository, connectRedis, InstanceBus, keys, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
@@ -74,6 +75,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const internalToken = createHmac('sha256', secret).update('internal-services').digest('base64url');
     const srf = new Srf();
     const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId });
+    const metrics = createMetrics(calls);
     const dispatcher = new FeatureCodeDispatcher();
     let draining = false;
     const route = createRouter({ users, registrations, digest, calls, features: dispatcher, logger,
@@ -113,7 +115,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const selfHost = config.sipAdvertisedHost ?? config.sipHost;
     const bus = await InstanceBus.start(conn.client, config.instanceId, logger);
     closers.push(() => bus.close());
-    const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config, internalToken, bus,
+    const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config, internalToken, bus, metrics,
       selfUri: (user) => `sip:${user}@${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${config.sipPort}` };
     for (const f of opts.features) {
       dispatcher.register(f);
@@ -125,7 +127,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const health = redisHealthCheck(conn.client);
     const api = await createApi({
-      logger, token: config.apiToken, users, registrations,
+      logger, token: config.apiToken, users, registrations, metrics,
       health: async () => ({
         redis: await health(),
         rtpengine: (await media.ping()) ? { ok: true } : { ok: false, detail: 'no answer to ng ping' },

@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import { Gauge } from 'prom-client';
 import { opposite, type Call, type Side } from '../../lib/calls';
 import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
 import { DEFAULT_SETTINGS, MohSettingsStore, musicTarget, type MusicTarget } from '../../lib/media';
@@ -172,6 +173,7 @@ export function parkFeature(): Feature {
         srf: c.srf, media: c.media, calls: c.calls, lots, slots, logger: c.logger, instanceId: c.config.instanceId,
       });
       const svc = park;
+      new Gauge({ name: 'feature_server_parked_calls', help: 'Calls parked on this instance', registers: [c.metrics], collect() { this.set(svc.size); } });
       const records = new CallRepository(c.redis);
       takeover = new ParkTakeover({
         srf: c.srf, media: c.media, calls: c.calls, lots, slots, logger: c.logger, instanceId: c.config.instanceId, park: svc,

@@ -118,6 +118,11 @@ export class ParkService {
     return slot;
   }
 
+  /** Calls parked on this instance. */
+  get size(): number {
+    return this.parked.size;
+  }
+
   /** Whether this instance holds the parked call `callId`. */
   holds(callId: string): boolean {
     return this.parked.has(callId);

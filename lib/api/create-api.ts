@@ -3,6 +3,7 @@ import { bearerAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { frameworkError, installErrorHandling, validationMessage } from './error-handler';
 import { registerHealthRoute } from './health-route';
+import { registerMetricsRoute } from './metrics-route';
 import { registerOpenApi } from './openapi';
 import { createRouter, type ApiRouter } from './router';
 import { callRoutes, registrationRoutes, userRoutes } from './routes';
@@ -15,7 +16,7 @@ export interface Api {
 }
 
 /**
- * The REST server: GET /health, GET /docs/json (OpenAPI) and the token-protected /v1
+ * The REST server: GET /health, GET /metrics, GET /docs/json (OpenAPI) and the token-protected /v1
  * routes of the platform. Features add theirs through `router` before `app.listen()`.
  */
 export async function createApi(deps: ApiDeps): Promise<Api> {
@@ -43,7 +44,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   installErrorHandling(app, log);
   app.addHook('onRequest', bearerAuth(deps.token));
   app.addHook('onResponse', async (req, reply) => {
-    const level = req.url === '/health' ? 'debug' : 'info';
+    const level = req.url === '/health' || req.url === '/metrics' ? 'debug' : 'info';
     log.log(level, 'api request', {
       reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime),
     });
@@ -51,6 +52,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
 
   await registerOpenApi(app);
   registerHealthRoute(app, deps.health, deps.healthTimeoutMs);
+  if (deps.metrics) registerMetricsRoute(app, deps.metrics);
   const router = createRouter(app);
   userRoutes(router, deps.users, deps.registrations);
   registrationRoutes(router, deps.registrations);

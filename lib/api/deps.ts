@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { CallRecord, RegistrationRepository, UserRepository } from '../store';
 
@@ -27,6 +28,8 @@ export interface ApiDeps {
   users: UsersPort;
   registrations: RegistrationsPort;
   calls: CallsPort;
+  /** served as GET /metrics (none: no such route) */
+  metrics?: Registry;
   /** how long GET /health waits for the checks before calling them failed (default 2000 ms) */
   healthTimeoutMs?: number;
   /** largest request body accepted (default 64 KiB: provisioning bodies are small) */

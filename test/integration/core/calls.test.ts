@@ -244,6 +244,28 @@ describe('core: anonymous callers, unreachable phones, health', function () {
     assert.equal(finalStatus(r), 408);
   });
 
+  it('counts calls on GET /metrics (Prometheus text, no token): answered, ended by reason, live by state', async () => {
+    const metric = async (name: string): Promise<number> => {
+      const r = await fx.api('GET', '/metrics', undefined, '');
+      assert.equal(r.status, 200);
+      const line = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(String(r.body));
+      return line ? Number(line[1]) : 0;
+    };
+    await fx.provision('mx-a');
+    await fx.provision('mx-b');
+    const answered = await metric('feature_server_calls_answered_total');
+    const hungUp = await metric('feature_server_calls_ended_total{reason="caller-hangup"}');
+    const uas = await fx.uas('core-uas.xml', await fx.register('mx-b'));
+    const r = await fx.call('core-call.xml', 'mx-a', 'mx-b');
+    assert.equal(r.code, 0, r.errors);
+    await uas.done;
+    assert.equal(await metric('feature_server_calls_answered_total'), answered + 1);
+    assert.equal(await metric('feature_server_calls_ended_total{reason="caller-hangup"}'), hungUp + 1);
+    assert.equal(await metric('feature_server_calls{state="answered"}'), 0);
+    assert.ok((await metric('feature_server_call_answer_seconds_count')) >= 1);
+    assert.ok((await metric('process_resident_memory_bytes')) > 0);
+  });
+
   it('reports the SIP engine, Redis and rtpengine healthy on GET /health (no token)', async () => {
     const r = await fx.api('GET', '/health', undefined, '');
     assert.equal(r.status, 200);

@@ -1,0 +1,2 @@
+/** Prometheus metrics of the feature server. */
+export { createMetrics, type CallSource } from './call-metrics';
