@@ -2,7 +2,10 @@
 #
 # It holds the server only: Redis, rtpengine and the SIP engine run beside it (REDIS_URL,
 # RTPENGINE_NG, DRACHTIO_HOST; deploy/compose/README.md). Without DRACHTIO_HOST the
-# server starts its embedded SIP engine in this container (SIP on SIP_PORT, below).
+# server starts its embedded SIP engine in this container (SIP on SIP_HOST:SIP_PORT);
+# SIP_HOST defaults to 127.0.0.1, so on a bridge network set it to the container's own
+# address (with host networking, the host's). The server also binds its media sockets
+# (echo, music on hold, conference) on SIP_HOST: rtpengine must be able to reach it.
 #
 #   docker build -t sip-feature-server:0.1.0 .
 #
