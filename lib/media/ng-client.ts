@@ -13,8 +13,17 @@ export interface NgClientOptions {
   /** bound on every request; rtpengine answers a healthy request in well under 50 ms */
   timeoutMs: number;
   logger: Logger;
-  /** where our own socket binds; loopback by default, since rtpengine runs on this host */
+  /** where our own socket binds (default: `ngLocalAddress(host)`) */
   localAddress?: string;
+}
+
+/**
+ * Where the ng socket binds when not told: loopback for an rtpengine on loopback (the
+ * embedded one), else every address, so the kernel picks the interface that reaches it
+ * (a socket bound to 127.0.0.1 cannot send to another host: EINVAL).
+ */
+export function ngLocalAddress(host: string): string | undefined {
+  return /^127\./.test(host) ? '127.0.0.1' : undefined;
 }
 
 /** One ng request/response over UDP, with rtpengine's refusals and silences turned into MediaErrors. */
@@ -40,7 +49,7 @@ BaseClient.encodeMessage = (id, data) => Buffer.concat([Buffer.from(`${id} `), e
 export function createNgClient(opts: NgClientOptions): NgClient {
   // ng runs over UDP: a request or reply lost under load is sent again once, each try
   // getting half the time, so the whole request keeps the caller's bound
-  const client = new Client({ localAddress: opts.localAddress ?? '127.0.0.1', timeout: Math.max(50, Math.floor(opts.timeoutMs / 2)) });
+  const client = new Client({ localAddress: opts.localAddress ?? ngLocalAddress(opts.host), timeout: Math.max(50, Math.floor(opts.timeoutMs / 2)) });
   const dest: NgDestination = { host: opts.host, port: opts.port };
   const log = opts.logger;
   let closed = false;
