@@ -1,3 +1,5 @@
+import { isSentinelUrl, parseSentinelUrl, redactRedisUrl } from './store/redis-url';
+
 /**
  * The feature server's configuration: every environment variable, typed, with its
  * default, validated once at start-up. A bad value stops start-up with a message that
@@ -14,7 +16,10 @@ export interface Config {
   httpHost: string;
   httpPort: number;
   apiToken: string;
-  /** unset: the server starts and supervises its own redis-server */
+  /**
+   * redis:// or rediss:// (one server), or redis+sentinel://host:port,.../<master-name>
+   * (store/redis-url.ts); unset: the server starts and supervises its own redis-server
+   */
   redisUrl?: string;
   /** unset: the server starts and supervises its own rtpengine (host:port of the ng port) */
   rtpengine?: { host: string; port: number };
@@ -79,7 +84,15 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
   if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be error, warn, info or debug, got '${logLevel}'`);
   const redisUrl = env.REDIS_URL || undefined;
-  if (redisUrl && !/^(redis|rediss):\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got '${redisUrl}'`);
+  if (redisUrl && isSentinelUrl(redisUrl)) {
+    try {
+      parseSentinelUrl(redisUrl);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  } else if (redisUrl && !/^(redis|rediss):\/\//.test(redisUrl)) {
+    throw new ConfigError(`REDIS_URL must be a redis://, rediss:// or redis+sentinel:// URL, got '${redactRedisUrl(redisUrl)}'`);
+  }
   let drachtio: Config['drachtio'];
   if (env.DRACHTIO_HOST) {
     if (!env.DRACHTIO_SECRET) throw new ConfigError('DRACHTIO_SECRET must be set with DRACHTIO_HOST');

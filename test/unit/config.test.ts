@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../lib/config';
+import { parseSentinelUrl } from '../../lib/store/redis-url';
 
 describe('config: environment variables', () => {
   const base = { API_TOKEN: 'secret-token' };
@@ -38,5 +39,45 @@ describe('config: environment variables', () => {
     assert.deepEqual(c.drachtio, { host: '10.0.0.5', port: 9022, secret: 's' });
     assert.equal(c.redisUrl, 'redis://r:6379');
     assert.deepEqual(c.rtpengine, { host: 'rtp', port: 22222 });
+  });
+
+  it('reads a Sentinel REDIS_URL: the Sentinels, the master name and the passwords', () => {
+    const url = 'redis+sentinel://:p%40ss@redis-0.redis-headless:26379,10.0.0.7:26380,[::1]/feature-server';
+    assert.equal(loadConfig({ ...base, REDIS_URL: url }).redisUrl, url);
+    assert.deepEqual(parseSentinelUrl(url), {
+      masterName: 'feature-server',
+      sentinels: [{ host: 'redis-0.redis-headless', port: 26379 }, { host: '10.0.0.7', port: 26380 }, { host: '::1', port: 26379 }],
+      username: undefined,
+      password: 'p@ss',
+      sentinelPassword: 'p@ss',
+    });
+    assert.equal(parseSentinelUrl('redis+sentinel://u:p@h:1/m?sentinelPassword=').sentinelPassword, undefined);
+    assert.equal(parseSentinelUrl('redis+sentinel://u:p@h:1/m?sentinelPassword=s').sentinelPassword, 's');
+    assert.equal(parseSentinelUrl('redis+sentinel://u:p@h:1/m').username, 'u');
+    assert.equal(parseSentinelUrl('redis+sentinel://h:1/m').password, undefined);
+  });
+
+  it('stops on a malformed Sentinel REDIS_URL, without printing its password', () => {
+    const bad: Array<[string, RegExp]> = [
+      ['redis+sentinel://:secret@h:26379', /expected redis\+sentinel:\/\/\[:password@\]host:port/],
+      ['redis+sentinel://:secret@h:26379/', /master name is missing/],
+      ['redis+sentinel://:secret@/m', /bad Sentinel address ''/],
+      ['redis+sentinel://:secret@h:26379,,h2/m', /bad Sentinel address ''/],
+      ['redis+sentinel://:secret@h:99999/m', /bad Sentinel address 'h:99999'/],
+      ['redis+sentinel://:secret@h_x:1/m', /bad Sentinel address 'h_x:1'/],
+      ['redis+sentinel://secret@h:1/m', /\[user\]:password/],
+      ['redis+sentinel://:secret@h:1/m?db=2', /unknown parameter 'db'/],
+      ['redis+sentinel://:secret@h:1/a/b', /expected/],
+      ['rediss+sentinel://:secret@h:1/m', /redis:\/\/, rediss:\/\/ or redis\+sentinel:\/\//],
+    ];
+    for (const [url, re] of bad) {
+      assert.throws(() => loadConfig({ ...base, REDIS_URL: url }), (e: Error) => {
+        assert.ok(e instanceof ConfigError, `${url}: ${e.message}`);
+        assert.match(e.message, /^REDIS_URL/);
+        assert.match(e.message, re);
+        assert.doesNotMatch(e.message, /secret/);
+        return true;
+      }, url);
+    }
   });
 });
