@@ -54,10 +54,15 @@ for i = 1, n do
 end
 return 0`;
 
-/* Frees a slot only if it still holds this call (a retrieve racing a timeout, or another park). KEYS[2]: parkedOn(owner). */
+/*
+ * Frees a slot only if it still holds this call in this owner's name (a retrieve racing
+ * a timeout, another park, or an instance that was taken for dead and lost the call).
+ * KEYS[2]: parkedOn(owner). ARGV: call id, owner.
+ */
 const FREE_IF = `
 local v = redis.call('GET', KEYS[1])
-if v and cjson.decode(v)['callId'] == ARGV[1] then
+local e = v and cjson.decode(v)
+if e and e['callId'] == ARGV[1] and e['instanceId'] == ARGV[2] then
   redis.call('SREM', KEYS[2], KEYS[1])
   return redis.call('DEL', KEYS[1])
 end
@@ -111,10 +116,10 @@ export class SlotStore {
     return raw ? (JSON.parse(raw) as ParkedEntry) : undefined;
   }
 
-  /** true if this call was in the slot and the slot is now free: whoever gets true owns the call. */
-  async free(tenant: string, slot: string, callId: string): Promise<boolean> {
-    const k = [keys.parkSlot(tenant, slot), keys.parkedOn(this.instanceId)];
-    return Number(await this.redis.eval(FREE_IF, { keys: k, arguments: [callId] })) === 1;
+  /** true if this call was in the slot in `owner`'s name and the slot is now free: whoever gets true owns the call. */
+  async free(tenant: string, slot: string, callId: string, owner = this.instanceId): Promise<boolean> {
+    const k = [keys.parkSlot(tenant, slot), keys.parkedOn(owner)];
+    return Number(await this.redis.eval(FREE_IF, { keys: k, arguments: [callId, owner] })) === 1;
   }
 
   /** Takes the call in `e` over from its dead owner; the entry as now stored, or undefined if another instance was first. */

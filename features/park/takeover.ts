@@ -96,7 +96,9 @@ export class ParkTakeover {
 
   private async ownerGone(e: ParkedEntry): Promise<boolean> {
     if (e.instanceId === this.deps.instanceId) return e.parkedAt < this.startedAt && !this.deps.park.holds(e.callId);
-    return !(await this.deps.alive(e.instanceId));
+    // while Redis restarts or fails over, subscriptions come back one by one and a running
+    // instance can look gone: only an instance whose own subscription is in place judges
+    return (await this.deps.alive(this.deps.instanceId)) && !(await this.deps.alive(e.instanceId));
   }
 
   private async recover(e: ParkedEntry): Promise<void> {
@@ -145,7 +147,7 @@ export class ParkTakeover {
 
   private async drop(e: ParkedEntry, log: Logger, why: string): Promise<void> {
     log.warn('park: a call parked by an instance that is gone is lost; slot freed', { reason: why });
-    if (await this.deps.slots.free(e.tenant, e.slot, e.callId)) this.deps.changed?.(e.tenant, e.slot, undefined);
+    if (await this.deps.slots.free(e.tenant, e.slot, e.callId, e.instanceId)) this.deps.changed?.(e.tenant, e.slot, undefined);
     if (e.musicMediaId) await this.deps.media.delete({ callId: e.musicMediaId }).catch(() => undefined);
   }
 }
