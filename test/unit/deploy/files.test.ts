@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { loadConfig, type Config } from '../../../lib/config';
+import { isSentinelUrl, parseSentinelUrl } from '../../../lib/store/redis-url';
 
 /**
  * The deployment files (Dockerfile, deploy/) against what the server really needs: the
@@ -248,7 +249,7 @@ describe('deploy: configuration files', () => {
       assert.equal(c.drachtio?.host, node['status.hostIP'], 'DRACHTIO_HOST is the node');
       assert.equal(c.rtpengine?.host, node['status.hostIP'], 'RTPENGINE_NG is the node');
       assert.equal(c.drachtio?.secret, secret.DRACHTIO_SECRET);
-      assert.ok(c.redisUrl?.includes(`@${configMap.REDIS_HOST}:`), c.redisUrl);
+      assert.ok(c.redisUrl && isSentinelUrl(c.redisUrl), `REDIS_URL through Sentinel: ${c.redisUrl}`);
       assert.equal(c.sipHost, node['status.podIP'], 'media sockets bind the pod address');
       assert.equal(c.httpHost, '0.0.0.0', 'probes reach the API');
       assert.equal(c.instanceId, node['metadata.name']);
@@ -315,7 +316,13 @@ describe('deploy: configuration files', () => {
       const init = find('ConfigMap', 'redis-sentinel-scripts').data['init.sh'] as string;
       assert.match(init, /^appendonly yes$/m);
       assert.match(init, /sentinel monitor/);
-      assert.equal(find('Service', 'redis').metadata.name, configMap.REDIS_HOST, 'REDIS_HOST is the master\'s Service');
+      // the feature server asks every pod's Sentinel for the master they monitor
+      const env = Object.fromEntries((sts.template.spec.initContainers.find((x: Any) => x.name === 'config').env as Any[]).map((e: Any) => [e.name, e.value]));
+      const url = parseSentinelUrl(loadConfig(containerEnv(container)).redisUrl ?? '');
+      assert.equal(url.masterName, env.MASTER_NAME);
+      const headless = find('Service', 'redis-headless');
+      assert.deepEqual(url.sentinels, Array.from({ length: sts.replicas }, (_x, i) => ({ host: `redis-${i}.${headless.metadata.name}`, port: 26379 })));
+      assert.equal(url.password, secret.REDIS_PASSWORD, 'the Redis password, which the Sentinels require too');
     });
 
     it('pins every image', () => {
