@@ -75,9 +75,13 @@ export class ConferenceService {
     if (!host || a.tenant !== b.tenant) throw new ConferenceError('no-shared-party', 'the two calls do not share a party');
     const conf = await this.create(a.tenant, host.user);
     return this.assemble(conf, [a, b], async () => {
-      await this.joinParty(conf, a, opposite(host.inA));
-      await this.joinParty(conf, b, opposite(host.inB));
-      await this.joinParty(conf, a, host.inA);
+      // all three re-INVITEd at once (a party's gap is the time until the others are in
+      // too), and the host's other leg released only once everyone is in: make before break
+      await settleAll([
+        this.joinParty(conf, a, opposite(host.inA)),
+        this.joinParty(conf, b, opposite(host.inB)),
+        this.joinParty(conf, a, host.inA),
+      ]);
       this.deps.calls.release(b, host.inB);
     });
   }
@@ -93,13 +97,16 @@ export class ConferenceService {
     if (mine.length < 2) throw new ConferenceError('no-call', 'no two calls to merge');
     const [a, b] = mine.slice(-2);
     const conf = await this.create(tenant, user);
+    const hostSide = (c: Call): Side => (c.caller.user === user ? 'caller' : 'callee');
     return this.assemble(conf, [a, b], async () => {
-      for (const c of [a, b]) {
-        const hostSide: Side = c.caller.user === user ? 'caller' : 'callee';
-        await this.joinParty(conf, c, opposite(hostSide));
-        this.deps.calls.release(c, hostSide);
-      }
-      await this.joinInvite(conf, user, req, res);
+      // the user's seat and both far parties join at once, so each far party finds the
+      // user's voice in the bridge as soon as it is in; the user's old legs are released
+      // only then (make before break)
+      await settleAll([
+        this.joinInvite(conf, user, req, res),
+        ...[a, b].map((c) => this.joinParty(conf, c, opposite(hostSide(c)))),
+      ]);
+      for (const c of [a, b]) this.deps.calls.release(c, hostSide(c));
     });
   }
 
@@ -271,6 +278,16 @@ export class ConferenceService {
       members: [...conf.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt })),
     }).catch((err: Error) => this.deps.logger.warn('conference: state not saved', { error: err.message }));
   }
+}
+
+/**
+ * Waits for every move of a merge, then throws the first failure: a party that did join is
+ * a member by then, so ending the failed conference hangs it up rather than leaving it in
+ * a bridge nobody tracks.
+ */
+async function settleAll(moves: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(moves)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The party two calls share, and its side in each. */

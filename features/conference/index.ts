@@ -51,7 +51,8 @@ export function conferenceFeature(): Feature {
         } catch (err) {
           const e = toConferenceError(err) as Error & { sipStatus?: number };
           c.logger.info('merge failed', { error: e.message });
-          respond(c.res, e.sipStatus ?? 500, undefined, { Warning: `399 feature-server "${e.message.replace(/"/g, "'")}"` });
+          // the seat may have been answered before another party failed to join: it got the conference's BYE
+          if (!c.res.finalResponseSent) respond(c.res, e.sipStatus ?? 500, undefined, { Warning: `399 feature-server "${e.message.replace(/"/g, "'")}"` });
         }
         return true;
       },

@@ -4,9 +4,13 @@ import { detectTone } from '../../support/goertzel';
 import { testLogger } from '../../support/rtpengine';
 import { coreFixture, TENANT } from '../core/fixture';
 import { flow } from '../engine/fixture';
+import { performance } from 'node:perf_hooks';
+import { hearing, settledGap, type MergeGap } from './merge-gap';
 import { pcmOf, TonePeer } from './tone-peer';
 
 const HZ = { a: 500, b: 1100, c: 1700 } as const;
+/** issue: "moved into a new bridge by 3pcc re-INVITEs, with no media gap longer than ~200 ms" */
+const MAX_GAP_MS = 200;
 
 /**
  * The rtpengine port a phone's RTP must go to: in whichever session has a stream whose
@@ -62,28 +66,62 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
   async function play(p: TonePeer, freq: number): Promise<void> {
     p.send({ address: '127.0.0.1', port: await portFacing(fx.media().process.ngPort, p.port) }, { freq, payloadType: 0 });
   }
-  /** A (host) calls B and C; B and C answer with their own media ports. */
+  /**
+   * A (host) calls B and C; B and C answer with their own media ports. With `phones`, the
+   * scenarios tell each TonePeer where its phone sends (test/scenarios/conf-*.xml) and every
+   * party talks from the start: the host's tone on both its calls, B's and C's their own.
+   */
   async function twoCalls(prefix: string, hostHangsUpMs: number, hostScenario = 'core-call-reinvited-media.xml',
-    memberB: { scenario: string; durationMs?: number } = { scenario: 'core-uas-reinvite-once-media.xml' }): Promise<{
+    memberB: { scenario: string; durationMs?: number } = { scenario: 'core-uas-reinvite-once-media.xml' },
+    phones?: { second: string; memberC: string }): Promise<{
     peersOf: Record<'a' | 'a2' | 'b' | 'c', TonePeer>; ids: [string, string];
     b: Awaited<ReturnType<typeof fx.uas>>; c: Awaited<ReturnType<typeof fx.uas>>;
     first: ReturnType<typeof fx.call>; second: ReturnType<typeof fx.call>;
   }> {
     for (const u of ['a', 'b', 'c', 'd']) await fx.provision(`${prefix}-${u}`);
     const peersOf = { a: await peer(), a2: await peer(), b: await peer(), c: await peer() };
+    if (phones) {
+      for (const [who, hz] of [['a', HZ.a], ['a2', HZ.a], ['b', HZ.b], ['c', HZ.c]] as const) peersOf[who].talk({ freq: hz, payloadType: 0 });
+    }
     const b = await fx.uas(memberB.scenario, await fx.register(`${prefix}-b`), { vars: { rtp_port: String(peersOf.b.port) }, durationMs: memberB.durationMs, timeoutSec: 40 });
-    const c = await fx.uas('core-uas-reinvite-once-media.xml', await fx.register(`${prefix}-c`), { vars: { rtp_port: String(peersOf.c.port) }, timeoutSec: 40 });
+    const c = await fx.uas(phones?.memberC ?? 'core-uas-reinvite-once-media.xml', await fx.register(`${prefix}-c`), { vars: { rtp_port: String(peersOf.c.port) }, timeoutSec: 40 });
     const first = fx.call(hostScenario, `${prefix}-a`, `${prefix}-b`, { vars: { caller: `${prefix}-a`, rtp_port: String(peersOf.a.port) }, durationMs: hostHangsUpMs, timeoutSec: 40 });
     const one = await fx.liveCall((x) => x.callee.user === `${prefix}-b` && x.state === 'answered');
-    const second = fx.call('core-call-bye-received-media.xml', `${prefix}-a`, `${prefix}-c`, { vars: { caller: `${prefix}-a`, rtp_port: String(peersOf.a2.port) }, timeoutSec: 40 });
+    const second = fx.call(phones?.second ?? 'core-call-bye-received-media.xml', `${prefix}-a`, `${prefix}-c`, { vars: { caller: `${prefix}-a`, rtp_port: String(peersOf.a2.port) }, timeoutSec: 40 });
     const two = await fx.liveCall((x) => x.callee.user === `${prefix}-c` && x.state === 'answered');
     return { peersOf, ids: [one.id, two.id], b, c, first, second };
   }
 
-  it('REST merge: each member hears the other two tones, not its own; the host hangs up and the conference ends (policy "end")', async () => {
-    const t = await twoCalls('cm', 6000);
-    const r = await fx.api('POST', '/v1/conferences', { calls: t.ids });
+  /**
+   * Runs a merge while B and C talk with the host, and returns the gap each heard in the
+   * host's voice (see merge-gap.ts for what is measured), printed for the record.
+   */
+  async function measuredMerge(kind: string, peersOf: { b: TonePeer; c: TonePeer }, merge: () => Promise<void>): Promise<Record<'b' | 'c', MergeGap>> {
+    await Promise.all([hearing(peersOf.b, HZ.a), hearing(peersOf.c, HZ.a)]);
+    const start = performance.now();
+    await merge();
+    const [b, c] = await Promise.all([settledGap(peersOf.b, HZ.a, start), settledGap(peersOf.c, HZ.a, start)]);
+    const show = (g: MergeGap): string => `gap ${g.gapMs.toFixed(0)} ms (any source ${g.anySourceMs.toFixed(0)} ms), re-INVITEd at +${g.movedAtMs.toFixed(0)} ms`;
+    console.log(`      ${kind} merge: B ${show(b)}; C ${show(c)}`);
+    return { b, c };
+  }
+
+  function assertGaps(gaps: Record<'b' | 'c', MergeGap>): void {
+    for (const [who, g] of Object.entries(gaps)) {
+      assert.ok(g.gapMs <= MAX_GAP_MS, `${who.toUpperCase()} did not hear the host for ${g.gapMs.toFixed(0)} ms during the merge (at most ${MAX_GAP_MS})`);
+    }
+  }
+
+  it('REST merge: B and C hear the host with no gap over 200 ms; each member hears the other two tones, not its own; the host hangs up and the conference ends (policy "end")', async () => {
+    const t = await twoCalls('cm', 6000, 'conf-call-reinvited-media.xml', { scenario: 'conf-uas-media.xml' },
+      { second: 'conf-call-bye-received-media.xml', memberC: 'conf-uas-media.xml' });
+    let r: Awaited<ReturnType<typeof fx.api>> | undefined;
+    const gaps = await measuredMerge('REST', t.peersOf, async () => {
+      r = await fx.api('POST', '/v1/conferences', { calls: t.ids });
+    });
+    assert.ok(r);
     assert.equal(r.status, 201, JSON.stringify(r.body));
+    assertGaps(gaps);
     const conf = r.body as { id: string; host: string; members: Array<{ user: string }> };
     assert.equal(conf.host, 'cm-a');
     assert.deepEqual(conf.members.map((m) => m.user).sort(), ['cm-a', 'cm-b', 'cm-c']);
@@ -91,9 +129,7 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     assert.equal(rs.code, 0, rs.errors);
     assert.deepEqual(flow(rs.events).slice(-2), ['< BYE', '> 200'], "the host's second leg is released");
     assert.equal((await fx.api('GET', '/v1/calls')).status, 200);
-    const p = { a: t.peersOf.a, b: t.peersOf.b, c: t.peersOf.c };
-    await Promise.all([play(p.a, HZ.a), play(p.b, HZ.b), play(p.c, HZ.c)]);
-    await assertMix(p);
+    await assertMix({ a: t.peersOf.a, b: t.peersOf.b, c: t.peersOf.c });
     assert.equal((await fx.api('GET', `/v1/conferences/${conf.id}`)).status, 200);
     // the host hangs up: with the default policy everyone gets a BYE
     const ra = await t.first;
@@ -122,11 +158,18 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     assert.equal((await t.second).code, 0);
   });
 
-  it('*3: the host with two calls dials the merge code; its new call is its seat in the bridge', async () => {
+  it('*3: the host with two calls dials the merge code; its new call is its seat in the bridge; B and C hear the host with no gap over 200 ms', async () => {
     assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/conference`, { mergeCode: '*3', hostLeaves: 'end' })).status, 200);
-    const t = await twoCalls('cs', 20000, 'core-call-bye-received-media.xml');
+    const t = await twoCalls('cs', 20000, 'conf-call-bye-received-media.xml', { scenario: 'conf-uas-media.xml' },
+      { second: 'conf-call-bye-received-media.xml', memberC: 'conf-uas-media.xml' });
     const seat = await peer();
-    const star = fx.call('core-call-media.xml', 'cs-a', '*3', { vars: { caller: 'cs-a', rtp_port: String(seat.port) }, durationMs: 5000, timeoutSec: 40 });
+    seat.talk({ freq: HZ.a, payloadType: 0 });
+    let star: ReturnType<typeof fx.call> | undefined;
+    // the merge starts when the host's phone sends the INVITE to *3 (sipp's start is in it)
+    const gaps = await measuredMerge('*3', t.peersOf, async () => {
+      star = fx.call('conf-call-media.xml', 'cs-a', '*3', { vars: { caller: 'cs-a', rtp_port: String(seat.port) }, durationMs: 6000, timeoutSec: 40 });
+    });
+    assertGaps(gaps);
     const conf = await (async () => {
       for (;;) {
         const list = ((await fx.api('GET', '/v1/conferences')).body as { conferences: Array<{ id: string; members: unknown[] }> }).conferences;
@@ -138,14 +181,13 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
       assert.equal(r.code, 0, r.errors);
       assert.deepEqual(flow(r.events).slice(-2), ['< BYE', '> 200'], "the host's old legs are released");
     }
-    const p = { a: seat, b: t.peersOf.b, c: t.peersOf.c };
-    await Promise.all([play(p.a, HZ.a), play(p.b, HZ.b), play(p.c, HZ.c)]);
-    await assertMix(p);
+    await assertMix({ a: seat, b: t.peersOf.b, c: t.peersOf.c });
     // a fourth party added by REST rings and joins
     const d = await fx.uas('core-uas-media.xml', await fx.register('cs-d'), { vars: { rtp_port: String((await peer()).port) } });
     const added = await fx.api('POST', `/v1/conferences/${conf.id}/members`, { to: 'cs-d' });
     assert.equal(added.status, 201, JSON.stringify(added.body));
     assert.equal(((await fx.api('GET', `/v1/conferences/${conf.id}`)).body as { members: unknown[] }).members.length, 4);
+    assert.ok(star);
     const rs = await star;
     assert.equal(rs.code, 0, rs.errors);
     for (const x of [await t.b.done, await t.c.done, await d.done]) assert.equal(x.code, 0, x.errors);

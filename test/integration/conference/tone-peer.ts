@@ -8,10 +8,22 @@ import { sineTone } from '../../support/goertzel';
 
 const FRAME = 160;
 
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
 export interface ReceivedFrame extends RtpHeader {
   pcm: Int16Array;
-  from: { address: string; port: number };
+  from: Endpoint;
+  /** performance.now() when it arrived */
+  at: number;
+  /** it came from where the phone's latest SDP says its media comes from (see `moves`) */
+  expected: boolean;
 }
+
+/** A control datagram from the sipp scenario acting for this phone (test/scenarios/conf-*.xml). */
+const CONTROL = /^media (?:(\S+) (\d+)|stop)\s*$/;
 
 export interface SendPlan {
   freq: number;
@@ -24,20 +36,35 @@ export interface SendPlan {
 /**
  * A conference member for tests: one UDP socket that sends a paced G.711 tone (drift-free,
  * 20 ms) to the mixer and decodes every RTP packet it gets back.
+ *
+ * It can also play the media of a sipp phone (test/scenarios/conf-*.xml): the scenario
+ * sends it "media <address> <port>" for every SDP the phone receives and "media stop" on
+ * BYE, and it sends its tone where the phone would, from the moment the phone would.
  */
 export class TonePeer {
   readonly frames: ReceivedFrame[] = [];
+  /** where the phone was told to send, and when (undefined: stopped, on BYE) */
+  readonly moves: Array<{ at: number; to?: Endpoint }> = [];
   private readonly waiters = new Set<() => void>();
   private timer?: NodeJS.Timeout;
+  private target?: Endpoint;
 
   private constructor(private readonly sock: dgram.Socket) {
     sock.on('message', (msg, rinfo) => {
+      const at = performance.now();
+      const control = msg[0] === 0x6d ? CONTROL.exec(msg.toString('latin1')) : null; // 'm': never an RTP v2 first byte
+      if (control) {
+        this.retarget(control[1] ? { address: control[1], port: Number(control[2]) } : undefined, at);
+        return;
+      }
       const h = parseRtpHeader(msg);
       if (!h || (h.payloadType !== 0 && h.payloadType !== 8)) return;
-      this.frames.push({ ...h, pcm: decodeG711(h.payload, h.payloadType), from: { address: rinfo.address, port: rinfo.port } });
+      const expected = this.target?.address === rinfo.address && this.target.port === rinfo.port;
+      this.frames.push({ ...h, pcm: decodeG711(h.payload, h.payloadType), from: { address: rinfo.address, port: rinfo.port }, at, expected });
       for (const w of [...this.waiters]) w();
     });
     sock.on('error', () => {}); // ICMP port unreachable once the mixer's port is gone
+    sock.unref(); // a test that failed before closing its peers must not keep mocha running
   }
 
   static async open(address = '127.0.0.1'): Promise<TonePeer> {
@@ -58,7 +85,17 @@ export class TonePeer {
   }
 
   /** Stream a tone to `to` every 20 ms until stopped (one stream at a time). */
-  send(to: { address: string; port: number }, plan: SendPlan): void {
+  send(to: Endpoint, plan: SendPlan): void {
+    this.target = to;
+    this.talk(plan);
+  }
+
+  /**
+   * Stream a tone every 20 ms to wherever the phone's latest SDP says (nothing while it
+   * knows no address, or after its BYE), until stopped; one stream at a time, kept (SSRC,
+   * sequence, timestamps) across re-INVITEs as a phone keeps it.
+   */
+  talk(plan: SendPlan): void {
     this.stop();
     const ssrc = randomInt(0x100000000);
     const seq0 = randomInt(0x10000);
@@ -71,9 +108,10 @@ export class TonePeer {
     const tick = (): void => {
       for (const slot of pacer.take(performance.now()).frames) {
         const k = plan.order ? plan.order(slot) : slot;
-        if (k >= 0) this.sock.send(packet(k), to.port, to.address);
+        const to = this.target;
+        if (k >= 0 && to) this.sock.send(packet(k), to.port, to.address);
       }
-      this.timer = setTimeout(tick, Math.ceil(pacer.delay(performance.now())));
+      this.timer = setTimeout(tick, Math.ceil(pacer.delay(performance.now()))).unref();
     };
     tick();
   }
@@ -81,6 +119,34 @@ export class TonePeer {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** Where the tone goes from now on (a re-INVITE moved the phone), or nowhere. */
+  retarget(to: Endpoint | undefined, at = performance.now()): void {
+    this.target = to;
+    this.moves.push({ at, to });
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves once `done()` holds, checked at every frame and move. */
+  until(done: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!done()) return;
+        finish();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`peer ${this.port}: no ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
   }
 
   /** The next `count` frames to arrive from now on. */
