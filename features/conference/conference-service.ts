@@ -4,6 +4,7 @@ import type { Logger } from 'winston';
 import { attachMediaServer, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
 import type { MediaAnchor } from '../../lib/media';
 import type { ConferenceStore } from './conference-store';
+import { MemberOffers, type MemberMedia } from './member-offers';
 import type { ConferenceSettingsStore } from './settings';
 
 /** Why a conference operation failed; mapped to SIP and REST in routes.ts. */
@@ -21,6 +22,8 @@ export interface Member {
   /** the bridge side: BYE to the bridge and the end of the rtpengine session between them */
   release(): Promise<void>;
   joinedAt: number;
+  /** on hold from its phone: out of the mix (member-offers.ts) */
+  readonly held: boolean;
 }
 
 export interface Conference {
@@ -145,7 +148,8 @@ export class ConferenceService {
         }, { cbRequest: (_e: unknown, r: Srf.SrfRequest) => (invite = r) }).finally(() => clearTimeout(timer));
         const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag: bridgeTag, toTag: party.sip.remoteTag, sdp: party.remote.sdp });
         const leg = await pending.ack(answer);
-        return this.track(conf, memberId, to, party, async () => {
+        const media: MemberMedia = { mediaCallId, memberTag: party.sip.remoteTag, bridgeTag, bridgeSdp: () => pending.sdp };
+        return this.track(conf, memberId, to, party, media, async () => {
           leg.destroy();
           await this.deps.media.delete({ callId: mediaCallId });
         }, leg);
@@ -200,7 +204,8 @@ export class ConferenceService {
       await leg.release();
       throw new Error(`the ${side} of call ${call.id} left while joining`);
     }
-    return this.track(conf, memberId, call[side].user, party, () => leg.release(), leg.dialog);
+    const media: MemberMedia = { mediaCallId: leg.mediaCallId, memberTag: call.tag(side), bridgeTag: leg.serverTag, bridgeSdp: () => leg.dialog.remote.sdp };
+    return this.track(conf, memberId, call[side].user, party, media, () => leg.release(), leg.dialog);
   }
 
   /** The user's own INVITE (the merge code) answered by the bridge through rtpengine. */
@@ -214,7 +219,8 @@ export class ConferenceService {
       const leg = await (this.deps.srf.createUAC as unknown as (u: string, o: object) => Promise<Srf.Dialog>).call(this.deps.srf, bridge.uri, { localSdp: offer, headers: bridge.headers });
       const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: leg.sip.remoteTag, sdp: leg.remote.sdp });
       const party = await this.deps.srf.createUAS(req, res, { localSdp: answer });
-      return this.track(conf, memberId, user, party, async () => {
+      const media: MemberMedia = { mediaCallId, memberTag: fromTag, bridgeTag: leg.sip.remoteTag, bridgeSdp: () => leg.remote.sdp };
+      return this.track(conf, memberId, user, party, media, async () => {
         leg.destroy();
         await this.deps.media.delete({ callId: mediaCallId });
       }, leg);
@@ -224,10 +230,13 @@ export class ConferenceService {
     }
   }
 
-  private track(conf: Conference, memberId: string, user: string, party: Srf.Dialog, release: () => Promise<void>, bridgeLeg: Srf.Dialog): Member {
+  private track(conf: Conference, memberId: string, user: string, party: Srf.Dialog, media: MemberMedia,
+    release: () => Promise<void>, bridgeLeg: Srf.Dialog): Member {
     let released = false;
+    const offers = new MemberOffers(this.deps.media, media, this.deps.logger.child({ conference: conf.id, member: memberId }));
+    offers.listen(party);
     const m: Member = {
-      id: memberId, user, party, joinedAt: Date.now(),
+      id: memberId, user, party, joinedAt: Date.now(), get held() { return offers.onHold; },
       release: async () => {
         if (released) return;
         released = true;

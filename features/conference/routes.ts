@@ -30,7 +30,7 @@ export function toConferenceError(err: unknown): Error {
 export function conferenceView(c: Conference): object {
   return {
     id: c.id, tenant: c.tenant, host: c.host, hostLeaves: c.hostLeaves, createdAt: c.createdAt,
-    members: [...c.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt })),
+    members: [...c.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt, held: m.held })),
   };
 }
 

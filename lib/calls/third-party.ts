@@ -10,6 +10,8 @@ export interface MediaServerLeg {
   side: Side;
   /** the rtpengine session between the party and the media server */
   mediaCallId: string;
+  /** the media server's tag in that session (the party's is its dialog tag) */
+  serverTag: string;
   dialog: Srf.Dialog;
   /** BYE to the media server and the end of its media session; the party is left where it is */
   release(): Promise<void>;
@@ -87,7 +89,7 @@ async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, 
       await media.delete({ callId: mediaCallId });
     };
     dialog.on('destroy', () => void release());
-    return { side, mediaCallId, dialog, release };
+    return { side, mediaCallId, serverTag: msTag, dialog, release };
   } catch (err) {
     await pending.destroy().catch(() => undefined);
     await media.delete({ callId: mediaCallId }).catch(() => undefined);

@@ -210,6 +210,37 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     assert.equal((await t.second).code, 0);
   });
 
+  it("a member's hold takes it out of the mix (its phone's own hold music never reaches the others), its resume puts it back; the 200s answer sendonly with recvonly", async () => {
+    const t = await twoCalls('ch', 15000, 'core-call-reinvited-media.xml', { scenario: 'core-uas-member-hold-media.xml', durationMs: 3000 });
+    const r = await fx.api('POST', '/v1/conferences', { calls: t.ids });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const confId = (r.body as { id: string }).id;
+    await play(t.peersOf.a, HZ.a);
+    await play(t.peersOf.c, HZ.c);
+    // B's phone sends its tone throughout, as a phone playing its own hold music would
+    await play(t.peersOf.b, HZ.b);
+    const bHeld = async (): Promise<boolean | undefined> => ((await fx.api('GET', `/v1/conferences/${confId}`)).body as { members: Array<{ user: string; held: boolean }> })
+      .members.find((m) => m.user === 'ch-b')?.held;
+    const cHears = async (want: 'present' | 'absent', what: string): Promise<void> => {
+      const deadline = Date.now() + 10000;
+      for (;;) {
+        if (detectTone(pcmOf(await t.peersOf.c.next(25, 5000)), HZ.b).verdict === want) return;
+        assert.ok(Date.now() < deadline, what);
+      }
+    };
+    await cHears('present', 'C hears B before the hold');
+    assert.equal(await bHeld(), false);
+    await cHears('absent', 'B on hold is out of the mix');
+    assert.equal(await bHeld(), true, 'the conference shows B held');
+    assert.equal(detectTone(pcmOf(await t.peersOf.c.next(25, 5000)), HZ.a).verdict, 'present', 'C still hears A');
+    await cHears('present', 'B resumed is back in the mix');
+    assert.equal(await bHeld(), false);
+    const ra = await t.first;
+    assert.equal(ra.code, 0, ra.errors);
+    for (const x of [await t.b.done, await t.c.done]) assert.equal(x.code, 0, x.errors);
+    assert.equal((await t.second).code, 0);
+  });
+
   it('REST errors: unknown calls 404, calls without a shared party 409, unknown conference 404', async () => {
     const none = await fx.api('POST', '/v1/conferences', { calls: ['nope-1', 'nope-2'] });
     assert.equal(none.status, 404);
