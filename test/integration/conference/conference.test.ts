@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createNgClient } from '../../../lib/media/ng-client';
 import { detectTone } from '../../support/goertzel';
+import { freePort } from '../../support/ports';
 import { testLogger } from '../../support/rtpengine';
 import { coreFixture, TENANT } from '../core/fixture';
 import { flow } from '../engine/fixture';
@@ -239,6 +240,36 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     assert.equal(ra.code, 0, ra.errors);
     for (const x of [await t.b.done, await t.c.done]) assert.equal(x.code, 0, x.errors);
     assert.equal((await t.second).code, 0);
+  });
+
+  it('an external bridge (a tenant\'s bridgeUri, any SIP conference server): each party is moved into it by 3pcc, media both ways', async () => {
+    const extPort = await freePort('both');
+    const ext = await fx.uas('conf-external-bridge.xml', extPort, { calls: 3, timeoutSec: 40, extraArgs: ['-rtp_echo', '-mp', String(await freePort('udp'))] });
+    const extAddr = `127.0.0.1:${extPort}`;
+    const settings = (bridgeUri?: string): Promise<unknown> => fx.api('PUT', `/v1/tenants/${TENANT}/conference`, { mergeCode: '*3', hostLeaves: 'end', ...(bridgeUri ? { bridgeUri } : {}) });
+    await settings(`sip:room-{conference}@${extAddr}`);
+    try {
+      const t = await twoCalls('cx', 6000);
+      const r = await fx.api('POST', '/v1/conferences', { calls: t.ids });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const confId = (r.body as { id: string }).id;
+      for (const [who, hz] of [['a', HZ.a], ['b', HZ.b], ['c', HZ.c]] as const) await play(t.peersOf[who], hz);
+      // the server (sipp -rtp_echo) sends each member's audio back: each hears itself through it
+      await Promise.all((['a', 'b', 'c'] as const).map(async (who) => {
+        await t.peersOf[who].next(10, 5000);
+        assert.equal(detectTone(pcmOf(await t.peersOf[who].next(25, 5000)), HZ[who]).verdict, 'present', `${who} reaches the external bridge and back`);
+      }));
+      const ra = await t.first;
+      assert.equal(ra.code, 0, ra.errors);
+      for (const x of [await t.b.done, await t.c.done]) assert.equal(x.code, 0, x.errors);
+      const re = await ext.done;
+      assert.equal(re.code, 0, re.errors);
+      const invites = re.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission);
+      assert.equal(invites.length, 3, 'three parties moved in');
+      for (const i of invites) assert.match(i.firstLine, new RegExp(`^INVITE sip:room-${confId}@`));
+    } finally {
+      await settings();
+    }
   });
 
   it('REST errors: unknown calls 404, calls without a shared party 409, unknown conference 404', async () => {
