@@ -32,13 +32,16 @@
  *   reorders by sequence number; a packet missing at its tick contributes nothing and
  *   never holds up the mix.
  * - The engine runs in a worker thread with one drift-free clock for all bridges. The
- *   20 ms period is cut into `phases` slots (default 4, i.e. a tick every 5 ms); each
+ *   20 ms period is cut into `phases` slots (default 10, i.e. a tick every 2 ms); each
  *   bridge mixes in one slot, so a tick sends a quarter of the packets and the last
  *   bridge of a tick is not held up by all the others. `phases: 1` gives a single
- *   wakeup per 20 ms for everything.
+ *   wakeup per 20 ms for everything. A due tick is mixed before the next datagram is
+ *   handled (TickClock), so under load it does not wait behind the sockets' backlog.
  * - stats() reports `lateness` (per bridge frame: sent how long after its due time,
- *   p50/p99/max, count over `lateAfterMs`, histogram) and `wakeups` (per tick: how late
- *   the clock woke, before any work), counters since start or the last reset.
+ *   p50/p99/max, count over `lateAfterMs`, histogram), `wakeups` (per tick: how late
+ *   the clock woke, before any work) and `framesSkipped` (bridge frames of ticks skipped
+ *   after a stall: never sent, so not in `lateness`), counters since start or the last
+ *   reset.
  *
  * Errors are MixerError with a stable `code`: E_MIXER_CONFIG, E_MIXER_BAD_ARGUMENT,
  * E_MIXER_PORTS_EXHAUSTED, E_MIXER_UNKNOWN_MEMBER, E_MIXER_MEMBER_EXISTS,

@@ -22,6 +22,8 @@ export interface MemberCounters {
 
 /** What a member tells its owner (the engine logs it). */
 export interface MemberDelegate {
+  /** a datagram arrived, before it is handled: lets the engine run a tick that is due first */
+  onPacket?(): void;
   onLatch?(member: Member, remote: RemoteEndpoint): void;
   onSocketError?(member: Member, err: Error): void;
 }
@@ -139,8 +141,9 @@ export class Member implements MixSlot {
     b[10] = (ssrc >>> 8) & 0xff;
     b[11] = ssrc & 0xff;
     this.counters.packetsOut++;
-    if (this.connected) this.sock.send(b, 0, PACKET_BYTES);
-    else if (!this.connecting) this.sock.send(b, 0, PACKET_BYTES, remote.port, remote.address);
+    // `out` is exactly one packet long: no offset and length, so dgram makes no slice of it
+    if (this.connected) this.sock.send(b);
+    else if (!this.connecting) this.sock.send(b, remote.port, remote.address);
   }
 
   /**
@@ -180,6 +183,7 @@ export class Member implements MixSlot {
   }
 
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    this.delegate.onPacket?.();
     this.counters.packetsIn++;
     // RFC 3550 5.1: version 2; RFC 5761 4: payload types 72-76 would be RTCP (ignored).
     if (msg.length < RTP_HEADER_BYTES || msg[0] >> 6 !== 2) return this.ignore();

@@ -12,6 +12,7 @@ import {
 import { PhaseSlots } from './phase-slots';
 import { PortPool, closeSocket } from './port-pool';
 import type { MixerControl, MixerStats } from './protocol';
+import { TickClock } from './tick-clock';
 
 export const PTIME_MS = 20;
 /** After a stall, catch up at most this many frames per bridge; older ones are skipped. */
@@ -22,14 +23,15 @@ export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string
 type Totals = Omit<MixerStats, 'bridges' | 'members' | 'portsInUse' | 'portsTotal' | 'periodMs' | 'lateness' | 'wakeups' | 'packetsDropped'>;
 
 const ZERO: Totals = {
-  ticks: 0, ticksSkipped: 0, packetsIn: 0, packetsOut: 0, packetsIgnored: 0, packetsLate: 0, packetsDuplicate: 0, packetsTrimmed: 0, framesMissing: 0,
+  ticks: 0, ticksSkipped: 0, framesSkipped: 0, packetsIn: 0, packetsOut: 0, packetsIgnored: 0, packetsLate: 0, packetsDuplicate: 0, packetsTrimmed: 0, framesMissing: 0,
 };
 
 /**
  * The mixing engine, run inside the worker: every bridge, every member socket, and ONE
- * drift-free clock (FramePacer) for all of them. The clock ticks once per phase slot
+ * drift-free clock (TickClock) for all of them. The clock ticks once per phase slot
  * (`phases` per 20 ms, see PhaseSlots), so the wakeups do not grow with the number of
- * bridges; it runs only while there are members.
+ * bridges; it runs only while there are members. Every datagram received first checks
+ * the clock, so a due tick is mixed before the sockets are drained.
  */
 export class MixerEngine implements MixerControl {
   private readonly opts: Required<MixerEngineOptions>;
@@ -41,15 +43,15 @@ export class MixerEngine implements MixerControl {
   /** member ids whose port is being bound */
   private readonly joining = new Set<string>();
   private readonly pacer: FramePacer;
+  private readonly clock: TickClock;
   private readonly lateness: LatenessHistogram;
   /** when each tick started, against its due time: the timer's and the event loop's share of the lateness */
   private readonly wakeups: LatenessHistogram;
-  private timer?: NodeJS.Timeout;
   private closed = false;
   /** counters of members that have left, and the totals at the last reset */
   private retired: Totals = { ...ZERO };
   private baseline: Totals = { ...ZERO };
-  private clock: Totals = { ...ZERO };
+  private clockTotals: Totals = { ...ZERO };
   private periodStart = performance.now();
 
   constructor(options: MixerEngineOptions, private readonly log: LogFn = () => {}) {
@@ -58,6 +60,7 @@ export class MixerEngine implements MixerControl {
     this.slots = new PhaseSlots(this.opts.phases);
     // One tick per slot: tick t of the clock is phase t % phases of frame t / phases.
     this.pacer = new FramePacer(PTIME_MS / this.opts.phases, performance.now(), MAX_BURST_FRAMES * this.opts.phases);
+    this.clock = new TickClock(this.pacer, this.tick);
     this.lateness = new LatenessHistogram(this.opts.lateAfterMs);
     this.wakeups = new LatenessHistogram(this.opts.lateAfterMs);
   }
@@ -92,7 +95,7 @@ export class MixerEngine implements MixerControl {
     }
     bridge.add(member);
     this.log('debug', 'conference member added', { bridgeId, memberId, port, payloadType, ssrc: member.ssrc });
-    if (!this.timer) this.startClock();
+    this.clock.start();
     return { address: this.opts.host, port, ssrc: member.ssrc };
   }
 
@@ -147,7 +150,7 @@ export class MixerEngine implements MixerControl {
   /** Stop the clock and free every socket; idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    this.stopClock();
+    this.clock.stop();
     await Promise.all([...this.members.values()].map((m) => this.drop(m)));
   }
 
@@ -171,19 +174,22 @@ export class MixerEngine implements MixerControl {
       this.slots.remove(bridge);
     }
     this.retired = addTotals(this.retired, memberTotals(member));
-    if (this.members.size === 0) this.stopClock();
+    if (this.members.size === 0) this.clock.stop();
     await member.close();
     this.ports.release(member.port); // only once the kernel has let go of it
     this.log('debug', 'conference member removed', { bridgeId: member.bridgeId, memberId: member.id, packetsIn: member.counters.packetsIn, packetsOut: member.counters.packetsOut });
   }
 
   private totals(): Totals {
-    let t = addTotals(this.retired, this.clock);
+    let t = addTotals(this.retired, this.clockTotals);
     for (const m of this.members.values()) t = addTotals(t, memberTotals(m));
     return t;
   }
 
   private readonly memberEvents: MemberDelegate = {
+    onPacket: (): void => {
+      this.clock.poll();
+    },
     onLatch: (member: Member, remote: RemoteEndpoint): void => {
       this.log('debug', 'conference member latched', { bridgeId: member.bridgeId, memberId: member.id, ...remote });
     },
@@ -192,27 +198,14 @@ export class MixerEngine implements MixerControl {
     },
   };
 
-  private startClock(): void {
-    this.pacer.restart(performance.now());
-    this.schedule();
-  }
-
-  private stopClock(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    this.timer = setTimeout(this.tick, Math.ceil(this.pacer.delay(performance.now())));
-  }
-
-  private readonly tick = (): void => {
-    this.timer = undefined;
-    const start = performance.now();
-    const { frames: ticks, skipped } = this.pacer.take(start);
-    this.clock.ticksSkipped += skipped;
+  /** Mix each due tick's slot of bridges; `start` is when the clock ran (its wakeup). */
+  private readonly tick = (ticks: readonly number[], skipped: number, start: number): void => {
     const phases = this.opts.phases;
-    for (const t of ticks) {
+    this.clockTotals.ticksSkipped += skipped;
+    // the skipped ticks are the ones just before the first due one: their frames are never sent
+    for (let t = ticks[0] - skipped; t < ticks[0]; t++) this.clockTotals.framesSkipped += this.slots.lists[t % phases].length;
+    for (let i = 0; i < ticks.length; i++) {
+      const t = ticks[i];
       const phase = t % phases;
       const frame = (t - phase) / phases;
       const due = this.pacer.epochMs + t * this.pacer.periodMs;
@@ -222,9 +215,8 @@ export class MixerEngine implements MixerControl {
         bridges[b].mix(frame);
         this.lateness.record(performance.now() - due);
       }
-      this.clock.ticks++;
+      this.clockTotals.ticks++;
     }
-    if (this.members.size > 0 && !this.closed) this.schedule();
   };
 }
 

@@ -14,6 +14,8 @@ export interface MixerStats {
   /** clock ticks (one per phase slot: 20 ms / phases) mixed, and skipped after a stall (their frames never sent) */
   ticks: number;
   ticksSkipped: number;
+  /** bridge frames of the skipped ticks: never sent, so never in `lateness` (count them as late) */
+  framesSkipped: number;
   packetsIn: number;
   packetsOut: number;
   /** what arrived but was never mixed: ignored (not G.711 RTP) + late + duplicate + trimmed */
