@@ -105,7 +105,9 @@ export class ParkTakeover {
     const log = this.deps.logger.child({ call: e.callId, tenant: e.tenant, slot: e.slot, from: e.instanceId });
     let cseq: number;
     try {
-      cseq = resumeCseq(e.cseq);
+      // the newest of: this slot's last takeover, the dialog's own last resume (a call taken
+      // over, retrieved and parked again)
+      cseq = resumeCseq(e.cseq ?? e.dialog?.cseq);
     } catch (err) {
       await this.drop(e, log, (err as Error).message);
       return;

@@ -17,6 +17,8 @@ export interface DialogSnapshot {
   target: string;
   /** the route set, in the order requests carry it as Route headers */
   routes: string[];
+  /** the CSeq the dialog was last resumed with (`resumeCseq`), if it ever was */
+  cseq?: number;
 }
 
 /** The highest CSeq RFC 3261 8.1.1.5 allows is below 2^31. */
@@ -60,6 +62,10 @@ interface DialogInternals {
  * as UAC: the response's, reversed).
  */
 export function snapshotOf(d: Srf.Dialog): DialogSnapshot {
+  // a dialog resumed here: its route set is the one it was resumed with (the INVITE that
+  // resumed it carried none, and a re-INVITE's 2xx brings no Record-Route)
+  const resumed = resumedFrom.get(d);
+  if (resumed) return { ...resumed, target: d.remote.uri };
   const { type, req, res } = d as unknown as DialogInternals;
   const base = { callId: d.sip.callId, localTag: d.sip.localTag, remoteTag: d.sip.remoteTag, target: d.remote.uri };
   if (type === 'uas') {
@@ -69,6 +75,9 @@ export function snapshotOf(d: Srf.Dialog): DialogSnapshot {
 }
 
 type CreateUac = (uri: string, opts: object) => Promise<Srf.Dialog>;
+
+/** The snapshot each dialog resumed by this process was resumed from. */
+const resumedFrom = new WeakMap<Srf.Dialog, DialogSnapshot>();
 
 /**
  * Continues a dialog whose engine died, from this instance's engine: an INVITE inside
@@ -81,5 +90,7 @@ type CreateUac = (uri: string, opts: object) => Promise<Srf.Dialog>;
 export async function resumeDialog(srf: Srf, snap: DialogSnapshot, sdp: string, cseq: number): Promise<Srf.Dialog> {
   const headers = { 'Call-ID': snap.callId, From: snap.local, To: snap.remote, CSeq: `${cseq} INVITE` };
   const first = snap.routes[0] ? /<([^>]+)>/.exec(snap.routes[0])?.[1] : undefined;
-  return (srf.createUAC as unknown as CreateUac).call(srf, snap.target, { headers, localSdp: sdp, proxy: first });
+  const d = await (srf.createUAC as unknown as CreateUac).call(srf, snap.target, { headers, localSdp: sdp, proxy: first });
+  resumedFrom.set(d, { ...snap, cseq });
+  return d;
 }
