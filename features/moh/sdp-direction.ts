@@ -1,3 +1,5 @@
+import { withDirection } from '../../lib/sip/hold';
+
 /**
  * The answer a holder gets when the server answers its hold itself (RFC 3264 8.4):
  * the held party's last SDP, its direction turned to the answer of the hold offer
@@ -5,9 +7,6 @@
  * the description changed (RFC 3264 8).
  */
 export function holdAnswer(lastSdp: string, offer: string): string {
-  const inactive = /^a=inactive/m.test(offer);
-  const direction = inactive ? 'a=inactive' : 'a=recvonly';
-  let sdp = lastSdp.replace(/^a=(sendrecv|sendonly|recvonly|inactive)\r?$/gm, direction);
-  if (!/^a=(recvonly|inactive)/m.test(sdp)) sdp = `${sdp.trimEnd()}\r\n${direction}\r\n`;
+  const sdp = withDirection(lastSdp, /^a=inactive/m.test(offer) ? 'inactive' : 'recvonly');
   return sdp.replace(/^(o=\S+ \S+ )(\d+)/m, (_m, head: string, v: string) => `${head}${BigInt(v) + 1n}`);
 }
