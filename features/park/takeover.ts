@@ -1,32 +1,19 @@
-import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { opposite, resumeCseq, resumeOnMediaServer, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
-import type { MediaAnchor, MusicTarget } from '../../lib/media';
+import { opposite, resumeCseq, resumeOnMediaServer, type Side } from '../../lib/calls';
 import type { CallParty, CallRecord } from '../../lib/store';
-import type { ParkLotStore } from './lot';
-import type { ParkedEntry, SlotStore } from './slots';
+import type { ParkService, ParkServiceDeps } from './park-service';
+import type { ParkedEntry } from './slots';
 
-export interface TakeoverDeps {
-  srf: Srf;
-  media: MediaAnchor;
-  calls: CallManager;
-  lots: ParkLotStore;
-  slots: SlotStore;
-  logger: Logger;
-  instanceId: string;
+/** The platform the park service has, plus what a takeover needs besides. */
+export interface TakeoverDeps extends Pick<ParkServiceDeps, 'srf' | 'media' | 'calls' | 'lots' | 'slots' | 'logger' | 'instanceId' | 'music' | 'changed'> {
   /** this instance's internal retrieve service for a slot */
   ownerUri(tenant: string, slot: string): string;
   /** whether another instance is still running */
   alive(instanceId: string): Promise<boolean>;
-  music(tenant: string, mohClass: string): Promise<MusicTarget>;
   /** the call's record as its owner last saved it */
   record(callId: string): Promise<CallRecord | null>;
   /** the park service that holds the call from now on */
-  park: {
-    holds(callId: string): boolean;
-    keep(p: { call: Call; side: Side; slot: string; leg: MediaServerLeg }, timeoutAt: number): void;
-  };
-  changed?(tenant: string, slot: string, entry: ParkedEntry | undefined): void;
+  park: Pick<ParkService, 'holds' | 'keep'>;
 }
 
 /** How often the instances with parked calls are checked for one that died. */
