@@ -9,7 +9,8 @@ import { createRtpengineAnchor, startRtpengine, type RtpengineProcess } from './
 import { createRegistrar } from './registrar';
 import { createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { createMetrics } from './metrics';
-import { launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
+import { engineDenyList, launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
+import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
 import { DigestAuth } from './sip/digest-auth';
 import { CallRepository, connectRedis, InstanceBus, keys, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
@@ -61,8 +62,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     let endpoint = config.drachtio;
     let engine: LaunchedEngine | undefined;
     if (!endpoint) {
+      // the engine must never carry SIP to the services beside it (issue #13)
+      const denyDestinations = engineDenyList({ redisUrl, sentinels: isSentinelUrl(redisUrl) ? parseSentinelUrl(redisUrl).sentinels : undefined,
+        rtpengineNg: ng, http: { host: config.httpHost, port: config.httpPort } });
       engine = await launchEngine({ sipHost: config.sipHost, sipPort: config.sipPort, advertisedHost: config.sipAdvertisedHost,
-        logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs });
+        logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs, denyDestinations });
       closers.push(() => engine?.stop() ?? Promise.resolve());
       endpoint = engine.endpoint;
     }

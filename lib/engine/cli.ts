@@ -2,6 +2,7 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import winston from 'winston';
 import { Engine } from './core/engine';
+import { parseDeniedDestinations, type DeniedDestination } from './core/destination-policy';
 
 /**
  * `sip-engine`: the embedded engine on its own, a drop-in for drachtio-server under
@@ -21,6 +22,10 @@ const HELP = `Usage: sip-engine [options]
   --t4 <ms>                  RFC 3261 timer T4 (default 5000)
   --max-message <bytes>      largest SIP message accepted (default 65535)
   --tcp-stall-ms <ms>        close a TCP connection that stops mid-message this long (default 10000)
+  --deny-destinations <list> host:port,[v6addr]:port,... the engine never sends a request to
+                             (Redis, rtpengine ng, an HTTP API); an entry on any address of
+                             this host covers the port on all of them. Its own admin and
+                             HTTP ports are always denied.
   --log-level <level>        error, warn, info, debug (default info)
   --exit-with-parent         stop when standard input closes: a launching process that
                              dies (even by SIGKILL) takes its engine with it
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
       options: {
         'sip-address': { type: 'string' }, 'sip-port': { type: 'string' }, 'advertised-address': { type: 'string' },
         'admin-address': { type: 'string' }, 'admin-port': { type: 'string' }, secret: { type: 'string' },
-        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'max-message': { type: 'string' }, 'tcp-stall-ms': { type: 'string' }, 'log-level': { type: 'string' }, 'exit-with-parent': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'max-message': { type: 'string' }, 'tcp-stall-ms': { type: 'string' }, 'deny-destinations': { type: 'string' }, 'log-level': { type: 'string' }, 'exit-with-parent': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -85,6 +90,13 @@ async function main(): Promise<void> {
   const t1 = big('t1', values.t1 as string | undefined, 500);
   const t2 = big('t2', values.t2 as string | undefined, 4000);
   const t4 = big('t4', values.t4 as string | undefined, 5000);
+  let denyDestinations: DeniedDestination[] = [];
+  try {
+    denyDestinations = parseDeniedDestinations((values['deny-destinations'] as string | undefined) ?? '');
+  } catch (err) {
+    process.stderr.write(`sip-engine: --deny-destinations: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const engine = await Engine.start({
     sipAddress: values['sip-address'] as string | undefined,
     sipPort: num('sip-port', values['sip-port'] as string | undefined, 5060),
@@ -95,6 +107,7 @@ async function main(): Promise<void> {
     timers: { t1, t2, t4 },
     maxMessage: big('max-message', values['max-message'] as string | undefined, 65535),
     tcpStallMs: big('tcp-stall-ms', values['tcp-stall-ms'] as string | undefined, 10000),
+    denyDestinations,
     logger,
   });
   let server: http.Server | undefined;
@@ -113,7 +126,13 @@ async function main(): Promise<void> {
         res.end();
       }
     });
-    server.listen(num('http-port', httpPort, 0), adminAddress);
+    const requested = num('http-port', httpPort, 0);
+    if (requested !== 0) engine.denyOwnPort(requested);
+    server.listen(requested, adminAddress, () => {
+      // a port chosen by the system is known only now
+      const bound = server?.address();
+      if (bound && typeof bound === 'object') engine.denyOwnPort(bound.port);
+    });
   }
   logger.info('sip-engine ready', { sipPort: engine.sipPort, adminPort: engine.adminPort });
   const shutdown = (): void => {

@@ -26,6 +26,35 @@ export interface EngineLaunchOptions {
   logLevel: string;
   /** extra sip-engine arguments (timers in tests) */
   extraArgs?: string[];
+  /** services beside the engine that SIP must never reach (`--deny-destinations`), see engineDenyList */
+  denyDestinations?: HostPort[];
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+function hostPortText(d: HostPort): string {
+  return d.host.includes(':') ? `[${d.host}]:${d.port}` : `${d.host}:${d.port}`;
+}
+
+/**
+ * The platform's own services the engine must not relay SIP to (issue #13: a relayed
+ * MESSAGE reached Redis over TCP and its body ran as commands): Redis (the server, or
+ * the Sentinels of a redis+sentinel:// URL), rtpengine's ng port and the REST port.
+ * Every one is listed, wherever it runs: the engine resolves them and an entry on this
+ * host covers all of its addresses; no SIP request has any business at one elsewhere.
+ */
+export function engineDenyList(p: { redisUrl: string; sentinels?: HostPort[]; rtpengineNg: HostPort; http?: HostPort }): HostPort[] {
+  const out: HostPort[] = [...(p.sentinels ?? []), p.rtpengineNg];
+  if (p.http && p.http.port !== 0) out.push(p.http);
+  if (/^rediss?:\/\//.test(p.redisUrl)) {
+    const u = new URL(p.redisUrl);
+    const host = u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+    out.push({ host, port: u.port === '' ? 6379 : Number(u.port) });
+  }
+  return out;
 }
 
 const CLI = path.join(__dirname, '..', 'engine', 'cli.js');
@@ -62,7 +91,9 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
   const adminPort = await freeTcpPort('127.0.0.1');
   const args = [CLI, '--sip-address', opts.sipHost, '--sip-port', String(opts.sipPort), '--admin-address', '127.0.0.1',
     '--admin-port', String(adminPort), '--secret', secret, '--log-level', opts.logLevel,
-    ...(opts.advertisedHost ? ['--advertised-address', opts.advertisedHost] : []), ...(opts.extraArgs ?? [])];
+    ...(opts.advertisedHost ? ['--advertised-address', opts.advertisedHost] : []),
+    ...(opts.denyDestinations?.length ? ['--deny-destinations', opts.denyDestinations.map(hostPortText).join(',')] : []),
+    ...(opts.extraArgs ?? [])];
   let child: ChildProcess | undefined;
   let stopping = false;
   let ready = false;

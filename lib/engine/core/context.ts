@@ -7,6 +7,7 @@ import type { TimerConfig } from '../transaction/timers';
 import type { TransactionLayer } from '../transaction/transaction-layer';
 import type { Peer } from '../transport/types';
 import type { AppConnection, AppServer } from '../wire/app-server';
+import type { RouteToken } from './route-token';
 import type { Counters } from './stats';
 
 export interface ResolvedOptions {
@@ -29,11 +30,16 @@ export interface EngineContext {
   apps: AppServer;
   serverEnv: TxnEnv;
   clientEnv: ClientTxnEnv;
+  /** proves a Route naming us came from our own Record-Route (RFC 3261 16.6 step 4) */
+  routeToken: RouteToken;
   /** send bytes; failures are counted, never thrown */
   sendRaw(buf: Buffer, peer: Peer): void;
   /** answer a request statelessly (no transaction: parse errors, 481 to stray ACK-less requests) */
   sendStateless(res: SipMessage, peer: Peer): void;
-  /** where a URI's request goes (RFC 3261 8.1.2, without RFC 3263 DNS: A/AAAA only) */
+  /**
+   * where a URI's request goes (RFC 3261 8.1.2, without RFC 3263 DNS: A/AAAA only);
+   * rejects with DeniedDestinationError for a destination the engine must not reach
+   */
   resolve(uri: string): Promise<Peer>;
   /** `<sip:addr:port;transport=tcp>` for this transport */
   contact(transport: Peer['transport']): string;

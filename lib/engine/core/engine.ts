@@ -17,6 +17,8 @@ import { AppResponses } from './app-response';
 import type { EngineContext, ResolvedOptions } from './context';
 import { InboundRequests, type ServerTxnInfo } from './inbound-request';
 import { ProxyCore } from './proxy';
+import { DeniedDestinationError, DestinationPolicy, type DeniedDestination } from './destination-policy';
+import { RouteToken } from './route-token';
 import { Counters, type EngineStats } from './stats';
 import { wireTime } from './wire-format';
 import type { ServerTransaction } from '../transaction/server-transactions';
@@ -34,6 +36,17 @@ export interface EngineOptions {
   tcpIdleMs?: number;
   supported?: string[];
   logger?: winston.Logger;
+  /**
+   * Where no request may go (Redis, rtpengine's ng port, the application's HTTP port):
+   * names are resolved at start; an entry on one of this host's addresses covers them all.
+   * The engine's own admin port is always denied.
+   */
+  denyDestinations?: DeniedDestination[];
+}
+
+/** RFC 3261 7: a response starts with the SIP-Version, a request with its method. */
+function isResponse(buf: Buffer): boolean {
+  return buf.subarray(0, 8).toString('latin1') === 'SIP/2.0 ';
 }
 
 /** The protocol version srf sees; srf pings servers at v0.8.2 or later. */
@@ -50,6 +63,7 @@ export class Engine {
     private readonly udp: UdpTransport,
     private readonly tcp: TcpTransport,
     private readonly apps: AppServer,
+    private readonly policy: DestinationPolicy,
   ) {}
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -63,6 +77,8 @@ export class Engine {
       supported: options.supported ?? DEFAULT_SUPPORTED,
     };
     const counters = new Counters();
+    const policy = await DestinationPolicy.create(
+      [opts.sipAddress, opts.advertisedAddress, options.adminAddress ?? '127.0.0.1'], options.denyDestinations ?? []);
     let dispatch: (buf: Buffer, peer: Peer) => void = () => undefined;
     const events: TransportEvents = {
       onData: (buf, peer) => dispatch(buf, peer),
@@ -78,6 +94,13 @@ export class Engine {
     }, events);
     const sentBy = (): string => `${net.isIPv6(opts.advertisedAddress) ? `[${opts.advertisedAddress}]` : opts.advertisedAddress}:${opts.sipPort}`;
     const sendRaw = (buf: Buffer, peer: Peer): void => {
+      // the last guard: whatever path built it (a dialog's fixed peer, a retransmission),
+      // no request leaves for a denied destination; responses go back where requests came from
+      if (!isResponse(buf) && policy.denies(peer.address, peer.port)) {
+        counters.sendErrors++;
+        log.warn('request to a denied destination dropped', { peer: `${peer.transport}:${peer.address}:${peer.port}` });
+        return;
+      }
       counters.messagesOut++;
       (peer.transport === 'tcp' ? tcp : udp).send(buf, peer).catch((err: Error) => {
         counters.sendErrors++;
@@ -95,8 +118,10 @@ export class Engine {
       hostports: () => `tcp/${sentBy()},udp/${sentBy()}`,
       maxFrame: 4 * opts.maxMessage,
     }, handler);
+    policy.addOwnPort(apps.port);
     const ctx: EngineContext = {
       opts, log, counters, txns, dialogs, apps,
+      routeToken: new RouteToken(options.secret),
       serverEnv: { timers: opts.timers, send: sendRaw, terminated: (t) => txns.removeServer(t) },
       clientEnv: { timers: opts.timers, send: sendRaw, terminated: (t) => txns.removeClient(t) },
       sendRaw,
@@ -189,11 +214,18 @@ export class Engine {
       const transport = (u.params.get('transport') ?? (u.scheme === 'sips' ? 'tcp' : 'udp')).toLowerCase() === 'udp' ? 'udp' : 'tcp';
       const port = u.port ?? (u.scheme === 'sips' ? 5061 : 5060);
       const address = net.isIP(host) ? host : (await dns.lookup(host)).address;
+      // checked after resolution, so no spelling of a denied host gets through
+      if (policy.denies(address, port)) throw new DeniedDestinationError(address, port);
       return { transport, address, port };
     };
 
     log.info('engine started', { sip: `${opts.sipAddress}:${opts.sipPort}`, admin: apps.port });
-    return new Engine(ctx, udp, tcp, apps);
+    return new Engine(ctx, udp, tcp, apps, policy);
+  }
+
+  /** Deny a port of this host found after start (the `sip-engine` HTTP port). */
+  denyOwnPort(port: number): void {
+    this.policy.addOwnPort(port);
   }
 
   get sipPort(): number {

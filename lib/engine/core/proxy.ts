@@ -11,6 +11,8 @@ import type { AppCommand, AppConnection } from '../wire/app-server';
 import type { EngineContext } from './context';
 import type { ServerTxnInfo } from './inbound-request';
 import { buildCancel, buildNon2xxAck } from './request-builder';
+import { DeniedDestinationError } from './destination-policy';
+import { ROUTE_TOKEN_PARAM } from './route-token';
 import { wireTime } from './wire-format';
 
 interface ProxyJob {
@@ -24,7 +26,30 @@ interface ProxyJob {
   provTimer?: NodeJS.Timeout;
   provTimeoutMs: number;
   finished: boolean;
+  /** a destination was skipped because the policy denies it */
+  denied?: boolean;
 }
+
+/** RFC 3261 20.22: Max-Forwards, or undefined when absent (validation has rejected non-digits). */
+function maxForwards(msg: SipMessage): number | undefined {
+  const v = msg.get('max-forwards');
+  return v === undefined ? undefined : Number(v.trim());
+}
+
+/**
+ * RFC 3261 16.6 step 3: decrement Max-Forwards, or add it with 70 when absent.
+ * Only called once 16.3 step 3 has checked it is above zero.
+ */
+function decrementMaxForwards(msg: SipMessage): void {
+  const mf = maxForwards(msg);
+  msg.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
+}
+
+/** What to do with an in-dialog request whose dialog is not ours to answer. */
+type RouteCheck =
+  | { kind: 'not-ours' }
+  | { kind: 'forged' }
+  | { kind: 'forward'; target: string };
 
 function parseDuration(text: string): number {
   const m = /^(\d+)\s*(ms|s)?$/.exec(text.trim());
@@ -34,8 +59,11 @@ function parseDuration(text: string): number {
 
 /**
  * A stateful proxy (RFC 3261 16) for `proxy|...` from the app, serial forking over the
- * destinations, and the forwarding of in-dialog requests whose top Route names this
- * engine (the dialogs it record-routed).
+ * destinations, and the forwarding of in-dialog requests of the dialogs it record-routed.
+ *
+ * It is not an open relay: the only requests it forwards on its own are those whose top
+ * Route is the Record-Route it wrote, token included (see RouteToken); everything else
+ * an app did not ask it to proxy is answered 481 / 403 or, for an ACK, dropped.
  */
 export class ProxyCore {
   private readonly jobs = new WeakMap<ServerTransaction, ProxyJob>();
@@ -58,8 +86,7 @@ export class ProxyCore {
     };
     this.jobs.set(server, job);
     // RFC 3261 16.3 step 3: Max-Forwards 0 is not forwarded
-    const mf = Number(server.request.get('max-forwards') ?? '70');
-    if (mf <= 0) {
+    if (maxForwards(server.request) === 0) {
       this.finish(job, responseTo(server.request, 483, server.toTag ?? 'px'), undefined);
       return;
     }
@@ -69,24 +96,33 @@ export class ProxyCore {
   private async next(job: ProxyJob): Promise<void> {
     const dest = job.destinations.shift();
     if (!dest) {
-      this.finish(job, responseTo(job.server.request, 480, 'px'), undefined);
+      // RFC 3261 21.4.4: every destination left was one we refuse to reach
+      this.finish(job, responseTo(job.server.request, job.denied ? 403 : 480, 'px'), undefined);
       return;
     }
     const req = job.server.request.clone();
     req.uri = dest;
     // RFC 3261 16.6: decrement Max-Forwards, record-route if asked, add our Via
-    req.set('Max-Forwards', String(Number(req.get('max-forwards') ?? '70') - 1));
+    decrementMaxForwards(req);
     for (const h of job.template?.headers ?? []) {
       if (!['via', 'call-id', 'cseq', 'from', 'to', 'content-length', 'max-forwards'].includes(h.key)) req.set(h.name, h.value);
     }
     let peer: Peer;
     try {
       peer = await this.ctx.resolve(dest);
-    } catch {
+    } catch (err) {
+      if (err instanceof DeniedDestinationError) {
+        job.denied = true;
+        this.ctx.log.warn('proxy destination denied', { callId: req.callId, destination: dest });
+      }
       void this.next(job);
       return;
     }
-    if (job.recordRoute) req.prepend('Record-Route', `<sip:${this.ctx.sentBy()};lr${peer.transport === 'tcp' ? ';transport=tcp' : ''}>`);
+    if (job.recordRoute) {
+      // RFC 3261 16.6 step 4: our own URI, with the token that later proves the dialog is ours
+      const token = this.ctx.routeToken.issue(req.callId);
+      req.prepend('Record-Route', `<sip:${this.ctx.sentBy()};lr;${ROUTE_TOKEN_PARAM}=${token}${peer.transport === 'tcp' ? ';transport=tcp' : ''}>`);
+    }
     const branch = newBranch();
     req.prepend('Via', `SIP/2.0/${peer.transport.toUpperCase()} ${this.ctx.sentBy()};rport;branch=${branch}`);
     const buf = req.toBuffer();
@@ -171,45 +207,72 @@ export class ProxyCore {
   }
 
   /**
-   * An in-dialog request for a dialog this engine record-routed but does not own:
-   * if the top Route is ours, strip it and forward (RFC 3261 16.4, 16.12).
+   * An in-dialog request for no dialog the apps own (RFC 3261 16.4, 16.12): forwarded
+   * when its top Route is the Record-Route this engine wrote for this Call-ID, answered
+   * 403 when it names us with a token we did not issue. Returns false when the request is
+   * not ours to route at all (the caller answers 481, RFC 3261 12.2.2).
    */
   forwardInDialog(msg: SipMessage, bytes: number, source: Peer, key: string, replyTo: Peer): boolean {
     // re-INVITEs through a record-routing proxy would need an INVITE server transaction here
     if (msg.method === 'INVITE') return false;
-    const target = this.routeTarget(msg);
-    if (!target) return false;
+    const check = this.routeTarget(msg);
+    if (check.kind === 'not-ours') return false;
     const server = new ServerNonInviteTransaction(key, msg, bytes, replyTo, this.ctx.serverEnv);
     this.ctx.txns.addServer(server);
     this.info.set(server, { owner: 0, dialogId: '', source, proxied: true });
-    const job: ProxyJob = { server, destinations: [target], recordRoute: false, provTimeoutMs: 0, finished: false };
+    if (check.kind === 'forged') {
+      // RFC 3261 21.4.4: we understood the request and refuse it; 481 would suggest the
+      // dialog ended, while this Route was never ours to honour
+      this.ctx.counters.rejectedRequests++;
+      this.ctx.log.warn('in-dialog request with a Route we did not issue refused', {
+        method: msg.method, callId: msg.callId, from: `${source.transport}:${source.address}:${source.port}`,
+      });
+      server.sendResponse(403, responseTo(msg, 403, 'px').toBuffer());
+      return true;
+    }
+    const job: ProxyJob = { server, destinations: [check.target], recordRoute: false, provTimeoutMs: 0, finished: false };
     this.jobs.set(server, job);
+    // RFC 3261 16.3 step 3: Max-Forwards 0 is answered 483 and never forwarded
+    if (maxForwards(msg) === 0) {
+      this.finish(job, responseTo(msg, 483, 'px'), undefined);
+      return true;
+    }
     void this.next(job);
     return true;
   }
 
-  /** An ACK for a 2xx of a dialog we record-routed: forwarded statelessly (RFC 3261 16.11). */
+  /**
+   * An ACK for a 2xx of a dialog we record-routed: forwarded statelessly (RFC 3261 16.11).
+   * Any other ACK has no response to carry, so it is dropped (RFC 3261 17.2.3: a stray ACK).
+   */
   forwardAck(msg: SipMessage): void {
-    const target = this.routeTarget(msg);
-    if (!target) return;
+    const check = this.routeTarget(msg);
+    if (check.kind !== 'forward') return;
+    // RFC 3261 16.3 step 3: an ACK cannot be answered 483; it is not forwarded either
+    if (maxForwards(msg) === 0) return;
     const fwd = msg.clone();
-    fwd.uri = target;
-    fwd.set('Max-Forwards', String(Math.max(0, Number(fwd.get('max-forwards') ?? '70') - 1)));
-    this.ctx.resolve(target).then((peer) => {
+    fwd.uri = check.target;
+    decrementMaxForwards(fwd);
+    this.ctx.resolve(check.target).then((peer) => {
       fwd.prepend('Via', `SIP/2.0/${peer.transport.toUpperCase()} ${this.ctx.sentBy()};branch=${newBranch()}`);
       this.ctx.sendRaw(fwd.toBuffer(), peer);
-    }).catch(() => undefined);
+    }).catch((err: Error) => this.ctx.log.info('ACK not forwarded', { callId: msg.callId, error: err.message }));
   }
 
-  /** Pops our own Route and returns where the request goes next, or undefined if it is not ours to route. */
-  private routeTarget(msg: SipMessage): string | undefined {
+  /**
+   * RFC 3261 16.4: a top Route naming us is ours to pop, and the request goes to the next
+   * Route or the Request-URI; but only with the token our Record-Route carried.
+   */
+  private routeTarget(msg: SipMessage): RouteCheck {
     const top = msg.get('route');
     const uri = top ? parseSipUri(parseNameAddr(top)?.uri ?? '') : null;
-    if (!uri || !this.isUs(uri.host, uri.port)) return undefined;
+    if (!uri || !this.isUs(uri.host, uri.port)) return { kind: 'not-ours' };
+    const token = uri.params.get(ROUTE_TOKEN_PARAM) ?? undefined;
+    if (!this.ctx.routeToken.verify(msg.callId, token)) return { kind: 'forged' };
     msg.shift('route');
     const next = msg.get('route');
     const nextUri = next ? parseNameAddr(next)?.uri : undefined;
-    return nextUri ?? msg.uri;
+    return { kind: 'forward', target: nextUri ?? msg.uri };
   }
 
   private isUs(host: string, port: number | undefined): boolean {
