@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { DestinationPolicy, parseDeniedDestinations } from '../../../lib/engine/core/destination-policy';
+import { RouteToken } from '../../../lib/engine/core/route-token';
+import { engineDenyList } from '../../../lib/runtime/engine-launcher';
+
+/** The pieces that close the open relay (issue #13), without sockets. */
+describe('relay: deny list and route token', () => {
+  it('parses --deny-destinations, IPv6 in brackets, and names a bad entry', () => {
+    assert.deepEqual(parseDeniedDestinations(' redis:6379,[::1]:2223 ,10.0.0.5:22222,'),
+      [{ host: 'redis', port: 6379 }, { host: '::1', port: 2223 }, { host: '10.0.0.5', port: 22222 }]);
+    for (const bad of ['redis', 'redis:', 'redis:0', 'redis:65536', 'redis:63a', '::1:6379', ':6379']) {
+      assert.throws(() => parseDeniedDestinations(bad), /deny destination/, bad);
+    }
+  });
+
+  it('an entry on this host covers every spelling of this host; a remote entry only its own address', async () => {
+    const p = await DestinationPolicy.create(['127.0.0.1'], [{ host: 'localhost', port: 6379 }, { host: '192.0.2.7', port: 5432 }]);
+    for (const a of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1', '0.0.0.0', '::']) {
+      assert.equal(p.denies(a, 6379), true, a);
+      assert.equal(p.denies(a, 6380), false, a);
+    }
+    assert.equal(p.denies('192.0.2.7', 5432), true);
+    assert.equal(p.denies('::ffff:192.0.2.7', 5432), true);
+    assert.equal(p.denies('192.0.2.8', 5432), false);
+    assert.equal(p.denies('192.0.2.7', 6379), false);
+    assert.equal(p.denies('not-an-address', 5060), true, 'only resolved addresses are sent to');
+    p.addOwnPort(9022);
+    assert.equal(p.denies('127.0.0.2', 9022), true);
+  });
+
+  it('the feature server denies Redis, rtpengine ng and its REST port to the engine', () => {
+    assert.deepEqual(engineDenyList({ redisUrl: 'redis://:pw@127.0.0.1:7000/0', rtpengineNg: { host: '127.0.0.1', port: 2223 },
+      http: { host: '0.0.0.0', port: 3000 } }), [
+      { host: '127.0.0.1', port: 2223 }, { host: '0.0.0.0', port: 3000 }, { host: '127.0.0.1', port: 7000 },
+    ]);
+    assert.deepEqual(engineDenyList({ redisUrl: 'rediss://[::1]', rtpengineNg: { host: '10.0.0.1', port: 2223 }, http: { host: '127.0.0.1', port: 0 } }),
+      [{ host: '10.0.0.1', port: 2223 }, { host: '::1', port: 6379 }]);
+    assert.deepEqual(engineDenyList({ redisUrl: 'redis+sentinel://s1:26379,s2:26380/mymaster', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }],
+      rtpengineNg: { host: '127.0.0.1', port: 2223 } }), [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }, { host: '127.0.0.1', port: 2223 }]);
+  });
+
+  it('a route token verifies for its Call-ID and key only', () => {
+    const t = new RouteToken('secret-a');
+    const token = t.issue('call-1@host');
+    assert.match(token, /^[A-Za-z0-9_-]{16}$/);
+    assert.equal(t.verify('call-1@host', token), true);
+    assert.equal(new RouteToken('secret-a').verify('call-1@host', token), true, 'survives a restart with the same secret');
+    assert.equal(t.verify('call-2@host', token), false);
+    assert.equal(new RouteToken('secret-b').verify('call-1@host', token), false);
+    assert.equal(t.verify('call-1@host', undefined), false);
+    assert.equal(t.verify('call-1@host', token.slice(1)), false);
+  });
+});
