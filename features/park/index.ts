@@ -136,7 +136,7 @@ export function parkFeature(): Feature {
           remote: {
             async ownerOfCall(id) {
               const r = await calls.get(id);
-              return r && r.instanceId !== me ? r.instanceId : undefined;
+              return r && r.instanceId !== me ? { owner: r.instanceId, tenant: r.tenant } : undefined;
             },
             park: (owner, callId, party, slot) => n.ctx.bus.request<string>(owner, 'park.park', { callId, party, slot }, 15_000),
             async ownerOfSlot(tenant, slot) {
