@@ -121,6 +121,8 @@ export function parkFeature(): Feature {
         const lot = await l.get(ctx.tenant);
         if (!slotsOf(lot).includes(ctx.target)) return false;
         if (!watchers) return false;
+        // Slots are the tenant's shared lamps: any user of the tenant may watch them (the
+        // router authenticated the subscriber in this tenant); users' own calls are pickup's.
         await watchers.subscribe(ctx, ctx.target);
         return true;
       },
