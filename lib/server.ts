@@ -12,7 +12,7 @@ import { createMetrics } from './metrics';
 import { engineDenyList, launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
 import { DigestAuth } from './sip/digest-auth';
-import { CallRepository, connectRedis, InstanceBus, keys, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
+import { ApiTokenRepository, CallRepository, connectRedis, InstanceBus, keys, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
 export interface RunningServer {
   sipPort: number;
@@ -131,7 +131,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const health = redisHealthCheck(conn.client);
     const api = await createApi({
-      logger, token: config.apiToken, users, registrations, metrics,
+      logger, token: config.apiToken, tenantTokens: new ApiTokenRepository(conn.client), users, registrations, metrics,
       health: async () => ({
         redis: await health(),
         rtpengine: (await media.ping()) ? { ok: true } : { ok: false, detail: 'no answer to ng ping' },

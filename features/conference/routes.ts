@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../../lib/api';
-import { apiSchemas, defineErrors } from '../../lib/api';
+import { apiSchemas, defineErrors, tenantFrom, type ApiScope } from '../../lib/api';
 import type { CallManager } from '../../lib/calls';
 import { ConferenceError, type Conference, type ConferenceService } from './conference-service';
 import type { ConferenceSettings, ConferenceSettingsStore } from './settings';
@@ -55,8 +55,16 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
       throw toConferenceError(err);
     }
   };
+  /** The conference, if it exists and the request's token may see it. */
+  const visible = (scope: ApiScope, id: string): Conference | undefined => {
+    const c = deps().conferences.get(id);
+    return c && scope.allows(c.tenant) ? c : undefined;
+  };
 
+  // Conferences and calls of another tenant are not found for a tenant token (404 like a
+  // missing one): their ids must not tell a tenant what runs elsewhere.
   api.post<{ Body: { calls: [string, string] } }>('/conferences', {
+    tenant: tenantFrom.resource,
     schema: {
       summary: 'Merge two calls that share a party into a conference', tags: ['conference'],
       body: {
@@ -67,58 +75,67 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
   }, async (req, reply) => wrap(async () => {
     const d = deps();
     const [a, b] = req.body.calls.map((id) => d.calls.get(id));
-    if (!a || !b) throw new ConferenceError('no-call', 'no such call on this instance');
+    if (!a || !b || !req.apiScope.allows(a.tenant) || !req.apiScope.allows(b.tenant)) throw new ConferenceError('no-call', 'no such call on this instance');
     const conf = await d.conferences.merge(a, b);
     void reply.code(201);
     return conferenceView(conf);
   }));
 
   api.get<{ Querystring: { tenant?: string } }>('/conferences', {
+    tenant: tenantFrom.optionalQuery('tenant'),
     schema: {
       summary: 'Conferences on this instance', tags: ['conference'],
       querystring: { type: 'object', additionalProperties: false, properties: { tenant: apiSchemas.domainSchema } },
     },
-  }, async (req) => ({ conferences: deps().conferences.list(req.query.tenant).map(conferenceView) }));
+  }, async (req) => ({ conferences: req.apiScope.filter(deps().conferences.list(req.query.tenant), (c) => c.tenant).map(conferenceView) }));
 
   api.get<{ Params: { id: string } }>('/conferences/:id', {
+    tenant: tenantFrom.resource,
     schema: { summary: 'One conference', tags: ['conference'], params: confParams },
   }, async (req) => wrap(async () => {
-    const c = deps().conferences.get(req.params.id);
+    const c = visible(req.apiScope, req.params.id);
     if (!c) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
     return conferenceView(c);
   }));
 
   api.post<{ Params: { id: string }; Body: { to: string } }>('/conferences/:id/members', {
+    tenant: tenantFrom.resource,
     schema: {
       summary: 'Call a user and join it to the conference on answer', tags: ['conference'], params: confParams,
       body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: apiSchemas.sipUserSchema } },
     },
   }, async (req, reply) => wrap(async () => {
+    if (!visible(req.apiScope, req.params.id)) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
     const m = await deps().conferences.add(req.params.id, req.body.to);
     void reply.code(201);
     return { id: m.id, user: m.user, joinedAt: m.joinedAt };
   }));
 
   api.delete<{ Params: { id: string; member: string } }>('/conferences/:id/members/:member', {
+    tenant: tenantFrom.resource,
     schema: { summary: 'Remove one member (BYE)', tags: ['conference'], params: memberParams },
   }, async (req, reply) => wrap(async () => {
+    if (!visible(req.apiScope, req.params.id)) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
     await deps().conferences.remove(req.params.id, req.params.member);
     void reply.code(204);
   }));
 
   api.delete<{ Params: { id: string } }>('/conferences/:id', {
+    tenant: tenantFrom.resource,
     schema: { summary: 'End a conference (BYE to every member)', tags: ['conference'], params: confParams },
   }, async (req, reply) => wrap(async () => {
-    if (!deps().conferences.get(req.params.id)) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
+    if (!visible(req.apiScope, req.params.id)) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
     await deps().conferences.end(req.params.id, 'api');
     void reply.code(204);
   }));
 
   api.get<{ Params: { domain: string } }>('/tenants/:domain/conference', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: 'Conference settings of a tenant', tags: ['conference'], params: apiSchemas.tenantParams },
   }, async (req) => deps().settings.get(req.params.domain));
 
   api.put<{ Params: { domain: string }; Body: ConferenceSettings }>('/tenants/:domain/conference', {
+    tenant: tenantFrom.domainParam,
     schema: {
       summary: 'Set the conference settings of a tenant', tags: ['conference'], params: apiSchemas.tenantParams,
       body: {

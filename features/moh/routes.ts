@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../../lib/api';
-import { apiSchemas, defineErrors, errors } from '../../lib/api';
+import { apiSchemas, defineErrors, errors, tenantFrom } from '../../lib/api';
 import type { CallManager, Side } from '../../lib/calls';
 import type { HoldController } from './hold-controller';
 import type { MohSettings, MohSettingsStore } from '../../lib/media';
@@ -37,10 +37,12 @@ export interface MohRoutesDeps {
 /** REST for music on hold: tenant settings, and hold/resume of a live call's party. */
 export function mohRoutes(api: ApiRouter, deps: MohRoutesDeps): void {
   api.get<{ Params: { domain: string } }>('/tenants/:domain/moh', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: 'Music-on-hold settings of a tenant', tags: ['moh'], params: apiSchemas.tenantParams },
   }, async (req) => deps.settings.get(req.params.domain));
 
   api.put<{ Params: { domain: string }; Body: Partial<MohSettings> & { enabled: boolean } }>('/tenants/:domain/moh', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: 'Set the music-on-hold classes of a tenant', tags: ['moh'], params: apiSchemas.tenantParams, body: settingsSchema },
   }, async (req) => {
     const b = req.body;
@@ -55,14 +57,16 @@ export function mohRoutes(api: ApiRouter, deps: MohRoutesDeps): void {
     return settings;
   });
 
+  // A call of another tenant is not found for a tenant token, like in GET /v1/calls/{id}.
   api.post<{ Params: { id: string }; Body: { party: Side } }>('/calls/:id/hold', {
+    tenant: tenantFrom.resource,
     schema: {
       summary: 'Put a party of a call on hold: it hears music, the other hears nothing', tags: ['moh'], params: apiSchemas.callParams,
       body: { type: 'object', additionalProperties: false, required: ['party'], properties: { party: { type: 'string', enum: ['caller', 'callee'] } } },
     },
   }, async (req, reply) => {
     const call = deps.calls.get(req.params.id);
-    if (!call) throw mohErrors.E_CALL_NOT_FOUND();
+    if (!call || !req.apiScope.allows(call.tenant)) throw mohErrors.E_CALL_NOT_FOUND();
     if (call.state !== 'answered') throw mohErrors.E_CALL_NOT_ANSWERED();
     if (deps.holds.onMusic(call.id)) throw mohErrors.E_ALREADY_ON_HOLD();
     try {
@@ -75,10 +79,11 @@ export function mohRoutes(api: ApiRouter, deps: MohRoutesDeps): void {
   });
 
   api.post<{ Params: { id: string } }>('/calls/:id/resume', {
+    tenant: tenantFrom.resource,
     schema: { summary: 'End the hold the server started and reconnect the parties', tags: ['moh'], params: apiSchemas.callParams },
   }, async (req, reply) => {
     const call = deps.calls.get(req.params.id);
-    if (!call) throw mohErrors.E_CALL_NOT_FOUND();
+    if (!call || !req.apiScope.allows(call.tenant)) throw mohErrors.E_CALL_NOT_FOUND();
     if (!(await deps.holds.resume(call))) throw mohErrors.E_NOT_ON_HOLD();
     reply.code(204);
   });

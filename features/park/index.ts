@@ -121,6 +121,8 @@ export function parkFeature(): Feature {
         const lot = await l.get(ctx.tenant);
         if (!slotsOf(lot).includes(ctx.target)) return false;
         if (!watchers) return false;
+        // Slots are the tenant's shared lamps: any user of the tenant may watch them (the
+        // router authenticated the subscriber in this tenant); users' own calls are pickup's.
         await watchers.subscribe(ctx, ctx.target);
         return true;
       },
@@ -136,7 +138,7 @@ export function parkFeature(): Feature {
           remote: {
             async ownerOfCall(id) {
               const r = await calls.get(id);
-              return r && r.instanceId !== me ? r.instanceId : undefined;
+              return r && r.instanceId !== me ? { owner: r.instanceId, tenant: r.tenant } : undefined;
             },
             park: (owner, callId, party, slot) => n.ctx.bus.request<string>(owner, 'park.park', { callId, party, slot }, 15_000),
             async ownerOfSlot(tenant, slot) {

@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../../lib/api';
-import { apiSchemas, defineErrors, errors } from '../../lib/api';
+import { apiSchemas, defineErrors, errors, tenantFrom } from '../../lib/api';
 import type { CallManager, Side } from '../../lib/calls';
 import type { ParkLot, ParkLotStore } from './lot';
 import { ParkError, type ParkService } from './park-service';
@@ -34,8 +34,8 @@ export interface ParkRoutesDeps {
   calls: CallManager;
   /** a call or slot owned by another instance: the request goes to that instance (bus) */
   remote: {
-    /** the owner of a call this instance does not have, if any */
-    ownerOfCall(id: string): Promise<string | undefined>;
+    /** the owner of a call this instance does not have and the call's tenant, if any */
+    ownerOfCall(id: string): Promise<{ owner: string; tenant: string } | undefined>;
     park(owner: string, callId: string, party: Side, slot?: string): Promise<string>;
     /** the owner of what is parked in a slot, if another instance */
     ownerOfSlot(tenant: string, slot: string): Promise<string | undefined>;
@@ -54,10 +54,12 @@ function remoteParkError(err: unknown): Error {
 /** REST for park: the lot of a tenant, parking a live call, the list of parked calls. */
 export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
   api.get<{ Params: { domain: string } }>('/tenants/:domain/park', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: 'The park lot of a tenant', tags: ['park'], params: apiSchemas.tenantParams },
   }, async (req) => deps().lots.get(req.params.domain));
 
   api.put<{ Params: { domain: string }; Body: ParkLot }>('/tenants/:domain/park', {
+    tenant: tenantFrom.domainParam,
     schema: {
       summary: 'Set the park lot of a tenant', tags: ['park'], params: apiSchemas.tenantParams,
       body: {
@@ -84,6 +86,7 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
   });
 
   api.get<{ Querystring: { tenant: string } }>('/parks', {
+    tenant: tenantFrom.query('tenant'),
     schema: {
       summary: 'Parked calls of a tenant: slot, call, who parked it, since when, until when', tags: ['park'],
       querystring: { type: 'object', additionalProperties: false, required: ['tenant'], properties: { tenant: { type: 'string', format: 'hostname' } } },
@@ -95,7 +98,9 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
     })),
   }));
 
+  // A call of another tenant is not found for a tenant token, like in GET /v1/calls/{id}.
   api.post<{ Params: { id: string }; Body: { party: Side; slot?: string } }>('/calls/:id/park', {
+    tenant: tenantFrom.resource,
     schema: {
       summary: 'Park a party of a live call; the other party is released', tags: ['park'], params: apiSchemas.callParams,
       body: {
@@ -105,11 +110,12 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
     },
   }, async (req) => {
     const call = deps().calls.get(req.params.id);
+    if (call && !req.apiScope.allows(call.tenant)) throw parkErrors.E_CALL_NOT_FOUND();
     if (!call) {
-      const owner = await deps().remote.ownerOfCall(req.params.id);
-      if (!owner) throw parkErrors.E_CALL_NOT_FOUND();
+      const remote = await deps().remote.ownerOfCall(req.params.id);
+      if (!remote || !req.apiScope.allows(remote.tenant)) throw parkErrors.E_CALL_NOT_FOUND();
       try {
-        return { slot: await deps().remote.park(owner, req.params.id, req.body.party, req.body.slot) };
+        return { slot: await deps().remote.park(remote.owner, req.params.id, req.body.party, req.body.slot) };
       } catch (err) {
         throw remoteParkError(err);
       }
@@ -122,6 +128,7 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
   });
 
   api.post<{ Params: { slot: string }; Body: { tenant: string; to: string } }>('/parks/:slot/retrieve', {
+    tenant: tenantFrom.body('tenant'),
     schema: {
       summary: 'Call `to` and hand it the call parked in the slot when it answers', tags: ['park'],
       params: { type: 'object', additionalProperties: false, required: ['slot'], properties: { slot: { type: 'string', pattern: slotPattern } } },

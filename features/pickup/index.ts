@@ -1,7 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Call, CallManager } from '../../lib/calls';
 import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
-import { contactTarget } from '../../lib/routing';
+import { contactTarget, mayWatchDialogs } from '../../lib/routing';
 import { DialogInfoWatchers, type DialogInfoEntry } from '../../lib/sip/dialog-info';
 import { respond } from '../../lib/sip/respond';
 import { RegistrationRepository, UserRepository } from '../../lib/store';
@@ -118,7 +118,14 @@ export function pickupFeature(): Feature {
       event: 'dialog',
       async handle(s) {
         const n = need();
-        if (!watchers || !(await n.users.get(s.tenant, s.target))) return false;
+        const target = await n.users.get(s.tenant, s.target);
+        if (!watchers || !target) return false;
+        // A user's calls are private: only the user, who may pick them up, or whom it lets (lib/routing/dialog-watch-policy.ts).
+        if (!mayWatchDialogs(await n.users.get(s.tenant, s.subscriber), target)) {
+          s.logger.info('dialog subscription refused', { subscriber: s.subscriber, target: s.target });
+          respond(s.res, 403, 'Forbidden - Not Allowed To Watch This User');
+          return true;
+        }
         await watchers.subscribe(s, s.target);
         return true;
       },

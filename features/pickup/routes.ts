@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../../lib/api';
-import { apiSchemas, defineErrors } from '../../lib/api';
+import { apiSchemas, defineErrors, tenantFrom } from '../../lib/api';
 import { PickupError, type PickupService } from './pickup-service';
 import type { PickupSettings, PickupSettingsStore } from './settings';
 
@@ -33,6 +33,7 @@ const codePattern = '^[*#0-9]{1,8}$';
 /** REST for pickup: pick up for a user, the ringing calls of a tenant, the tenant's codes. */
 export function pickupRoutes(api: ApiRouter, deps: () => PickupRoutesDeps): void {
   api.post<{ Body: { tenant: string; by: string; target?: string } }>('/pickup', {
+    tenant: tenantFrom.body('tenant'),
     schema: {
       summary: 'Pick up a ringing call for a user: its phones ring and take the call (no target: group pickup)', tags: ['pickup'],
       body: {
@@ -51,6 +52,7 @@ export function pickupRoutes(api: ApiRouter, deps: () => PickupRoutesDeps): void
   });
 
   api.get<{ Params: { domain: string } }>('/tenants/:domain/ringing', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: 'Calls ringing in a tenant, per call group', tags: ['pickup'], params: apiSchemas.tenantParams },
   }, async (req) => {
     const calls = await deps().pickup.list(req.params.domain);
@@ -62,10 +64,12 @@ export function pickupRoutes(api: ApiRouter, deps: () => PickupRoutesDeps): void
   });
 
   api.get<{ Params: { domain: string } }>('/tenants/:domain/pickup', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: 'The pickup codes of a tenant', tags: ['pickup'], params: apiSchemas.tenantParams },
   }, async (req) => deps().settings.get(req.params.domain));
 
   api.put<{ Params: { domain: string }; Body: PickupSettings }>('/tenants/:domain/pickup', {
+    tenant: tenantFrom.domainParam,
     schema: {
       summary: 'Set the pickup codes of a tenant', tags: ['pickup'], params: apiSchemas.tenantParams,
       body: {

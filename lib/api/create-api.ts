@@ -6,7 +6,8 @@ import { registerHealthRoute } from './health-route';
 import { registerMetricsRoute } from './metrics-route';
 import { registerOpenApi } from './openapi';
 import { createRouter, type ApiRouter } from './router';
-import { callRoutes, registrationRoutes, userRoutes } from './routes';
+import { callRoutes, registrationRoutes, tokenRoutes, userRoutes } from './routes';
+import { enforceTenantScope, type ApiScope } from './scope';
 
 export interface Api {
   /** not listening: the caller adds feature routes through `router`, then listens */
@@ -17,7 +18,7 @@ export interface Api {
 
 /**
  * The REST server: GET /health, GET /metrics, GET /docs/json (OpenAPI) and the token-protected /v1
- * routes of the platform. Features add theirs through `router` before `app.listen()`.
+ * routes of the platform (operator token, or a tenant token on its own tenant's routes). Features add theirs through `router` before `app.listen()`.
  */
 export async function createApi(deps: ApiDeps): Promise<Api> {
   const log = deps.logger.child({ component: 'api' });
@@ -42,7 +43,11 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   });
 
   installErrorHandling(app, log);
-  app.addHook('onRequest', bearerAuth(deps.token));
+  // Every request has the property (null outside /v1), so its shape never changes (fastify's advice).
+  // (typed as set: the bearer hook sets it before any /v1 handler or check reads it).
+  app.decorateRequest('apiScope', null as unknown as ApiScope);
+  app.addHook('onRequest', bearerAuth(deps.token, deps.tenantTokens));
+  app.addHook('preHandler', enforceTenantScope);
   app.addHook('onResponse', async (req, reply) => {
     const level = req.url === '/health' || req.url === '/metrics' ? 'debug' : 'info';
     log.log(level, 'api request', {
@@ -57,5 +62,6 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   userRoutes(router, deps.users, deps.registrations);
   registrationRoutes(router, deps.registrations);
   callRoutes(router, deps.calls);
+  tokenRoutes(router, deps.tenantTokens);
   return { app, router };
 }

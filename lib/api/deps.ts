@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
-import type { CallRecord, RegistrationRepository, UserRepository } from '../store';
+import type { ApiTokenRepository, CallRecord, RegistrationRepository, UserRepository } from '../store';
 
 /** One health check: ok, or not and why. */
 export type HealthCheckResult = { ok: boolean; detail?: string };
@@ -10,6 +10,12 @@ export type UsersPort = Pick<UserRepository, 'put' | 'get' | 'delete' | 'list'>;
 
 /** What the API needs of the location service. */
 export type RegistrationsPort = Pick<RegistrationRepository, 'list' | 'unbindAll'>;
+
+/**
+ * Tenant REST tokens (ApiTokenRepository in production): resolving a presented token for
+ * the bearer hook, and the operator's management routes.
+ */
+export type TenantTokensPort = Pick<ApiTokenRepository, 'resolve' | 'create' | 'list' | 'revoke'>;
 
 /** Live calls, as the call model exposes them: hanging up is its job, not the store's. */
 export interface CallsPort {
@@ -21,8 +27,10 @@ export interface CallsPort {
 
 export interface ApiDeps {
   logger: Logger;
-  /** the bearer token every /v1 request must carry */
+  /** the operator's bearer token: every /v1 route, every tenant */
   token: string;
+  /** tenant tokens: each reaches only its tenant's routes */
+  tenantTokens: TenantTokensPort;
   /** named checks run by GET /health; any not ok makes it 503 */
   health: () => Promise<Record<string, HealthCheckResult>>;
   users: UsersPort;

@@ -61,6 +61,8 @@ export const errors = defineErrors({
   E_BAD_REQUEST: { status: 400, sipStatus: 400, message: 'bad request' },
   E_UNAUTHORIZED: { status: 401, sipStatus: 401, message: 'missing or invalid bearer token' },
   E_FORBIDDEN: { status: 403, sipStatus: 403, message: 'forbidden' },
+  E_FORBIDDEN_TENANT: { status: 403, message: 'this token may not act on that tenant' },
+  E_OPERATOR_ONLY: { status: 403, message: 'only the operator token may use this route' },
   E_NOT_FOUND: { status: 404, sipStatus: 404, message: 'not found' },
   E_CONFLICT: { status: 409, message: 'conflict' },
   E_URI_TOO_LONG: { status: 414, sipStatus: 414, message: 'a path segment is too long' },

@@ -3,7 +3,8 @@
  * routes through ApiRouter and their error codes through defineErrors.
  */
 export { createApi, type Api } from './create-api';
-export type { ApiDeps, CallsPort, HealthCheckResult, RegistrationsPort, UsersPort } from './deps';
+export type { ApiDeps, CallsPort, HealthCheckResult, RegistrationsPort, TenantTokensPort, UsersPort } from './deps';
+export { ApiScope, tenantFrom, type TenantSource } from './scope';
 export type { ApiRouter, RouteHandler, RouteOptions } from './router';
 export { ApiError, defineErrors, errors, isApiError, type ErrorFactory, type ErrorSpec } from './errors';
 export { toApiError } from './error-handler';

@@ -3,6 +3,7 @@ import type {
   FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, RawServerDefault, RouteGenericInterface, RouteHandlerMethod,
 } from 'fastify';
 import { PROTECTED_PREFIX } from './auth';
+import type { TenantSource } from './scope';
 import { errorSchema } from './schemas';
 
 export type RouteHandler<R extends RouteGenericInterface = RouteGenericInterface> =
@@ -15,12 +16,20 @@ export interface RouteOptions {
    * client sends; undeclared response properties are dropped on the way out.
    */
   schema?: FastifySchema;
+  /**
+   * How the route finds the tenant it acts on (see TenantSource; `tenantFrom` has the
+   * usual ones). Tenant tokens reach a route only through this; leave it out and the
+   * route is for the operator token alone.
+   */
+  tenant?: TenantSource;
 }
 
 /**
  * How a feature adds REST endpoints (Feature.routes in DESIGN.md). Paths are relative to
  * /v1 and use fastify's `:param` syntax; every route gets the bearer-token check, the
  * `{code, message}` errors of lib/api/errors.ts and a place in the OpenAPI document.
+ * A handler never reads the token: `req.apiScope` says whose request it is, and a route
+ * with `tenant: tenantFrom.resource` asks it (`allows`, `filter`) about what it found.
  * Throw an ApiError (from defineErrors) for a failure the client should see.
  */
 export interface ApiRouter {
@@ -39,12 +48,20 @@ export function createRouter(app: FastifyInstance): ApiRouter {
     const schema: FastifySchema = {
       security: [{ bearer: [] }],
       ...opts.schema,
+      description: [opts.schema?.description, scopeText(opts.tenant)].filter(Boolean).join('\n\n'),
       // Documented for every route, and the serializer for the errors the handler sends.
       response: { '4xx': errorSchema, '5xx': errorSchema, ...(opts.schema?.response as object | undefined) },
     };
     // The handler's reply type is checked by the response schema at run time, not by
     // fastify's type provider, so it is typed `unknown` here.
-    app.route<R>({ method, url: `${PROTECTED_PREFIX}${path}`, schema, handler: handler as unknown as RouteHandlerMethod<RawServerDefault, IncomingMessage, ServerResponse, R> });
+    app.route<R>({ method, url: `${PROTECTED_PREFIX}${path}`, schema, config: { tenant: opts.tenant }, handler: handler as unknown as RouteHandlerMethod<RawServerDefault, IncomingMessage, ServerResponse, R> });
   };
   return { get: add('GET'), post: add('POST'), put: add('PUT'), patch: add('PATCH'), delete: add('DELETE') };
+}
+
+/** The route's token scope, as the OpenAPI document tells it. */
+function scopeText(source: TenantSource | undefined): string {
+  if (!source) return 'Token: the operator token only.';
+  if (source.from === 'resource') return "Token: the operator token, or a tenant token for that tenant's resources (others are not found).";
+  return `Token: the operator token, or a tenant token of the tenant named by ${source.from} \`${source.name}\`.`;
 }

@@ -3,3 +3,4 @@ export { createRouter, type RouterDeps } from './router';
 export { FeatureCodeDispatcher } from './feature-codes';
 export { contactTarget } from './contact-target';
 export { createSubscribeRouter, type SubscribeRouterDeps } from './subscribe-router';
+export { mayWatchDialogs, type Watched, type Watcher } from './dialog-watch-policy';

@@ -18,6 +18,10 @@ export interface SubscribeRouterDeps {
  * New SUBSCRIBEs (RFC 6665): authenticated like INVITEs (407), then handed to the
  * feature serving the event package for the watched resource; 489 Bad Event when no
  * feature serves the package (RFC 6665 8.2.1), 404 when none knows the resource.
+ * Whether this subscriber may watch the resource is the package's decision (RFC 6665
+ * 4.2.1.2: 403 by policy), since only the feature knows what its resource reveals; the
+ * router guarantees the subscriber is authenticated as the From user of the tenant the
+ * resource is looked up in, so no package sees a subscriber of another tenant.
  */
 export function createSubscribeRouter(deps: SubscribeRouterDeps) {
   return async (req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> => {

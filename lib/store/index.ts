@@ -14,3 +14,4 @@ export { RegistrationRepository, type Binding, type BindingInput, type BindResul
 export { CallRepository, type CallRepositoryOptions } from './calls';
 export type { CallParty, CallRecord, CallState } from './call-record';
 export { TenantSettings } from './tenant-settings';
+export { ApiTokenRepository, type ApiTokenRecord } from './api-tokens';

@@ -95,6 +95,11 @@ export const keys = {
   /** string: a tenant's park lot (JSON: extension, slots, timeouts); owner: PUT/DELETE /v1/tenants/{t}/park */
   parkLot: (tenant: string): string => `parklot:${tenantId(tenant)}`,
 
+  /** string: a tenant REST token's record (JSON: id, tenant, createdAt), keyed by the token's SHA-256; owner: DELETE /v1/tenants/{t}/tokens/{id} */
+  apiToken: (hash: string): string => `apitoken:${part('token hash', hash)}`,
+  /** hash: token id -> {hash, createdAt} of a tenant's REST tokens; owner: DELETE /v1/tenants/{t}/tokens/{id} */
+  apiTokens: (tenant: string): string => `apitokens:${tenantId(tenant)}`,
+
   /** string: a tenant's music-on-hold settings (JSON: classes, default, per-user class); owner: PUT/DELETE /v1/tenants/{t}/moh */
   moh: (tenant: string): string => `moh:${tenantId(tenant)}`,
 } as const;
@@ -128,6 +133,8 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'confcfg:*', lifetime: 'owner', type: 'string', doc: 'conference settings of a tenant; set by the API' },
   { pattern: 'confmembers:*', lifetime: 'ttl', type: 'set', doc: "a conference's calls" },
   { pattern: 'parklot:*', lifetime: 'owner', type: 'string', doc: 'park lot settings of a tenant; deleted by the API' },
+  { pattern: 'apitoken:*', lifetime: 'owner', type: 'string', doc: 'a tenant REST token (by its hash); revoked by the API' },
+  { pattern: 'apitokens:*', lifetime: 'owner', type: 'hash', doc: "a tenant's REST token ids; revoked by the API" },
   { pattern: 'moh:*', lifetime: 'owner', type: 'string', doc: 'music-on-hold settings of a tenant; deleted by the API' },
 ];
 

@@ -12,6 +12,12 @@ export interface UserInput {
   callGroups?: string[];
   /** reject calls with a withheld caller id (RFC 3323 privacy) */
   anonymousCallRejection?: boolean;
+  /**
+   * who else may watch this user's calls (SUBSCRIBE Event: dialog, RFC 4235): user names
+   * of the tenant, or '*' for everyone in it; the user and the pickup groups that can
+   * pick up its calls may always
+   */
+  dialogWatchers?: string[];
 }
 
 /** A user as the platform sees it; never carries the password or its hash. */
@@ -22,6 +28,7 @@ export interface UserRecord {
   pickupGroups: string[];
   callGroups: string[];
   anonymousCallRejection: boolean;
+  dialogWatchers: string[];
   /** ms since the epoch */
   createdAt: number;
   updatedAt: number;
@@ -57,6 +64,7 @@ export class UserRepository {
       pickupGroups: JSON.stringify(input.pickupGroups ?? []),
       callGroups: JSON.stringify(input.callGroups ?? []),
       anonymousCallRejection: input.anonymousCallRejection ? '1' : '0',
+      dialogWatchers: JSON.stringify(input.dialogWatchers ?? []),
       updatedAt: now,
     };
     if (input.displayName !== undefined) fields.displayName = input.displayName;
@@ -119,6 +127,7 @@ function toRecord(tenant: string, user: string, h: Stored): UserRecord {
     pickupGroups: parseList(h.pickupGroups),
     callGroups: parseList(h.callGroups),
     anonymousCallRejection: h.anonymousCallRejection === '1',
+    dialogWatchers: parseList(h.dialogWatchers),
     createdAt: Number(h.createdAt),
     updatedAt: Number(h.updatedAt),
   };

@@ -1,6 +1,7 @@
 import type { Binding } from '../../store';
 import type { RegistrationsPort } from '../deps';
 import type { ApiRouter } from '../router';
+import { tenantFrom } from '../scope';
 import { dateTime, iso, tenantParams } from '../schemas';
 
 const bindingSchema = {
@@ -38,6 +39,7 @@ function view(b: Binding): Record<string, unknown> {
 /** The location service, read-only: /v1/tenants/:domain/registrations. */
 export function registrationRoutes(router: ApiRouter, registrations: RegistrationsPort): void {
   router.get<{ Params: { domain: string } }>('/tenants/:domain/registrations', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: "A tenant's registered contacts", tags: ['registrations'], params: tenantParams, response: { 200: listSchema } },
   }, async (req) => ({
     registrations: (await registrations.list(req.params.domain)).map((e) => ({ user: e.user, bindings: e.bindings.map(view) })),

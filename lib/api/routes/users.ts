@@ -2,7 +2,8 @@ import type { UserRecord } from '../../store';
 import type { RegistrationsPort, UsersPort } from '../deps';
 import { errors } from '../errors';
 import type { ApiRouter } from '../router';
-import { dateTime, groupListSchema, iso, tenantParams, userParams } from '../schemas';
+import { tenantFrom } from '../scope';
+import { dateTime, groupListSchema, iso, sipUserSchema, tenantParams, userParams } from '../schemas';
 
 interface UserParams { domain: string; user: string }
 interface UserBody {
@@ -11,6 +12,7 @@ interface UserBody {
   pickupGroups?: string[];
   callGroups?: string[];
   anonymousCallRejection?: boolean;
+  dialogWatchers?: string[];
 }
 
 const bodySchema = {
@@ -24,13 +26,18 @@ const bodySchema = {
     pickupGroups: { ...groupListSchema, description: 'call groups whose ringing calls this user may pick up' },
     callGroups: { ...groupListSchema, description: 'groups this user belongs to for being picked up' },
     anonymousCallRejection: { type: 'boolean' },
+    dialogWatchers: {
+      type: 'array', items: sipUserSchema, maxItems: 64, uniqueItems: true,
+      description: "users of the tenant who may SUBSCRIBE to this user's dialog state (Event: dialog), '*' for all; "
+        + 'the user itself and the pickup groups that can pick up its calls always may',
+    },
   },
 } as const;
 
 /** The user as a client sees it: no password, no HA1 (the serializer drops anything else). */
 export const userSchema = {
   type: 'object',
-  required: ['tenant', 'user', 'pickupGroups', 'callGroups', 'anonymousCallRejection', 'createdAt', 'updatedAt'],
+  required: ['tenant', 'user', 'pickupGroups', 'callGroups', 'anonymousCallRejection', 'dialogWatchers', 'createdAt', 'updatedAt'],
   properties: {
     tenant: { type: 'string' },
     user: { type: 'string' },
@@ -38,6 +45,7 @@ export const userSchema = {
     pickupGroups: { type: 'array', items: { type: 'string' } },
     callGroups: { type: 'array', items: { type: 'string' } },
     anonymousCallRejection: { type: 'boolean' },
+    dialogWatchers: { type: 'array', items: { type: 'string' } },
     createdAt: dateTime,
     updatedAt: dateTime,
   },
@@ -50,6 +58,7 @@ function view(u: UserRecord): Record<string, unknown> {
 /** Provisioning: /v1/tenants/:domain/users[/:user]. */
 export function userRoutes(router: ApiRouter, users: UsersPort, registrations: RegistrationsPort): void {
   router.put<{ Params: UserParams; Body: UserBody }>('/tenants/:domain/users/:user', {
+    tenant: tenantFrom.domainParam,
     schema: {
       summary: 'Create or replace a user', tags: ['users'], params: userParams, body: bodySchema,
       response: { 200: userSchema, 201: userSchema },
@@ -62,6 +71,7 @@ export function userRoutes(router: ApiRouter, users: UsersPort, registrations: R
   });
 
   router.get<{ Params: UserParams }>('/tenants/:domain/users/:user', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: 'Get a user', tags: ['users'], params: userParams, response: { 200: userSchema } },
   }, async (req) => {
     const record = await users.get(req.params.domain, req.params.user);
@@ -70,6 +80,7 @@ export function userRoutes(router: ApiRouter, users: UsersPort, registrations: R
   });
 
   router.delete<{ Params: UserParams }>('/tenants/:domain/users/:user', {
+    tenant: tenantFrom.domainParam,
     schema: { summary: 'Delete a user and its registrations', tags: ['users'], params: userParams, response: { 204: { type: 'null' } } },
   }, async (req, reply) => {
     const { domain, user } = req.params;
@@ -80,6 +91,7 @@ export function userRoutes(router: ApiRouter, users: UsersPort, registrations: R
   });
 
   router.get<{ Params: { domain: string } }>('/tenants/:domain/users', {
+    tenant: tenantFrom.domainParam,
     schema: {
       summary: "List a tenant's users", tags: ['users'], params: tenantParams,
       response: { 200: { type: 'object', required: ['users'], properties: { users: { type: 'array', items: userSchema } } } },

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import winston from 'winston';
 import { createApi, type Api } from '../../../lib/api';
 import {
-  CallRepository, connectRedis, RegistrationRepository, redisHealthCheck, UserRepository, type CallRecord,
+  ApiTokenRepository, CallRepository, connectRedis, RegistrationRepository, redisHealthCheck, UserRepository, type CallRecord,
 } from '../../../lib/store';
 import { allKeys, assertKeyspace, startTestRedis, type TestRedis } from '../../support/redis';
 
@@ -32,7 +32,7 @@ describe('api + store: provisioning', function () {
     registrations = new RegistrationRepository(redis.client);
     calls = new CallRepository(redis.client);
     api = await createApi({
-      logger, token: TOKEN,
+      logger, token: TOKEN, tenantTokens: new ApiTokenRepository(redis.client),
       health: async () => ({ redis: await redisHealthCheck(redis.client)() }),
       users: new UserRepository(redis.client),
       registrations,
@@ -96,6 +96,28 @@ describe('api + store: provisioning', function () {
     assert.deepEqual(await allKeys(redis.client), []);
   });
 
+  it('keeps tenant tokens only as hashes; a token reaches its tenant until revoked, and revoking leaves no key', async () => {
+    const made = await api.app.inject({ method: 'POST', url: '/v1/tenants/Example.com/tokens', headers: AUTH });
+    assert.equal(made.statusCode, 201);
+    const { id, token } = made.json() as { id: string; token: string };
+    assert.match(token, /^fst_[A-Za-z0-9_-]{43}$/);
+    const keys = await allKeys(redis.client);
+    assert.deepEqual(keys.map((k) => k.key.split(':')[0]).sort(), ['apitoken', 'apitokens']);
+    for (const { key } of keys) {
+      const dump = JSON.stringify(await redis.client.type(key) === 'hash' ? await redis.client.hGetAll(key) : await redis.client.get(key));
+      assert.ok(!dump.includes(token) && !dump.includes(token.slice(4)), `${key} holds the token itself`);
+    }
+    await assertKeyspace(redis.client);
+    const tenantAuth = { authorization: `Bearer ${token}` };
+    assert.equal((await api.app.inject({ method: 'GET', url: '/v1/tenants/example.com/users', headers: tenantAuth })).statusCode, 200);
+    assert.equal((await api.app.inject({ method: 'GET', url: '/v1/tenants/other.net/users', headers: tenantAuth })).statusCode, 403);
+    const listed = await api.app.inject({ method: 'GET', url: '/v1/tenants/example.com/tokens', headers: AUTH });
+    assert.deepEqual(listed.json().tokens.map((t: { id: string }) => t.id), [id]);
+    assert.equal((await api.app.inject({ method: 'DELETE', url: `/v1/tenants/example.com/tokens/${id}`, headers: AUTH })).statusCode, 204);
+    assert.equal((await api.app.inject({ method: 'GET', url: '/v1/tenants/example.com/users', headers: tenantAuth })).statusCode, 401);
+    assert.deepEqual(await allKeys(redis.client), []);
+  });
+
   it('reports Redis in /health, and answers 503 E_UNAVAILABLE when the store is down', async () => {
     const ok = await api.app.inject({ method: 'GET', url: '/health' });
     assert.equal(ok.statusCode, 200);
@@ -104,7 +126,7 @@ describe('api + store: provisioning', function () {
     const down = await connectRedis(redis.url, logger);
     await down.close();
     const broken = await createApi({
-      logger, token: TOKEN, health: async () => ({ redis: await redisHealthCheck(down.client)() }),
+      logger, token: TOKEN, tenantTokens: new ApiTokenRepository(down.client), health: async () => ({ redis: await redisHealthCheck(down.client)() }),
       users: new UserRepository(down.client), registrations: new RegistrationRepository(down.client),
       calls: { list: async () => [], get: async () => null, hangup: async () => false },
     });

@@ -22,12 +22,12 @@ describe('store: users', function () {
     const a = await users.put('example.com', 'alice', { password: 'secret1', displayName: 'Alice', pickupGroups: ['sales'] });
     assert.equal(a.created, true);
     assert.equal(a.user.displayName, 'Alice');
-    const b = await users.put('example.com', 'alice', { password: 'secret2', callGroups: ['support'], anonymousCallRejection: true });
+    const b = await users.put('example.com', 'alice', { password: 'secret2', callGroups: ['support'], anonymousCallRejection: true, dialogWatchers: ['*'] });
     assert.equal(b.created, false);
     assert.equal(b.user.createdAt, a.user.createdAt, 'createdAt survives an update');
     const got = await users.get('example.com', 'alice');
     assert.deepEqual(got, {
-      tenant: 'example.com', user: 'alice', pickupGroups: [], callGroups: ['support'], anonymousCallRejection: true,
+      tenant: 'example.com', user: 'alice', pickupGroups: [], callGroups: ['support'], anonymousCallRejection: true, dialogWatchers: ['*'],
       createdAt: a.user.createdAt, updatedAt: got?.updatedAt,
     }, 'PUT replaces: displayName and pickupGroups are gone');
   });

@@ -1,6 +1,6 @@
 import winston from 'winston';
-import { createApi, type Api, type ApiDeps, type CallsPort, type RegistrationsPort, type UsersPort } from '../../../lib/api';
-import type { Binding, CallRecord, UserInput, UserRecord } from '../../../lib/store';
+import { createApi, type Api, type ApiDeps, type CallsPort, type RegistrationsPort, type TenantTokensPort, type UsersPort } from '../../../lib/api';
+import type { ApiTokenRecord, Binding, CallRecord, UserInput, UserRecord } from '../../../lib/store';
 
 export const TOKEN = 'test-token-0123456789';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -16,7 +16,7 @@ export class FakeUsers implements UsersPort {
     const now = Date.now();
     const record: UserRecord = {
       tenant: tenant.toLowerCase(), user, pickupGroups: input.pickupGroups ?? [], callGroups: input.callGroups ?? [],
-      anonymousCallRejection: input.anonymousCallRejection ?? false, createdAt: old?.createdAt ?? now, updatedAt: now,
+      anonymousCallRejection: input.anonymousCallRejection ?? false, dialogWatchers: input.dialogWatchers ?? [], createdAt: old?.createdAt ?? now, updatedAt: now,
       ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
     };
     this.byKey.set(key, record);
@@ -70,6 +70,35 @@ export class FakeCalls implements CallsPort {
   }
 }
 
+/** In-memory tenant tokens: token -> record, like the store's hash -> record. */
+export class FakeTenantTokens implements TenantTokensPort {
+  readonly byToken = new Map<string, ApiTokenRecord>();
+  private next = 0;
+
+  async create(tenant: string): Promise<{ token: string; record: ApiTokenRecord }> {
+    const id = (++this.next).toString(16).padStart(16, '0');
+    const record = { id, tenant: tenant.toLowerCase(), createdAt: Date.UTC(2026, 0, 1) + this.next };
+    const token = `fst_test-${tenant.toLowerCase()}-${this.next}`;
+    this.byToken.set(token, record);
+    return { token, record };
+  }
+
+  async list(tenant: string): Promise<ApiTokenRecord[]> {
+    return [...this.byToken.values()].filter((r) => r.tenant === tenant.toLowerCase());
+  }
+
+  async revoke(tenant: string, id: string): Promise<boolean> {
+    for (const [token, r] of this.byToken) {
+      if (r.id === id && r.tenant === tenant.toLowerCase()) return this.byToken.delete(token);
+    }
+    return false;
+  }
+
+  async resolve(token: string): Promise<ApiTokenRecord | null> {
+    return this.byToken.get(token) ?? null;
+  }
+}
+
 export function sampleCall(id: string, tenant = 'example.com'): CallRecord {
   return {
     id, tenant, state: 'answered', mediaCallId: `m-${id}`, instanceId: 'fs-1', createdAt: Date.UTC(2026, 0, 1), answeredAt: Date.UTC(2026, 0, 1, 0, 0, 5),
@@ -82,6 +111,7 @@ export interface TestApi extends Api {
   users: FakeUsers;
   registrations: FakeRegistrations;
   calls: FakeCalls;
+  tenantTokens: FakeTenantTokens;
 }
 
 export const silentLogger = winston.createLogger({ silent: true });
@@ -91,10 +121,11 @@ export async function buildApi(overrides: Partial<ApiDeps> = {}): Promise<TestAp
   const users = new FakeUsers();
   const registrations = new FakeRegistrations();
   const calls = new FakeCalls();
+  const tenantTokens = new FakeTenantTokens();
   const api = await createApi({
-    logger: silentLogger, token: TOKEN, users, registrations, calls,
+    logger: silentLogger, token: TOKEN, tenantTokens, users, registrations, calls,
     health: async () => ({ redis: { ok: true } }),
     ...overrides,
   });
-  return { ...api, users, registrations, calls };
+  return { ...api, users, registrations, calls, tenantTokens };
 }
