@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isSentinelUrl, parseSentinelUrl, redactRedisUrl } from './store/redis-url';
 
 /**
@@ -47,6 +48,8 @@ export interface Config {
   authFailureWindow: number;
   /** seconds a banned address is refused */
   authBanTime: number;
+  /** edge proxies (IP addresses) whose requests count against the phone's address in their Via, not theirs */
+  authTrustedProxies: string[];
   /** most contacts one AOR may have bound (RFC 3261 10.3 local policy) */
   maxContacts: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -87,6 +90,14 @@ function host(env: Env, name: string, dflt: string): string {
   if (v === undefined || v === '') return dflt;
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.:-]+)$/.test(v)) throw new ConfigError(`${name} must be a host name or address, got '${v}'`);
   return v;
+}
+
+function addressList(env: Env, name: string): string[] {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') return [];
+  const list = v.split(',').map((a) => a.trim());
+  for (const a of list) if (isIP(a) === 0) throw new ConfigError(`${name} must be a comma-separated list of IP addresses, got '${a}'`);
+  return list;
 }
 
 function digestAlgorithms(env: Env): Config['digestAlgorithms'] {
@@ -149,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     authFailureLimit: int(env, 'AUTH_FAILURE_LIMIT', 10, 1, 100000),
     authFailureWindow: int(env, 'AUTH_FAILURE_WINDOW', 60, 1, 86400),
     authBanTime: int(env, 'AUTH_BAN_TIME', 900, 1, 604800),
+    authTrustedProxies: addressList(env, 'AUTH_TRUSTED_PROXIES'),
     maxContacts: int(env, 'MAX_CONTACTS', 10, 1, 1000),
     logLevel,
     instanceId: env.INSTANCE_ID || `fs-${process.pid}`,

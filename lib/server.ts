@@ -82,7 +82,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await bans.start(bus);
     closers.push(async () => bans.stop());
     const failures = new AuthFailures(conn.client, bans, { limit: config.authFailureLimit, windowMs: config.authFailureWindow * 1000, logger });
-    const auth = new SipAuthenticator({ digest, users, bans, failures, logger });
+    const auth = new SipAuthenticator({ digest, users, bans, failures, logger, trustedProxies: new Set(config.authTrustedProxies) });
     const internalToken = createHmac('sha256', secret).update('internal-services').digest('base64url');
     const srf = new Srf();
     const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId });

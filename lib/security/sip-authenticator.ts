@@ -5,6 +5,9 @@ import { respond } from '../sip/respond';
 import type { UserRepository } from '../store';
 import type { AuthFailures } from './auth-failures';
 import type { BanList } from './ban-list';
+import { clientAddress } from './client-address';
+
+const NONE: ReadonlySet<string> = new Set();
 
 export interface SipAuthenticatorDeps {
   digest: DigestAuth;
@@ -12,6 +15,8 @@ export interface SipAuthenticatorDeps {
   bans: BanList;
   failures: AuthFailures;
   logger: Logger;
+  /** edge proxies whose requests are attributed to the phone in the Via below theirs */
+  trustedProxies?: ReadonlySet<string>;
 }
 
 export interface AuthenticateOptions {
@@ -34,7 +39,7 @@ export class SipAuthenticator {
   constructor(private readonly deps: SipAuthenticatorDeps) {}
 
   async authenticate(req: Srf.SrfRequest, res: Srf.SrfResponse, o: AuthenticateOptions, log: Logger): Promise<string | undefined> {
-    const source = req.source_address;
+    const source = clientAddress(req.source_address, req.get('Via'), this.deps.trustedProxies ?? NONE);
     if (this.deps.bans.isBanned(source)) {
       respond(res, 403, 'Forbidden - Too Many Failed Authentications');
       return undefined;
@@ -50,7 +55,7 @@ export class SipAuthenticator {
         respond(res, 400, 'Bad Request - Digest uri is not the Request-URI');
         return undefined;
       case 'bad':
-        await this.failed(req, result, log);
+        await this.failed(req, source, result, log);
         respond(res, 403, 'Forbidden - Bad Credentials');
         return undefined;
       default:
@@ -74,9 +79,8 @@ export class SipAuthenticator {
     return c.ha1Sha256 ? { MD5: c.ha1, 'SHA-256': c.ha1Sha256 } : { MD5: c.ha1 };
   }
 
-  private async failed(req: Srf.SrfRequest, r: DigestResult, log: Logger): Promise<void> {
-    const from = req.source_address;
-    log.warn(`${req.method} refused: bad credentials`, { username: r.username, from: `${from}:${req.source_port}` });
+  private async failed(req: Srf.SrfRequest, from: string, r: DigestResult, log: Logger): Promise<void> {
+    log.warn(`${req.method} refused: bad credentials`, { username: r.username, from, via: `${req.source_address}:${req.source_port}` });
     try {
       await this.deps.failures.record(from);
     } catch (err) {
