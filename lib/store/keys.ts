@@ -49,8 +49,9 @@ export const keys = {
 
   /**
    * string: the secret digest nonces are signed with, shared so any instance verifies a
-   * nonce another issued; owner: the platform (created once with SET NX, never expires:
-   * rotating it would invalidate every outstanding nonce at once)
+   * nonce another issued; owner: the platform (created once with SET NX, never expires;
+   * rotating it costs each phone one round trip: the right password on a nonce of the old
+   * secret gets stale=true)
    */
   nonceSecret: (): string => 'digest:nonce-secret',
 
