@@ -23,7 +23,7 @@ export interface AnswerOptions {
   /** nonce-count (1 by default); null: no qop (RFC 2069 style) */
   nc?: number | null;
   cnonce?: string;
-  /** the response as computed, before it is written (to corrupt it) */
+  /** another realm than the challenge's */
   realm?: string;
 }
 
