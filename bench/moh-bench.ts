@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const redis = await startTestRedis();
   const sipPort = await freePort('both');
   const config = loadConfig({ API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(await freePort('tcp')), REDIS_URL: redis.url,
-    RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, LOG_LEVEL: 'error' });
+    RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, LOG_LEVEL: 'error', DIGEST_ALGORITHMS: 'MD5' });
   const server = await startServer({ config, logger: testLogger(), features: features() });
   const s = swapScenarios(Math.min(PER_CALL, HOLDS));
   const epB = await createRtpEndpoint();

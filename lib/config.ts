@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isSentinelUrl, parseSentinelUrl, redactRedisUrl } from './store/redis-url';
 
 /**
@@ -38,6 +39,19 @@ export interface Config {
   /** registration expiry bounds, seconds (RFC 3261 10.2.1.1, 10.3 step 7) */
   minExpires: number;
   maxExpires: number;
+  /** seconds a digest nonce is accepted (RFC 7616 5.5); older ones get stale=true */
+  nonceLifetime: number;
+  /** digest challenge algorithms, most preferred first (RFC 8760 2.3) */
+  digestAlgorithms: Array<'MD5' | 'SHA-256'>;
+  /** failed authentications from one address within authFailureWindow seconds that ban it */
+  authFailureLimit: number;
+  authFailureWindow: number;
+  /** seconds a banned address is refused */
+  authBanTime: number;
+  /** edge proxies (IP addresses) whose requests count against the phone's address in their Via, not theirs */
+  authTrustedProxies: string[];
+  /** most contacts one AOR may have bound (RFC 3261 10.3 local policy) */
+  maxContacts: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** this process's id in shared state (calls it owns) */
   instanceId: string;
@@ -76,6 +90,24 @@ function host(env: Env, name: string, dflt: string): string {
   if (v === undefined || v === '') return dflt;
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.:-]+)$/.test(v)) throw new ConfigError(`${name} must be a host name or address, got '${v}'`);
   return v;
+}
+
+function addressList(env: Env, name: string): string[] {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') return [];
+  const list = v.split(',').map((a) => a.trim());
+  for (const a of list) if (isIP(a) === 0) throw new ConfigError(`${name} must be a comma-separated list of IP addresses, got '${a}'`);
+  return list;
+}
+
+function digestAlgorithms(env: Env): Config['digestAlgorithms'] {
+  const v = env.DIGEST_ALGORITHMS;
+  if (v === undefined || v === '') return ['SHA-256', 'MD5'];
+  const list = v.split(',').map((a) => a.trim().toUpperCase());
+  if (list.some((a) => a !== 'MD5' && a !== 'SHA-256') || new Set(list).size !== list.length) {
+    throw new ConfigError(`DIGEST_ALGORITHMS must list MD5 and/or SHA-256 once each, most preferred first, got '${v}'`);
+  }
+  return list as Config['digestAlgorithms'];
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -123,6 +155,13 @@ export function loadConfig(env: Env = process.env): Config {
     drainTimeout: int(env, 'DRAIN_TIMEOUT', 30, 0, 3600),
     minExpires,
     maxExpires,
+    nonceLifetime: int(env, 'NONCE_LIFETIME', 60, 5, 3600),
+    digestAlgorithms: digestAlgorithms(env),
+    authFailureLimit: int(env, 'AUTH_FAILURE_LIMIT', 10, 1, 100000),
+    authFailureWindow: int(env, 'AUTH_FAILURE_WINDOW', 60, 1, 86400),
+    authBanTime: int(env, 'AUTH_BAN_TIME', 900, 1, 604800),
+    authTrustedProxies: addressList(env, 'AUTH_TRUSTED_PROXIES'),
+    maxContacts: int(env, 'MAX_CONTACTS', 10, 1, 1000),
     logLevel,
     instanceId: env.INSTANCE_ID || `fs-${process.pid}`,
   };

@@ -11,8 +11,10 @@ import { createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './ro
 import { createMetrics } from './metrics';
 import { engineDenyList, launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
+import { banRoutes } from './api/routes/bans';
+import { AuthFailures, BanList, SipAuthenticator } from './security';
 import { DigestAuth } from './sip/digest-auth';
-import { ApiTokenRepository, CallRepository, connectRedis, InstanceBus, keys, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
+import { ApiTokenRepository, CallRepository, connectRedis, InstanceBus, keys, NonceCountStore, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
 export interface RunningServer {
   sipPort: number;
@@ -75,14 +77,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const registrations = new RegistrationRepository(conn.client);
     const callStore = new CallRepository(conn.client);
     const secret = await sharedNonceSecret(conn.client);
-    const digest = new DigestAuth(secret);
+    const digest = new DigestAuth({ secret, nonceLifetimeMs: config.nonceLifetime * 1000, algorithms: config.digestAlgorithms,
+      counter: new NonceCountStore(conn.client) });
+    // bans are told to every instance over the bus, so it starts before SIP is served
+    const bus = await InstanceBus.start(conn.client, config.instanceId, logger);
+    closers.push(() => bus.close());
+    const bans = new BanList(conn.client, { banMs: config.authBanTime * 1000, logger });
+    await bans.start(bus);
+    closers.push(async () => bans.stop());
+    const failures = new AuthFailures(conn.client, bans, { limit: config.authFailureLimit, windowMs: config.authFailureWindow * 1000, logger });
+    const auth = new SipAuthenticator({ digest, users, bans, failures, logger, trustedProxies: new Set(config.authTrustedProxies) });
     const internalToken = createHmac('sha256', secret).update('internal-services').digest('base64url');
     const srf = new Srf();
     const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId });
     const metrics = createMetrics(calls);
     const dispatcher = new FeatureCodeDispatcher();
     let draining = false;
-    const route = createRouter({ users, registrations, digest, calls, features: dispatcher, logger,
+    const route = createRouter({ users, registrations, auth, calls, features: dispatcher, logger,
       noAnswerMs: config.noAnswerTimeout * 1000, anonymousRejectStatus: config.anonymousRejectStatus, internalToken });
     srf.invite((req, res) => {
       if (draining) {
@@ -94,7 +105,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         if (!res.finalResponseSent) res.send(500);
       });
     });
-    const register = createRegistrar({ users, registrations, digest, logger, minExpires: config.minExpires, maxExpires: config.maxExpires });
+    const register = createRegistrar({ registrations, auth, logger, minExpires: config.minExpires, maxExpires: config.maxExpires,
+      maxContacts: config.maxContacts });
     (srf as unknown as { register(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).register((req, res) => {
       register(req, res).catch((err: Error) => {
         logger.error('REGISTER failed', { error: err.stack });
@@ -102,7 +114,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
     });
     (srf as unknown as { options(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).options((_req, res) => res.send(200));
-    const subscribe = createSubscribeRouter({ users, digest, features: dispatcher, logger });
+    const subscribe = createSubscribeRouter({ users, auth, features: dispatcher, logger });
     (srf as unknown as { subscribe(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).subscribe((req, res) => {
       subscribe(req, res).catch((err: Error) => {
         logger.error('SUBSCRIBE failed', { error: err.stack });
@@ -117,8 +129,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     // with DRACHTIO_HOST, SIP_HOST and SIP_PORT name that server's SIP address
     const selfHost = config.sipAdvertisedHost ?? config.sipHost;
-    const bus = await InstanceBus.start(conn.client, config.instanceId, logger);
-    closers.push(() => bus.close());
     const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config, internalToken, bus, metrics,
       selfUri: (user) => `sip:${user}@${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${config.sipPort}` };
     for (const f of opts.features) {
@@ -160,6 +170,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         hangup: async (id) => calls.hangup(id) || false,
       },
     });
+    banRoutes(api.router, bans);
     for (const f of opts.features) f.routes?.(api.router);
     await api.app.listen({ host: config.httpHost, port: config.httpPort });
     closers.push(() => api.app.close());

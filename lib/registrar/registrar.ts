@@ -1,17 +1,19 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import type { Binding, BindingInput, RegistrationRepository, UserRepository } from '../store';
+import type { Binding, BindingInput, RegistrationRepository } from '../store';
 import { parseAddress } from '../sip/addresses';
-import type { DigestAuth } from '../sip/digest-auth';
+import type { SipAuthenticator } from '../security';
 import { respond } from '../sip/respond';
 
 export interface RegistrarDeps {
-  users: UserRepository;
   registrations: RegistrationRepository;
-  digest: DigestAuth;
+  /** digest authentication with bans (lib/security) */
+  auth: SipAuthenticator;
   logger: Logger;
   minExpires: number;
   maxExpires: number;
+  /** most contacts one AOR may have bound at once */
+  maxContacts: number;
 }
 
 const DEFAULT_EXPIRES = 3600;
@@ -31,17 +33,8 @@ export function createRegistrar(deps: RegistrarDeps) {
     const tenant = aor.host;
     const log = deps.logger.child({ tenant, user: aor.user, callId: req.get('Call-ID') });
     // RFC 3261 10.3 steps 3-6: authenticate, then the user may only change its own AOR
-    const { outcome, username } = await deps.digest.check(req.get('Authorization'), tenant, 'REGISTER',
-      async (user) => (user === aor.user ? (await deps.users.credentials(tenant, user))?.ha1 : undefined));
-    if (outcome === 'missing' || outcome === 'stale') {
-      res.send(401, { headers: { 'WWW-Authenticate': deps.digest.challenge(tenant, outcome === 'stale') } });
-      return;
-    }
-    if (outcome !== 'ok') {
-      log.warn('registration refused: bad credentials', { username, from: `${req.source_address}:${req.source_port}` });
-      respond(res, 403, 'Forbidden - Bad Credentials');
-      return;
-    }
+    const username = await deps.auth.authenticate(req, res, { realm: tenant, kind: 'www', only: aor.user }, log);
+    if (username === undefined) return;
     const callId = req.get('Call-ID');
     const cseq = Number(/^\s*(\d+)/.exec(req.get('CSeq'))?.[1] ?? NaN);
     const headerExpires = req.has('Expires') ? Number(req.get('Expires')) : undefined;
@@ -55,6 +48,11 @@ export function createRegistrar(deps: RegistrarDeps) {
       }
       result = await deps.registrations.unbindAll(tenant, aor.user, { callId, cseq });
     } else if (contacts.length > 0) {
+      // More contacts than any AOR may bind: refused before any parsing or Redis work.
+      if (contacts.length > deps.maxContacts) {
+        tooMany(res, deps.maxContacts);
+        return;
+      }
       const inputs: BindingInput[] = [];
       for (const c of contacts) {
         const uri = /<([^>]+)>/.exec(c)?.[1] ?? c.split(';')[0].trim();
@@ -73,10 +71,15 @@ export function createRegistrar(deps: RegistrarDeps) {
           userAgent: req.get('User-Agent') || undefined,
         });
       }
-      result = await deps.registrations.bind(tenant, aor.user, inputs);
+      result = await deps.registrations.bind(tenant, aor.user, inputs, { maxBindings: deps.maxContacts });
     } else {
       // a query (RFC 3261 10.2.3): list the bindings
       result = { ok: true as const, bindings: await deps.registrations.lookup(tenant, aor.user) };
+    }
+    if (!result.ok && result.reason === 'too-many') {
+      log.warn('registration refused: too many contacts', { contacts: result.count, max: deps.maxContacts });
+      tooMany(res, deps.maxContacts);
+      return;
     }
     if (!result.ok) {
       res.send(500, { headers: { 'Retry-After': '1' } });
@@ -85,6 +88,16 @@ export function createRegistrar(deps: RegistrarDeps) {
     log.info('registration', { bindings: result.bindings.length });
     res.send(200, { headers: contactHeaders(result.bindings) });
   };
+}
+
+/**
+ * RFC 3261 10.3 leaves local policy to the registrar, and 21.4.4: 403 is "the server
+ * understood the request, but is refusing to fulfill it. Authorization will not help":
+ * the same REGISTER will never be accepted, so the phone must not retry it as is (a 5xx
+ * would invite that). Nothing of it was stored.
+ */
+function tooMany(res: Srf.SrfResponse, max: number): void {
+  respond(res, 403, `Forbidden - Too Many Contacts (at most ${max})`);
 }
 
 function contactHeaders(bindings: Binding[]): Record<string, string> {

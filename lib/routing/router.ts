@@ -2,7 +2,8 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import type { CallManager } from '../calls';
 import { isAnonymous } from '../sip/addresses';
-import { parseDigest, type DigestAuth } from '../sip/digest-auth';
+import { parseDigest } from '../sip/digest-auth';
+import type { SipAuthenticator } from '../security';
 import { parseReplaces } from '../sip/replaces';
 import { respond } from '../sip/respond';
 import type { RegistrationRepository, UserRepository } from '../store';
@@ -22,7 +23,8 @@ function safeEqual(a: string, b: string): boolean {
 export interface RouterDeps {
   users: UserRepository;
   registrations: RegistrationRepository;
-  digest: DigestAuth;
+  /** digest authentication with bans (lib/security) */
+  auth: SipAuthenticator;
   calls: CallManager;
   features: FeatureCodeDispatcher;
   logger: Logger;

@@ -1,6 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import type { DigestAuth } from '../sip/digest-auth';
+import type { SipAuthenticator } from '../security';
 import { respond } from '../sip/respond';
 import type { UserRepository } from '../store';
 import type { FeatureCodeDispatcher } from './feature-codes';
@@ -9,7 +9,8 @@ import { requestParties } from './request-parties';
 
 export interface SubscribeRouterDeps {
   users: UserRepository;
-  digest: DigestAuth;
+  /** digest authentication with bans (lib/security) */
+  auth: SipAuthenticator;
   features: FeatureCodeDispatcher;
   logger: Logger;
 }

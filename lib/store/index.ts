@@ -8,7 +8,7 @@ export { redisHealthCheck, type HealthStatus } from './health';
 export { channels, keys, KEYSPACE, specOf, tenantId, type KeyLifetime, type KeySpec } from './keys';
 export { InstanceBus, BusError, type BusHandler } from './instance-bus';
 export { LuaScript } from './lua-script';
-export { digestHa1, type DigestAlgorithm } from './digest';
+export { digestHa1, NonceCountStore, type DigestAlgorithm } from './digest';
 export { UserRepository, type UserInput, type UserRecord, type DigestCredentials } from './users';
 export { RegistrationRepository, type Binding, type BindingInput, type BindResult } from './registrations';
 export { CallRepository, type CallRepositoryOptions } from './calls';

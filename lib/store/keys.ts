@@ -49,10 +49,24 @@ export const keys = {
 
   /**
    * string: the secret digest nonces are signed with, shared so any instance verifies a
-   * nonce another issued; owner: the platform (created once with SET NX, never expires:
-   * rotating it would invalidate every outstanding nonce at once)
+   * nonce another issued; owner: the platform (created once with SET NX, never expires;
+   * rotating it costs each phone one round trip: the right password on a nonce of the old
+   * secret gets stale=true)
    */
   nonceSecret: (): string => 'digest:nonce-secret',
+
+  /**
+   * string: one used digest nonce-count (`-` for credentials without qop, whose nonce is
+   * single use); TTL = what is left of the nonce's lifetime plus one lifetime (RFC 7616 3.4.5)
+   */
+  digestNonceCount: (nonce: string, nc: string): string => `digestnc:${part('nonce', nonce)}:${part('nc', nc)}`,
+
+  /** string: failed digest authentications from one source address in the current window; TTL = the window */
+  authFailures: (address: string): string => `authfail:${part('address', address)}`,
+  /** string: a banned source address (JSON {until, failures}); TTL = the ban */
+  authBan: (address: string): string => `ban:${part('address', address)}`,
+  /** zset: banned addresses scored by the ban's end (ms), for listing; TTL = the latest ban */
+  authBans: (): string => 'bans',
 
   /** hash: one provisioned user (credentials as HA1, services); owner: UserRepository.delete */
   user: (tenant: string, user: string): string => `user:${tenantId(tenant)}:${part('user', user)}`,
@@ -116,6 +130,10 @@ export const channels = {
 export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'tenant:*', lifetime: 'owner', type: 'hash', doc: 'tenant settings; deleted with the tenant' },
   { pattern: 'digest:nonce-secret', lifetime: 'owner', type: 'string', doc: 'digest nonce signing secret, shared by all instances' },
+  { pattern: 'digestnc:*', lifetime: 'ttl', type: 'string', doc: 'a used digest nonce-count (replay guard)' },
+  { pattern: 'authfail:*', lifetime: 'ttl', type: 'string', doc: 'failed authentications of a source address in the window' },
+  { pattern: 'ban:*', lifetime: 'ttl', type: 'string', doc: 'a source address banned for failed authentications' },
+  { pattern: 'bans', lifetime: 'ttl', type: 'zset', doc: 'banned addresses by the end of their ban' },
   { pattern: 'user:*', lifetime: 'owner', type: 'hash', doc: 'provisioned user; deleted by the API' },
   { pattern: 'users:*', lifetime: 'owner', type: 'set', doc: "a tenant's user names; emptied by deletes" },
   { pattern: 'reg:*', lifetime: 'ttl', type: 'hash', doc: "a user's contact bindings" },

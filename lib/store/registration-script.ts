@@ -5,10 +5,12 @@ import { LuaScript } from './lua-script';
  * instances cannot interleave between the CSeq check and the write.
  *
  * KEYS[1] the user's binding hash, KEYS[2] the tenant's zset of registered users
- * ARGV[1] user, ARGV[2] op ('bind' | 'unbind' | 'unbindAll'), ARGV[3] JSON arguments
+ * ARGV[1] user, ARGV[2] op ('bind' | 'unbind' | 'unbindAll'), ARGV[3] JSON arguments,
+ * ARGV[4] (bind, optional) the most bindings the user may have after it
  *
  * Returns {1, now, binding JSON...} with the user's live bindings, or {0, now, contact}
- * when RFC 3261 10.3 step 6/7 refuses the request (same Call-ID, CSeq not higher).
+ * when RFC 3261 10.3 step 6/7 refuses the request (same Call-ID, CSeq not higher), or
+ * {2, now, count} when the bind would leave the user more than ARGV[4] bindings.
  *
  * Each binding holds its absolute expiry (Redis clock, ms): lookups filter on it, and
  * each write prunes expired fields and moves the hash's TTL to the latest expiry, so a
@@ -34,6 +36,19 @@ if op == 'bind' then
   for _, c in ipairs(args) do
     local b = live(c.contact)
     if b and b.callId == c.callId and c.cseq <= b.cseq then return {0, now, c.contact} end
+  end
+  -- ARGV[4] (optional): most bindings the user may have once this REGISTER is applied
+  -- (issue #13: one call must not fork to hundreds of contacts); over it, nothing changes.
+  local max = tonumber(ARGV[4])
+  if max then
+    local after, seen = {}, 0
+    local all = redis.call('HGETALL', KEYS[1])
+    for i = 1, #all, 2 do
+      if cjson.decode(all[i + 1]).expiresAt > now then after[all[i]] = true end
+    end
+    for _, c in ipairs(args) do after[c.contact] = c.expires > 0 or nil end
+    for _ in pairs(after) do seen = seen + 1 end
+    if seen > max then return {2, now, seen} end
   end
   for _, c in ipairs(args) do
     if c.expires > 0 then

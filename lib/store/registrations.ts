@@ -41,7 +41,8 @@ export interface Binding {
  */
 export type BindResult =
   | { ok: true; bindings: Binding[] }
-  | { ok: false; reason: 'out-of-order'; contact: string; sipStatus: 500 };
+  | { ok: false; reason: 'out-of-order'; contact: string; sipStatus: 500 }
+  | { ok: false; reason: 'too-many'; count: number; sipStatus: 403 };
 
 /** What the hash holds: the absolute expiry only; the remaining seconds are computed on read. */
 type StoredBinding = Omit<Binding, 'expires'>;
@@ -51,7 +52,7 @@ export class RegistrationRepository {
   constructor(private readonly redis: RedisClient) {}
 
   /** Adds, refreshes or (expires 0) removes contacts; several at once are all-or-nothing. */
-  async bind(tenant: string, user: string, input: BindingInput | BindingInput[]): Promise<BindResult> {
+  async bind(tenant: string, user: string, input: BindingInput | BindingInput[], opts: { maxBindings?: number } = {}): Promise<BindResult> {
     const list = Array.isArray(input) ? input : [input];
     for (const b of list) checkInput(b);
     // Only the fields we know go to Redis, and undefined ones not at all.
@@ -59,7 +60,7 @@ export class RegistrationRepository {
       contact: b.contact, expires: b.expires, callId: b.callId, cseq: b.cseq,
       received: b.received, instance: b.instance, userAgent: b.userAgent,
     }).filter(([, v]) => v !== undefined)));
-    return this.run(tenant, user, 'bind', payload);
+    return this.run(tenant, user, 'bind', payload, opts.maxBindings);
   }
 
   /** Removes one contact whatever its Call-ID (administrative; the registrar uses bind with expires 0). */
@@ -98,11 +99,13 @@ export class RegistrationRepository {
       .filter((e) => e.bindings.length > 0);
   }
 
-  private async run(tenant: string, user: string, op: string, args: unknown): Promise<BindResult> {
+  private async run(tenant: string, user: string, op: string, args: unknown, max?: number): Promise<BindResult> {
+    const argv = [user, op, JSON.stringify(args), ...(max === undefined ? [] : [String(max)])];
     const reply = (await registrationScript.run(this.redis,
-      [keys.registration(tenant, user), keys.registeredUsers(tenant)], [user, op, JSON.stringify(args)])) as unknown[];
+      [keys.registration(tenant, user), keys.registeredUsers(tenant)], argv)) as unknown[];
     const [status, now, ...rest] = reply;
     if (Number(status) === 0) return { ok: false, reason: 'out-of-order', contact: String(rest[0]), sipStatus: 500 };
+    if (Number(status) === 2) return { ok: false, reason: 'too-many', count: Number(rest[0]), sipStatus: 403 };
     return { ok: true, bindings: live(Number(now), rest.map(String)) };
   }
 }

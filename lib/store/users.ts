@@ -87,11 +87,14 @@ export class UserRepository {
     return isEmpty(stored) ? null : toRecord(tenantId(tenant), user, stored);
   }
 
-  /** For the registrar only; the API never asks for this. */
+  /**
+   * For the registrar only; the API never asks for this. `ha1Sha256` is empty for a user
+   * stored before SHA-256 was (RFC 8760): such a user is challenged with MD5 only.
+   */
   async credentials(tenant: string, user: string): Promise<DigestCredentials | null> {
     const [realm, ha1, ha1Sha256] = await this.redis.hmGet(keys.user(tenant, user), ['realm', 'ha1', 'ha1Sha256']);
-    if (!realm || !ha1 || !ha1Sha256) return null;
-    return { realm, ha1, ha1Sha256 };
+    if (!realm || !ha1) return null;
+    return { realm, ha1, ha1Sha256: ha1Sha256 ?? '' };
   }
 
   async delete(tenant: string, user: string): Promise<boolean> {

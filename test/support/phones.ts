@@ -21,7 +21,7 @@ export function phonesAt(remote: () => string, sipps: SippRun[]): Phones {
     },
     async call(scenario, caller, callee, opts = {}) {
       const run = runSipp({ scenario, remote: remote(), localPort: await freePort('both'), service: callee,
-        auth: { username: caller, password: `pw-${caller}` }, vars: { caller }, ...opts });
+        auth: { username: caller, password: `pw-${caller}`, uri: `${callee}@${remote()}` }, vars: { caller }, ...opts });
       sipps.push(run);
       return run.done;
     },

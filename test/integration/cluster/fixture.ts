@@ -51,6 +51,7 @@ export function clusterFixture(n = 2): ClusterFixture {
       const config = loadConfig({
         API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url, INSTANCE_ID: `fs-${i + 1}`,
         RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn',
+        DIGEST_ALGORITHMS: 'MD5', // sipp 3.6.1 answers only MD5
         CONFERENCE_PORT_MIN: String(40000 + i * 1000), CONFERENCE_PORT_MAX: String(40999 + i * 1000),
       });
       const phones = phonesAt(() => `127.0.0.1:${sipPort}`, sipps);

@@ -106,7 +106,7 @@ describe('core: registered phones calling each other through the B2BUA', functio
     const r1 = await fx.call('core-expect-final-noauth.xml', a, b);
     assert.equal(finalStatus(r1), 407);
     assert.match(r1.events.find((e) => e.status === 407)?.message ?? '', /Proxy-Authenticate: Digest realm="127\.0\.0\.1"/);
-    const r2 = await fx.call('core-expect-final.xml', a, b, { auth: { username: a, password: 'wrong' } });
+    const r2 = await fx.call('core-expect-final.xml', a, b, { auth: { username: a, password: 'wrong', uri: `${b}@127.0.0.1:${fx.sipPort()}` } });
     assert.equal(finalStatus(r2), 403);
   });
 

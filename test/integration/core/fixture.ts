@@ -62,7 +62,9 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
     engineHttp = await freePort('tcp');
     const config = loadConfig({
       API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url,
-      RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn', ...env,
+      RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn',
+      // sipp 3.6.1 answers only MD5 and gives up on a SHA-256 challenge listed first
+      DIGEST_ALGORITHMS: 'MD5', ...env,
     });
     server = await startServer({ config, logger: testLogger(), features: features(),
       engineArgs: ['--t1', String(opts.t1 ?? 50), '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });

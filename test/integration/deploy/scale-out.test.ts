@@ -30,7 +30,7 @@ async function startNode(name: string, env: Record<string, string>): Promise<Nod
   const sipPort = await freePort('both');
   const httpPort = await freePort('tcp');
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, ...env, INSTANCE_ID: name, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), API_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...env, INSTANCE_ID: name, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), API_TOKEN: TOKEN, LOG_LEVEL: 'warn', DIGEST_ALGORITHMS: 'MD5' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -60,7 +60,7 @@ describe('deploy: Kamailio edge, two feature servers, one Redis', function () {
   const sipps: SippRun[] = [];
   const viaEdge = (scenario: string, caller: string, callee: string, opts: Partial<SippOptions> = {}): Promise<SippResult> => {
     const run = (async () => runSipp({ scenario, remote: `127.0.0.1:${edge?.sipPort}`, localPort: await freePort('both'), service: callee,
-      auth: { username: caller, password: `pw-${caller}` }, vars: { caller }, ...opts }))();
+      auth: { username: caller, password: `pw-${caller}`, uri: `${callee}@127.0.0.1:${edge?.sipPort}` }, vars: { caller }, ...opts }))();
     return run.then((r) => {
       sipps.push(r);
       return r.done;
@@ -69,7 +69,7 @@ describe('deploy: Kamailio edge, two feature servers, one Redis', function () {
   const at = (node: Node, scenario: string, caller: string, callee: string, opts: Partial<SippOptions> = {}): Promise<SippResult> =>
     (async () => {
       const r = runSipp({ scenario, remote: `127.0.0.1:${node.sipPort}`, localPort: await freePort('both'), service: callee,
-        auth: { username: caller, password: `pw-${caller}` }, vars: { caller }, ...opts });
+        auth: { username: caller, password: `pw-${caller}`, uri: `${callee}@127.0.0.1:${node.sipPort}` }, vars: { caller }, ...opts });
       sipps.push(r);
       return r.done;
     })();

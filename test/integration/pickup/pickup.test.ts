@@ -215,7 +215,7 @@ describe('pickup: another tenant', function () {
     }
     const refused = await fx.call('core-replaces-final.xml', 'ot-x', 'ot-b', {
       vars: { caller: 'ot-x', domain: other, replaces: `${leg.callId};to-tag=${leg.localTag};from-tag=${[...leg.remoteTags][0]}` },
-      auth: { username: 'ot-x', password: 'pw-ot-x' },
+      auth: { username: 'ot-x', password: 'pw-ot-x', uri: `ot-b@127.0.0.1:${fx.sipPort()}` },
     });
     assert.equal(refused.code, 0, refused.errors);
     assert.equal(finalOf(refused), 403);
