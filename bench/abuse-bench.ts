@@ -5,7 +5,7 @@ import path from 'node:path';
 import { freePort as anyFreePort } from '../test/support/ports';
 import { flood, type FloodResult } from './abuse/flood';
 import { findServerChildren, readProc, Sampler } from './calls/procs';
-import { provisionUsers, serverLogTail, startFeatureServer, startRtpengine, stopProcess, type FeatureServer, type Rtpengine } from './calls/server';
+import { liveCalls, provisionUsers, redisKeys, rtpengineCalls, serverLogTail, startFeatureServer, startRtpengine, stopProcess, type FeatureServer, type Rtpengine } from './calls/server';
 import { commonArgs, errorExcerpt, failureKinds, killAllSipps, SCENARIOS, startSipp, statLast } from './calls/sipp';
 import { Fuzzer, type FuzzResult } from './fuzz/fuzzer';
 
@@ -259,7 +259,8 @@ async function main(): Promise<void> {
       const after = Object.fromEntries(names.map((n) => [n, readProc(procs[n] ?? 0)?.rssMb ?? NaN]));
       for (const n of names) table.push({ name: n, baseline: baseline[n], peak: peak[n], after: after[n] });
       const a = alive(procs);
-      console.log(`after the idle: alive ${JSON.stringify(a)}, /health ${await health(server)}`);
+      console.log(`after the idle: alive ${JSON.stringify(a)}, /health ${await health(server)}; ` +
+        `calls listed ${await liveCalls(server)}, rtpengine sessions ${await rtpengineCalls(ngPort)}, redis keys ${await redisKeys(procs.redis)}`);
       if (!a.server || !a.engine) crashed = true;
     }
   } finally {
