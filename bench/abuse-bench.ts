@@ -27,6 +27,7 @@ import { Fuzzer, type FuzzResult } from './fuzz/fuzzer';
  * Environment: BENCH_FLOOD_S (20), BENCH_LEGIT_RATE (20), BENCH_FUZZ_COUNT (200000),
  * BENCH_FUZZ_RATE (3000), BENCH_FUZZ_SOURCES (16), BENCH_AUTH_SHARE (0.3), BENCH_SEED (13),
  * BENCH_SETTLE_S (60), BENCH_FLOOD_SETTLE_S (idle between a and b, 35), BENCH_MAX_S (a bound on each fuzz phase, 600), BENCH_PHASES (ab),
+ * BENCH_FUZZ_MODES (plain,auth: which fuzz runs of b),
  * BENCH_NETNS=0 (run in the host's network namespace; the fuzzer then keeps every top Via
  * on its own socket), BENCH_KEEP=1 (keep logs and the last fuzzed messages),
  * BENCH_RTP_PORTS (default 32000-33999).
@@ -48,6 +49,7 @@ const SETTLE_S = num('BENCH_SETTLE_S', 60);
 const FLOOD_SETTLE_S = num('BENCH_FLOOD_SETTLE_S', 35);
 const MAX_S = num('BENCH_MAX_S', 600);
 const PHASES = env.BENCH_PHASES || 'ab';
+const FUZZ_MODES = (env.BENCH_FUZZ_MODES || 'plain,auth').split(',');
 const KEEP = env.BENCH_KEEP === '1';
 const [RTP_MIN, RTP_MAX] = (env.BENCH_RTP_PORTS || '32000-33999').split('-').map(Number);
 const FLOOD_SRC = '127.0.0.2';
@@ -219,7 +221,8 @@ async function main(): Promise<void> {
         ring.push(`#${n} ${seed} [${ops.join(',')}]\n${msg.toString('latin1').slice(0, 4000)}`);
         if (ring.length > 500) ring.shift();
       };
-      for (const [name, auth] of [['without credentials', false], ['with credentials', true]] as const) {
+      const modes = ([['without credentials', false], ['with credentials', true]] as const).filter(([, auth]) => FUZZ_MODES.includes(auth ? 'auth' : 'plain'));
+      for (const [name, auth] of modes) {
         console.log(`\n(b) ${FUZZ_COUNT} fuzzed datagrams ${name}${auth ? ` (${AUTH_SHARE * 100}% credentialed)` : ''} at ${FUZZ_RATE}/s from ${sources.length} sources ...`);
         const phase: FuzzPhase = { name, aliveAfter: {}, healthAfter: 0 };
         try {

@@ -185,7 +185,7 @@ export class Fuzzer {
     const uri = `sip:${callee}@${auth.domain}:${this.opts.targetPort}`;
     const sdp = method === 'INVITE' ? ['v=0', `o=fz 1 1 IN IP4 ${src.host}`, 's=-', `c=IN IP4 ${src.host}`, 't=0 0', 'm=audio 40000 RTP/AVP 0 8',
       'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n') : '';
-    const extra = method === 'SUBSCRIBE' ? ['Event: dialog', 'Expires: 60', 'Accept: application/dialog-info+xml']
+    const extra = method === 'SUBSCRIBE' ? ['Event: dialog', `Expires: ${1 + this.rng.int(60)}`, 'Accept: application/dialog-info+xml']
       : method === 'REFER' ? [`Refer-To: <sip:${this.rng.pick(auth.callees)}@${auth.domain}>`] : [];
     return Buffer.from([`${method} ${uri} SIP/2.0`, `Via: SIP/2.0/UDP ${src.host}:${src.port};branch=z9hG4bK-${this.rng.token(12)};rport`,
       `From: <sip:${u.user}@${auth.domain}>;tag=${this.rng.token(8)}`, `To: <sip:${callee}@${auth.domain}>`, `Call-ID: ${callId}`,
