@@ -155,12 +155,23 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-abuse-'));
   let server: FeatureServer | undefined;
   let rtpengine: Rtpengine | undefined;
+  let serverProcs: Procs | undefined;
   let cleaned = false;
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
     cleaned = true;
     killAllSipps();
     await stopProcess(server?.child, 10000);
+    // a server that crashed or was killed leaves its engine and redis-server behind
+    for (const pid of [serverProcs?.engine, serverProcs?.redis]) {
+      if (pid && readProc(pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
     await rtpengine?.stop();
     if (KEEP) console.log(`temp files kept in ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
@@ -181,6 +192,7 @@ async function main(): Promise<void> {
     const token = `abuse-${process.pid}-${Date.now().toString(36)}`;
     server = await startFeatureServer({ sipPort, httpPort, token, logFile: path.join(dir, 'server.log'), rtpengineNg: `127.0.0.1:${ngPort}` });
     const procs: Procs = { ...findServerChildren(server.child.pid ?? 0), rtpengine: rtpengine.child.pid };
+    serverProcs = procs;
     console.log(`feature server ${procs.server} (SIP 127.0.0.1:${sipPort}), engine ${procs.engine ?? '?'}, redis ${procs.redis ?? '?'}, ` +
       `rtpengine ${procs.rtpengine}; ${netns ? 'in a network namespace of its own (only lo)' : 'in the host network namespace (loopback guard on)'}; ` +
       `${os.cpus().length} cores; SIP_RATE_LIMIT=${env.SIP_RATE_LIMIT ?? '(default)'}`);
