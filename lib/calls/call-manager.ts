@@ -6,6 +6,7 @@ import type { CallParty, CallRecord, CallRepository } from '../store';
 import { respond } from '../sip/respond';
 import { Call, opposite, type CallListener, type Side } from './call';
 import { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } from './outbound-fork';
+import { hangUp, isConnected } from './hang-up';
 import { joinOffers } from './take-over';
 import { relayOffers, type OfferInterceptor } from './reinvite-relay';
 
@@ -84,8 +85,8 @@ export class CallManager {
     const call = this.calls.get(id);
     if (!call) return false;
     if (call.state === 'answered') {
-      call.uas?.destroy();
-      call.uac?.destroy();
+      hangUp(call.uas);
+      hangUp(call.uac);
       void this.end(call, reason);
     } else {
       this.pendingCancel.get(id)?.();
@@ -144,8 +145,9 @@ export class CallManager {
       call.uac = uasPicker;
       call.setParty('callee', picker);
       call.to('answered');
-      this.wire(call);
+      const wired = this.wire(call);
       await this.deps.media.delete({ callId: old }).catch(() => undefined);
+      if (!wired) return 'ok';
       await this.deps.store.save(call.record());
       this.emit((l) => l.onAnswered?.(call));
       call.log.info('call picked up', { by: picker.user });
@@ -219,7 +221,7 @@ export class CallManager {
       clearTimeout(timer);
       if (pending.taken) {
         // a phone picked the call up (takeOver owns it now); a callee answering late is hung up
-        result.dialog?.destroy();
+        hangUp(result.dialog);
         return call;
       }
       if (!result.dialog) {
@@ -236,7 +238,7 @@ export class CallManager {
         call.setParty('callee', { user: result.target.party, tenant: r.tenant, uri: `sip:${result.target.party}@${r.tenant}`, callId: uac.sip.callId, tag: uac.sip.remoteTag });
       }
       if (callerCancelled) {
-        uac.destroy();
+        hangUp(uac);
         await this.end(call, 'caller-cancelled');
         return undefined;
       }
@@ -247,7 +249,7 @@ export class CallManager {
       call.uac = uac;
       call.to('answered');
       // listeners first: a REFER or re-INVITE right behind the ACK must not find the dialog unattended
-      this.wire(call);
+      if (!this.wire(call)) return undefined;
       await store.save(call.record());
       this.emit((l) => l.onAnswered?.(call));
       log.info('call answered', { callee: r.callee.user });
@@ -256,7 +258,7 @@ export class CallManager {
       clearTimeout(timer);
       log.error('call setup failed', { error: (err as Error).message });
       if (!answeredCaller && !callerCancelled) respond(res, 503, 'Service Unavailable');
-      call.uac?.destroy();
+      hangUp(call.uac);
       await this.end(call, 'setup-failed');
       return undefined;
     } finally {
@@ -285,11 +287,26 @@ export class CallManager {
     if (!done()) res.send(prov.status);
   }
 
-  private wire(call: Call): void {
+  /** False if a party turned out to be gone already and the call was ended instead. */
+  private wire(call: Call): boolean {
     for (const side of ['caller', 'callee'] as Side[]) {
       const d = call.dialog(side);
       if (d) this.wireParty(call, side, d);
     }
+    // a party that hung up before its dialog was wired (a callee's BYE right behind our
+    // ACK, while the caller was still being answered) sent its BYE to no listener: end the
+    // call now instead of keeping a half-dead call, its media and its keys
+    for (const side of ['caller', 'callee'] as Side[]) {
+      const d = call.dialog(side);
+      if (d && !isConnected(d)) {
+        call.log.info('party gone before the call was wired', { side });
+        call.setDialog(side, undefined);
+        hangUp(call.dialog(opposite(side)));
+        void this.end(call, `${side}-hangup`);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Everything a party's dialog can bring: BYE, offers, REFER, INFO. */
@@ -297,7 +314,7 @@ export class CallManager {
     d.on('destroy', () => {
       if (call.dialog(side) !== d) return;
       call.setDialog(side, undefined);
-      call.dialog(opposite(side))?.destroy();
+      hangUp(call.dialog(opposite(side)));
       void this.end(call, `${side}-hangup`);
     });
     relayOffers(call, side, d, this.deps.media, this.interceptors, {
@@ -334,7 +351,7 @@ export class CallManager {
    * other party stays, and the call ends when it hangs up.
    */
   release(call: Call, side: Side): void {
-    this.detach(call, side)?.destroy();
+    hangUp(this.detach(call, side));
   }
 
   /**

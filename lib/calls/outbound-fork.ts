@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import { hangUp } from './hang-up';
 
 export interface ForkTarget {
   /** Request-URI: the registered contact */
@@ -113,7 +114,7 @@ export class OutboundFork {
         },
       });
       if (this.settled) {
-        d.destroy();
+        hangUp(d);
         return;
       }
       this.winner = { dialog: d, target };

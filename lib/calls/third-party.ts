@@ -3,6 +3,7 @@ import type Srf from 'drachtio-srf';
 import type { MediaAnchor } from '../media';
 import { opposite, type Call, type Side } from './call';
 import { resumeDialog, type DialogSnapshot } from './dialog-snapshot';
+import { hangUp, isConnected } from './hang-up';
 import { modifyWithRetry } from './modify';
 
 /** A party of a call connected to a media server (music, announcements, a bridge). */
@@ -85,7 +86,7 @@ async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, 
     const release = async (): Promise<void> => {
       if (released) return;
       released = true;
-      if ((dialog as unknown as { connected?: boolean }).connected !== false) dialog.destroy();
+      if (isConnected(dialog)) hangUp(dialog);
       await media.delete({ callId: mediaCallId });
     };
     dialog.on('destroy', () => void release());

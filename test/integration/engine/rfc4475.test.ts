@@ -5,14 +5,15 @@ import path from 'node:path';
 import type Srf from 'drachtio-srf';
 import { startEngine, type EngineProcess } from '../../support/engine-process';
 import { connectSrf, disconnectSrf, handlers } from '../../support/srf-app';
+import { RFC4475_DIR } from '../../support/test-data';
 
 /**
  * RFC 4475: every torture message sent to a running engine, each answered (or ignored)
- * the way the manifest in shared/testdata/rfc4475 says, and the engine still serving
+ * the way the manifest in test/data/rfc4475 says, and the engine still serving
  * afterwards. Statuses marked `app` come from the endpoint application below (the
  * engine passed the message up intact); the others come from the engine itself.
  */
-const DATA = path.resolve(__dirname, '../../../../../shared/testdata/rfc4475');
+const DATA = RFC4475_DIR;
 
 type Expect = number | 'silence';
 const EXPECTED: Record<string, Expect> = {

@@ -5,8 +5,9 @@ import { parseDatagram, parseStream } from '../../../lib/engine/sip/parser';
 import { parseNameAddr, tagOf } from '../../../lib/engine/sip/name-addr';
 import { parseVia } from '../../../lib/engine/sip/via';
 import { validateRequest } from '../../../lib/engine/sip/validate';
+import { RFC4475_DIR } from '../../support/test-data';
 
-const DATA = path.resolve(__dirname, '../../../../../shared/testdata/rfc4475');
+const DATA = RFC4475_DIR;
 const load = (f: string): Buffer => fs.readFileSync(path.join(DATA, f));
 
 function parsed(file: string) {
