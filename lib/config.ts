@@ -52,6 +52,8 @@ export interface Config {
   authTrustedProxies: string[];
   /** most contacts one AOR may have bound (RFC 3261 10.3 local policy) */
   maxContacts: number;
+  /** new requests worked on at once (INVITEs until answered); past it 503 (overload control) */
+  maxPendingRequests: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** this process's id in shared state (calls it owns) */
   instanceId: string;
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     authBanTime: int(env, 'AUTH_BAN_TIME', 900, 1, 604800),
     authTrustedProxies: addressList(env, 'AUTH_TRUSTED_PROXIES'),
     maxContacts: int(env, 'MAX_CONTACTS', 10, 1, 1000),
+    maxPendingRequests: int(env, 'MAX_PENDING_REQUESTS', 2000, 10, 1000000),
     logLevel,
     instanceId: env.INSTANCE_ID || `fs-${process.pid}`,
   };

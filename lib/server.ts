@@ -7,7 +7,7 @@ import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, startRtpengine, type RtpengineProcess } from './media';
 import { createRegistrar } from './registrar';
-import { createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
+import { Admission, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { createMetrics } from './metrics';
 import { engineDenyList, launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
@@ -95,32 +95,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     let draining = false;
     const route = createRouter({ users, registrations, auth, calls, features: dispatcher, logger,
       noAnswerMs: config.noAnswerTimeout * 1000, anonymousRejectStatus: config.anonymousRejectStatus, internalToken });
+    const admission = new Admission(config.maxPendingRequests, logger);
+    const routeInvite = admission.guard('INVITE routing', route);
     srf.invite((req, res) => {
       if (draining) {
         res.send(503, { headers: { 'Retry-After': '30' } });
         return;
       }
-      route(req, res).catch((err: Error) => {
-        logger.error('INVITE routing failed', { error: err.stack, callId: req.get('Call-ID') });
-        if (!res.finalResponseSent) res.send(500);
-      });
+      routeInvite(req, res);
     });
     const register = createRegistrar({ registrations, auth, logger, minExpires: config.minExpires, maxExpires: config.maxExpires,
       maxContacts: config.maxContacts });
-    (srf as unknown as { register(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).register((req, res) => {
-      register(req, res).catch((err: Error) => {
-        logger.error('REGISTER failed', { error: err.stack });
-        if (!res.finalResponseSent) res.send(500);
-      });
-    });
+    (srf as unknown as { register(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).register(admission.guard('REGISTER', register));
     (srf as unknown as { options(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).options((_req, res) => res.send(200));
     const subscribe = createSubscribeRouter({ users, auth, features: dispatcher, logger });
-    (srf as unknown as { subscribe(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).subscribe((req, res) => {
-      subscribe(req, res).catch((err: Error) => {
-        logger.error('SUBSCRIBE failed', { error: err.stack });
-        if (!res.finalResponseSent) res.send(500);
-      });
-    });
+    (srf as unknown as { subscribe(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).subscribe(admission.guard('SUBSCRIBE', subscribe));
     let engineUp = false;
     srf.on('connect', () => (engineUp = true));
     (srf.on as unknown as (e: string, f: () => void) => void).call(srf, 'close', () => (engineUp = false));

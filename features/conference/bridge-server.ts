@@ -3,6 +3,7 @@ import type { Logger } from 'winston';
 import { awaitAck } from '../../lib/calls';
 import { answerTarget, chosenPayloadType, sdpOffer, type G711PayloadType } from '../../lib/media/audio';
 import { respond } from '../../lib/sip/respond';
+import { hangUp } from '../../lib/sip/hang-up';
 import type { ConferenceMixer } from './mixer';
 
 /** The Request-URI user of a bridge member: `conf~<conference>~<member>`. */
@@ -59,7 +60,7 @@ export class BridgeServer {
         const target = answer ? answerTarget(answer) : undefined;
         if (pt === undefined || !target) {
           this.logger.warn('bridge: unusable answer; hanging up', { conference, member });
-          dialog.destroy();
+          hangUp(dialog);
           remove();
           return;
         }

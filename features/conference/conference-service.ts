@@ -3,6 +3,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { attachMediaServer, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
 import type { MediaAnchor } from '../../lib/media';
+import { hangUp } from '../../lib/sip/hang-up';
 import type { ConferenceStore } from './conference-store';
 import { MemberOffers, type MemberMedia } from './member-offers';
 import type { ConferenceSettingsStore } from './settings';
@@ -150,7 +151,7 @@ export class ConferenceService {
         const leg = await pending.ack(answer);
         const media: MemberMedia = { mediaCallId, memberTag: party.sip.remoteTag, bridgeTag, bridgeSdp: () => pending.sdp };
         return this.track(conf, memberId, to, party, media, async () => {
-          leg.destroy();
+          hangUp(leg);
           await this.deps.media.delete({ callId: mediaCallId });
         }, leg);
       } catch (err) {
@@ -221,7 +222,7 @@ export class ConferenceService {
       const party = await this.deps.srf.createUAS(req, res, { localSdp: answer });
       const media: MemberMedia = { mediaCallId, memberTag: fromTag, bridgeTag: leg.sip.remoteTag, bridgeSdp: () => leg.remote.sdp };
       return this.track(conf, memberId, user, party, media, async () => {
-        leg.destroy();
+        hangUp(leg);
         await this.deps.media.delete({ callId: mediaCallId });
       }, leg);
     } catch (err) {

@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { awaitAck } from '../../lib/calls';
 import { respond } from '../../lib/sip/respond';
+import { hangUp } from '../../lib/sip/hang-up';
 import { defaultMusic, readWav } from './music/default-music';
 import { answerTarget, chosenPayloadType, MusicStream, sdpOffer } from './music/music-stream';
 
@@ -50,7 +51,7 @@ export class MusicServer {
     const target = answer ? answerTarget(answer) : undefined;
     if (pt === undefined || !target) {
       this.logger.warn('music answer unusable; hanging up', { answer });
-      dialog.destroy();
+      hangUp(dialog);
       return;
     }
     this.sessions++;

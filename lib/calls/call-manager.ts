@@ -6,7 +6,7 @@ import type { CallParty, CallRecord, CallRepository } from '../store';
 import { respond } from '../sip/respond';
 import { Call, opposite, type CallListener, type Side } from './call';
 import { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } from './outbound-fork';
-import { hangUp, isConnected } from './hang-up';
+import { hangUp, isConnected } from '../sip/hang-up';
 import { joinOffers } from './take-over';
 import { relayOffers, type OfferInterceptor } from './reinvite-relay';
 

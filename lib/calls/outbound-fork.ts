@@ -1,5 +1,5 @@
 import type Srf from 'drachtio-srf';
-import { hangUp } from './hang-up';
+import { hangUp } from '../sip/hang-up';
 
 export interface ForkTarget {
   /** Request-URI: the registered contact */

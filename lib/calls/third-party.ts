@@ -3,7 +3,7 @@ import type Srf from 'drachtio-srf';
 import type { MediaAnchor } from '../media';
 import { opposite, type Call, type Side } from './call';
 import { resumeDialog, type DialogSnapshot } from './dialog-snapshot';
-import { hangUp, isConnected } from './hang-up';
+import { hangUp, isConnected } from '../sip/hang-up';
 import { modifyWithRetry } from './modify';
 
 /** A party of a call connected to a media server (music, announcements, a bridge). */

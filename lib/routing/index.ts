@@ -4,3 +4,4 @@ export { FeatureCodeDispatcher } from './feature-codes';
 export { contactTarget } from './contact-target';
 export { createSubscribeRouter, type SubscribeRouterDeps } from './subscribe-router';
 export { mayWatchDialogs, type Watched, type Watcher } from './dialog-watch-policy';
+export { Admission } from './admission';

@@ -1,5 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { SubscribeContext } from '../feature';
+import { hangUp } from './hang-up';
 
 /**
  * The dialog event package (RFC 4235) as BLF lamps use it: a SUBSCRIBE `Event: dialog` to
@@ -91,7 +92,7 @@ export class DialogInfoWatchers {
       clearTimeout(w.timer);
       w.timer = setTimeout(() => {
         drop();
-        dialog.destroy(); // the final NOTIFY: Subscription-State terminated (RFC 6665 4.2.2)
+        hangUp(dialog); // the final NOTIFY: Subscription-State terminated (RFC 6665 4.2.2)
       }, Math.max(0, w.expiresAt - Date.now()));
     };
     arm();
@@ -104,7 +105,7 @@ export class DialogInfoWatchers {
     });
     on('unsubscribe', () => {
       drop();
-      dialog.destroy();
+      hangUp(dialog);
     });
     on('destroy', drop);
     await this.refresh(w, ctx.tenant, name);
@@ -127,7 +128,7 @@ export class DialogInfoWatchers {
     for (const set of this.watches.values()) {
       for (const w of set) {
         clearTimeout(w.timer);
-        w.dialog.destroy();
+        hangUp(w.dialog);
       }
     }
     this.watches.clear();

@@ -50,6 +50,12 @@ export interface RedisConnectOptions {
  * the seconds Sentinel needs to agree (down-after-milliseconds plus the election) as
  * latency rather than errors; past that bound it rejects like an unreachable server.
  */
+/**
+ * Commands waiting for Redis at once; past it a command rejects at once instead of
+ * queueing (a flood that outruns Redis must cost errors, not memory without bound).
+ */
+const COMMANDS_QUEUE_MAX = 20000;
+
 export async function connectRedis(url: string, logger: Logger, opts: RedisConnectOptions = {}): Promise<RedisConnection> {
   return isSentinelUrl(url) ? connectSentinel(url, logger, opts) : connectServer(url, logger, opts);
 }
@@ -62,6 +68,7 @@ async function connectServer(url: string, logger: Logger, opts: RedisConnectOpti
     url,
     name: opts.name ?? 'feature-server',
     disableOfflineQueue: !(opts.offlineQueue ?? false),
+    commandsQueueMaxLength: COMMANDS_QUEUE_MAX,
     socket: {
       connectTimeout: opts.connectTimeoutMs ?? 5000,
       reconnectStrategy: (retries, cause) => {
@@ -103,6 +110,7 @@ async function connectSentinel(url: string, logger: Logger, opts: RedisConnectOp
       password: target.password,
       name: opts.name ?? 'feature-server',
       disableOfflineQueue: !(opts.offlineQueue ?? false),
+      commandsQueueMaxLength: COMMANDS_QUEUE_MAX,
       // The master's connection keeps retrying; the Sentinel layer decides when to give up
       // and where to go instead.
       socket: { connectTimeout, reconnectStrategy: (retries) => backOff(retries, opts) },

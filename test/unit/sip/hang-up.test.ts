@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type Srf from 'drachtio-srf';
-import { hangUp } from '../../../lib/calls/hang-up';
+import { hangUp } from '../../../lib/sip/hang-up';
 
 /** A dialog whose BYE the engine refuses: the dialog is gone there already (srf's ENODIALOG). */
 function goneDialog(): { dialog: Srf.Dialog; calls: () => number } {
