@@ -1,4 +1,4 @@
-import { tagOf } from '../sip/name-addr';
+import { parseNameAddr, tagOf } from '../sip/name-addr';
 import type { SipMessage } from '../sip/message';
 import { responseTo } from '../sip/response';
 import { validateRequest } from '../sip/validate';
@@ -153,9 +153,10 @@ export class InboundRequests {
     d.remoteSeq = seq;
     if (['INVITE', 'UPDATE', 'SUBSCRIBE', 'NOTIFY', 'REFER'].includes(msg.method)) {
       // RFC 3261 12.2.2: a target refresh request replaces the remote target
+      // parsed by the linear name-addr scanner (a regex here could be made quadratic by a run of '<')
       const contact = msg.get('contact');
-      const uri = contact ? /<([^>]+)>/.exec(contact)?.[1] ?? contact.split(';')[0] : undefined;
-      if (uri) d.remoteTarget = uri.trim();
+      const uri = contact ? parseNameAddr(contact)?.uri : undefined;
+      if (uri) d.remoteTarget = uri;
     }
     const t = this.newServerTxn(msg, key, bytes, replyTo, { owner: conn.id, dialogId: d.id, source });
     t.toTag = d.localTag;

@@ -41,6 +41,7 @@ export function validateRequest(msg: SipMessage, supported: readonly string[] = 
   }
   for (const c of msg.getAll('contact')) if (!parseNameAddr(c)) return bad('Malformed Contact');
   if (msg.uri.startsWith('<')) return bad('Request-URI in angle brackets');
+  if (!printableAscii(msg.uri)) return bad('Request-URI with a control, space or non-ASCII character');
   const scheme = uriScheme(msg.uri);
   if (scheme === '') return bad('Malformed Request-URI');
   // RFC 3261 8.2.2.1 and 21.4.17: a scheme we cannot serve is 416
@@ -68,6 +69,21 @@ export function validateResponse(msg: SipMessage): string | null {
   const cseq = /^(\d+)\s+(\S+)$/.exec((msg.get('cseq') ?? '').trim());
   if (!cseq || cseq[1].length > 10 || Number(cseq[1]) > MAX_CSEQ) return 'bad CSeq';
   return null;
+}
+
+/**
+ * RFC 3261 25.1 and RFC 3986 2: a Request-URI is printable US-ASCII (anything else is
+ * %-escaped). The start-line scanner splits on SP only, so a TAB, another control or a
+ * Unicode space could reach the app, whose parser (drachtio-srf) splits on any
+ * whitespace, fails, and drops the request without an answer: the transaction then
+ * never ends (issue #13). Such a request is refused here instead.
+ */
+function printableAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
 }
 
 function bad(reason: string): Rejection {
