@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { isSentinelUrl, parseSentinelUrl, redactRedisUrl } from './store/redis-url';
 
 /**
@@ -41,6 +42,11 @@ export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** this process's id in shared state (calls it owns) */
   instanceId: string;
+  /** the embedded engine's per-source limit on new SIP requests per second (0 = off) and its burst */
+  sipRateLimit: number;
+  sipRateBurst: number;
+  /** source IPs exempt from that limit (an edge proxy in front) */
+  sipTrustedSources: string[];
 }
 
 export class ConfigError extends Error {}
@@ -104,7 +110,15 @@ export function loadConfig(env: Env = process.env): Config {
   const maxExpires = int(env, 'MAX_EXPIRES', 3600, minExpires, 604800);
   const conferencePortMin = int(env, 'CONFERENCE_PORT_MIN', 40000, 1024, 65000);
   const conferencePortMax = int(env, 'CONFERENCE_PORT_MAX', 44999, conferencePortMin + 1, 65535);
+  const sipRateLimit = int(env, 'SIP_RATE_LIMIT', 200, 0, 1000000);
+  const sipTrustedSources = (env.SIP_TRUSTED_SOURCES ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const ip of sipTrustedSources) {
+    if (net.isIP(ip) === 0) throw new ConfigError(`SIP_TRUSTED_SOURCES must be a comma-separated list of IP addresses, got '${ip}'`);
+  }
   return {
+    sipRateLimit,
+    sipRateBurst: int(env, 'SIP_RATE_BURST', Math.max(1, 2 * sipRateLimit), 1, 1000000),
+    sipTrustedSources,
     sipHost: host(env, 'SIP_HOST', '127.0.0.1'),
     sipPort: port(env, 'SIP_PORT', 5060),
     sipAdvertisedHost: env.SIP_ADVERTISED_HOST ? host(env, 'SIP_ADVERTISED_HOST', '') : undefined,

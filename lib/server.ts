@@ -62,7 +62,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     let engine: LaunchedEngine | undefined;
     if (!endpoint) {
       engine = await launchEngine({ sipHost: config.sipHost, sipPort: config.sipPort, advertisedHost: config.sipAdvertisedHost,
-        logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs });
+        logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs,
+        rateLimit: config.sipRateLimit, rateBurst: config.sipRateBurst, trustedSources: config.sipTrustedSources });
       closers.push(() => engine?.stop() ?? Promise.resolve());
       endpoint = engine.endpoint;
     }

@@ -26,6 +26,10 @@ export interface EngineLaunchOptions {
   logLevel: string;
   /** extra sip-engine arguments (timers in tests) */
   extraArgs?: string[];
+  /** per-source rate limit of new requests (0 = off), its burst, and the sources exempt from it */
+  rateLimit?: number;
+  rateBurst?: number;
+  trustedSources?: string[];
 }
 
 const CLI = path.join(__dirname, '..', 'engine', 'cli.js');
@@ -62,7 +66,10 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
   const adminPort = await freeTcpPort('127.0.0.1');
   const args = [CLI, '--sip-address', opts.sipHost, '--sip-port', String(opts.sipPort), '--admin-address', '127.0.0.1',
     '--admin-port', String(adminPort), '--secret', secret, '--log-level', opts.logLevel,
-    ...(opts.advertisedHost ? ['--advertised-address', opts.advertisedHost] : []), ...(opts.extraArgs ?? [])];
+    ...(opts.advertisedHost ? ['--advertised-address', opts.advertisedHost] : []),
+    ...(opts.rateLimit !== undefined ? ['--rate-limit', String(opts.rateLimit)] : []),
+    ...(opts.rateBurst !== undefined ? ['--rate-burst', String(opts.rateBurst)] : []),
+    ...(opts.trustedSources?.length ? ['--trusted-sources', opts.trustedSources.join(',')] : []), ...(opts.extraArgs ?? [])];
   let child: ChildProcess | undefined;
   let stopping = false;
   let ready = false;

@@ -16,6 +16,9 @@ import { AppRequests } from './app-request';
 import { AppResponses } from './app-response';
 import type { EngineContext, ResolvedOptions } from './context';
 import { InboundRequests, type ServerTxnInfo } from './inbound-request';
+import { DEFAULT_LIMITS, type EngineLimits } from './limits';
+import { DEFAULT_PARSE_LIMITS } from '../sip/limits';
+import { DEFAULT_TCP_LIMITS } from '../transport/tcp';
 import { ProxyCore } from './proxy';
 import { Counters, type EngineStats } from './stats';
 import { wireTime } from './wire-format';
@@ -34,6 +37,8 @@ export interface EngineOptions {
   tcpIdleMs?: number;
   supported?: string[];
   logger?: winston.Logger;
+  /** bounds against hostile peers: rate limit, transaction cap, app deadlines, TCP connections */
+  limits?: Partial<EngineLimits>;
 }
 
 /** The protocol version srf sees; srf pings servers at v0.8.2 or later. */
@@ -63,6 +68,8 @@ export class Engine {
       supported: options.supported ?? DEFAULT_SUPPORTED,
     };
     const counters = new Counters();
+    const limits: EngineLimits = { ...DEFAULT_LIMITS, ...options.limits };
+    const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxMessage: opts.maxMessage };
     let dispatch: (buf: Buffer, peer: Peer) => void = () => undefined;
     const events: TransportEvents = {
       onData: (buf, peer) => dispatch(buf, peer),
@@ -74,7 +81,8 @@ export class Engine {
     const udp = await UdpTransport.listen(opts.sipAddress, opts.sipPort, opts.maxMessage, events);
     opts.sipPort = udp.local.port;
     const tcp = await TcpTransport.listen(opts.sipAddress, opts.sipPort, {
-      maxMessage: opts.maxMessage, stallMs: options.tcpStallMs ?? 10000, idleMs: options.tcpIdleMs ?? 600000,
+      maxMessage: opts.maxMessage, stallMs: options.tcpStallMs ?? 10000, idleMs: options.tcpIdleMs ?? DEFAULT_TCP_LIMITS.idleMs,
+      maxPerSource: limits.tcpMaxPerSource, maxTotal: limits.tcpMaxTotal, firstMessageMs: limits.tcpFirstMessageMs, parseLimits,
     }, events);
     const sentBy = (): string => `${net.isIPv6(opts.advertisedAddress) ? `[${opts.advertisedAddress}]` : opts.advertisedAddress}:${opts.sipPort}`;
     const sendRaw = (buf: Buffer, peer: Peer): void => {
@@ -114,18 +122,18 @@ export class Engine {
     };
     const info = new WeakMap<ServerTransaction, ServerTxnInfo>();
     const proxy = new ProxyCore(ctx, info);
-    const inbound = new InboundRequests(ctx, proxy, info);
+    const inbound = new InboundRequests(ctx, proxy, info, limits);
     const appResponses = new AppResponses(ctx, inbound);
     const appRequests = new AppRequests(ctx);
 
     dispatch = (buf, peer) => {
       counters.messagesIn++;
       try {
-        const r = parseDatagram(buf);
+        const r = parseDatagram(buf, parseLimits);
         if (r.kind !== 'message') {
           counters.parseErrors++;
           log.info('unparseable message', { reason: r.kind === 'error' ? r.reason : r.kind, peer: `${peer.address}:${peer.port}` });
-          if (r.kind === 'error' && r.msg?.isRequest) inbound.rejectUnparseable(r.msg, peer, r.reason);
+          if (r.kind === 'error' && r.msg?.isRequest) inbound.rejectUnparseable(r.msg, peer, r.reason, r.status);
           return;
         }
         if (r.msg.isRequest) inbound.handle(r.msg, buf.length, peer);
@@ -215,6 +223,7 @@ export class Engine {
       dialogs: this.ctx.dialogs.size,
       appConnections: this.apps.connections.length,
       tcpConnections: this.tcp.connectionCount,
+      tcpRefused: this.tcp.refused,
     };
   }
 

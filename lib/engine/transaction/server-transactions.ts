@@ -64,6 +64,17 @@ export abstract class ServerTransaction {
   abstract sendResponse(status: number, buf: Buffer): void;
   abstract terminate(): void;
 
+  /**
+   * The safety net for a request handed to an app (issue #13): if no final response is
+   * sent within `ms`, `onExpire` answers it so the transaction ends. A final response
+   * stops the timer; so does the end of the transaction.
+   */
+  armDeadline(ms: number, onExpire: () => void): void {
+    this.timers.start('deadline', ms, () => {
+      if (!this.done) onExpire();
+    });
+  }
+
   protected resendLast(): void {
     if (this.last) this.env.send(this.last, this.peer);
   }
@@ -107,7 +118,8 @@ export class ServerInviteTransaction extends ServerTransaction {
     this.env.send(buf, this.peer);
     if (status < 200) return;
     this.finalStatus = status;
-    const { t1, t2 } = this.env.timers;
+    this.timers.stop('deadline');
+    const { t1, t2, challengeH } = this.env.timers;
     if (status < 300) {
       // RFC 6026 8.5: Accepted absorbs retransmitted INVITEs; the core retransmits the 2xx
       this.fsm.to('accepted');
@@ -124,7 +136,15 @@ export class ServerInviteTransaction extends ServerTransaction {
       };
       retransmit(t1);
     }
-    this.timers.start('H', 64 * t1, () => {
+    // RFC 3261 17.2.1: Timer H (64*T1) bounds how long a non-2xx final is retransmitted
+    // (Timer G) while no ACK comes. A 401/407 challenge is the answer an unauthenticated
+    // sender gets; one that never ACKs (a spoofed source, a flood) would otherwise draw ~10
+    // retransmissions over 32 s per request: an amplifier pointed at whoever the source
+    // address names. A real UAC ACKs the first copy it gets, and if all copies are lost
+    // its own INVITE retransmissions still reach us within Timer H or start over. So for
+    // challenges over UDP Timer H is cut to `challengeH` (4 s: 3 retransmissions at T1=500).
+    const challenge = !this.reliable && (status === 401 || status === 407);
+    this.timers.start('H', challenge ? Math.min(challengeH, 64 * t1) : 64 * t1, () => {
       this.onTimeoutNoAck?.();
       this.terminate();
     });
@@ -162,6 +182,7 @@ export class ServerNonInviteTransaction extends ServerTransaction {
       return;
     }
     this.finalStatus = status;
+    this.timers.stop('deadline');
     this.fsm.to('completed');
     this.timers.start('J', this.reliable ? 0 : 64 * this.env.timers.t1, () => this.terminate());
   }
