@@ -25,6 +25,7 @@ const HELP = `Usage: sip-engine [options]
   --tcp-idle-ms <ms>         close a TCP connection with no traffic either way this long (default 300000)
   --tcp-max-per-source <n>   TCP connections from one IP address (default 32)
   --tcp-max-total <n>        TCP connections in all (default 4096)
+  --tcp-first-message-ms <ms> close a new TCP connection with no complete message by then (default 5000)
   --rate-limit <per-second>  new out-of-dialog requests per second per source IP, 0 = off (default 200)
   --rate-burst <n>           requests a source may send at once before the rate applies (default 400)
   --trusted-sources <ips>    comma-separated source IPs exempt from the rate limit (an edge proxy)
@@ -67,7 +68,7 @@ function count(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-const LIMIT_FLAGS = { 'tcp-max-per-source': 'tcpMaxPerSource', 'tcp-max-total': 'tcpMaxTotal',
+const LIMIT_FLAGS = { 'tcp-max-per-source': 'tcpMaxPerSource', 'tcp-max-total': 'tcpMaxTotal', 'tcp-first-message-ms': 'tcpFirstMessageMs',
   'rate-limit': 'rateLimit', 'rate-burst': 'rateBurst', 'max-transactions': 'maxServerTransactions',
   'app-timeout-ms': 'appTimeoutMs', 'invite-timeout-ms': 'inviteAppTimeoutMs' } as const;
 

@@ -119,7 +119,8 @@ function parseHead(text: string, limits: ParseLimits): Head {
     }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
-    if (!HEADER_NAME.test(name)) {
+    // a bare CR is no line end and no LWS (RFC 3261 7.3.1, 25.1); the app's parser splits on it
+    if (!HEADER_NAME.test(name) || line.includes('\r')) {
       error ??= `malformed header line ${i}`;
       continue;
     }

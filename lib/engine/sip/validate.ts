@@ -1,4 +1,4 @@
-import { SINGLE_VALUE_HEADERS } from './headers';
+import { SINGLE_VALUE_HEADERS, splitList } from './headers';
 import type { SipMessage } from './message';
 import { parseNameAddr } from './name-addr';
 import { parseSipUri, uriScheme } from './uri';
@@ -10,6 +10,7 @@ export interface Rejection {
   headers?: Record<string, string>;
 }
 
+const LIST_PARSED_BY_APP = new Set(['via', 'contact', 'route', 'record-route', 'path']);
 const MAX_CSEQ = 0xffffffff; // RFC 3261 8.1.1.5: CSeq sequence number is a 32-bit unsigned integer
 const URI_SCHEMES = new Set(['sip', 'sips', 'tel']);
 
@@ -40,6 +41,14 @@ export function validateRequest(msg: SipMessage, supported: readonly string[] = 
     if (!parseNameAddr(msg.get(key) ?? '')) return bad(`Malformed ${key} header`);
   }
   for (const c of msg.getAll('contact')) if (!parseNameAddr(c)) return bad('Malformed Contact');
+  for (const key of ['route', 'record-route', 'path']) {
+    for (const v of msg.getAll(key)) if (!parseNameAddr(v)) return bad(`Malformed ${key} header`);
+  }
+  // drachtio-srf parses these lists element by element and throws on an empty one
+  // (`a, , b` or a trailing comma), which RFC 3261 7.3.1's grammar does not allow either
+  for (const h of msg.headers) {
+    if (LIST_PARSED_BY_APP.has(h.key) && splitList(h.value).some((e) => e === '')) return bad(`Malformed ${h.key} list`);
+  }
   if (msg.uri.startsWith('<')) return bad('Request-URI in angle brackets');
   if (!printableAscii(msg.uri)) return bad('Request-URI with a control, space or non-ASCII character');
   const scheme = uriScheme(msg.uri);
