@@ -242,7 +242,8 @@ export class InboundRequests {
   private ack2xx(msg: SipMessage, bytes: number, source: Peer): void {
     const d = this.ctx.dialogs.find(msg.callId, tagOf(msg.get('to')) ?? '', tagOf(msg.get('from')) ?? '');
     if (!d) {
-      this.proxy.forwardAck(msg);
+      // a stray ACK is relayed to where its Route names (maybe a DNS lookup): within the source's rate only
+      if (this.withinRate(source)) this.proxy.forwardAck(msg);
       return;
     }
     const pending = d.pending2xx;

@@ -53,6 +53,7 @@ export abstract class ServerTransaction {
   /** the To tag this transaction's responses carry (chosen once, RFC 3261 8.2.6.2) */
   toTag?: string;
   finalStatus = 0;
+  private deadline?: { ms: number; onExpire: () => void };
 
   constructor(readonly key: string, readonly request: SipMessage, readonly requestBytes: number,
     readonly peer: Peer, protected readonly env: TxnEnv) {
@@ -70,9 +71,19 @@ export abstract class ServerTransaction {
    * stops the timer; so does the end of the transaction.
    */
   armDeadline(ms: number, onExpire: () => void): void {
+    this.deadline = { ms, onExpire };
     this.timers.start('deadline', ms, () => {
       if (!this.done) onExpire();
     });
+  }
+
+  /**
+   * A provisional the app sent shows it is alive: the deadline starts over, as a proxy's
+   * Timer C does on every provisional (RFC 3261 16.7 step 2), so a call that rings
+   * longer than the bound (and says so) is not cut.
+   */
+  protected extendDeadline(status: number): void {
+    if (status > 100 && this.deadline) this.armDeadline(this.deadline.ms, this.deadline.onExpire);
   }
 
   protected resendLast(): void {
@@ -116,7 +127,10 @@ export class ServerInviteTransaction extends ServerTransaction {
     if (!this.fsm.is('proceeding')) throw new Error(`INVITE server transaction: response ${status} after final`);
     this.last = buf;
     this.env.send(buf, this.peer);
-    if (status < 200) return;
+    if (status < 200) {
+      this.extendDeadline(status);
+      return;
+    }
     this.finalStatus = status;
     this.timers.stop('deadline');
     const { t1, t2, challengeH } = this.env.timers;

@@ -73,7 +73,10 @@ describe('engine limits: requests an app never answers, or could not parse', fun
     // an app that takes every request and answers none
     srf = await connectSrf(engine, (s) => {
       handlers(s).options((req) => seen.push(req.get('Call-ID')));
-      handlers(s).invite((req) => seen.push(req.get('Call-ID')));
+      handlers(s).invite((req, res) => {
+        seen.push(req.get('Call-ID'));
+        if (req.get('Call-ID').startsWith('ringing-')) setTimeout(() => res.send(180), 1500);
+      });
     });
     peer = await RawPeer.open();
   });
@@ -100,6 +103,18 @@ describe('engine limits: requests an app never answers, or could not parse', fun
     const res = await peer.final(callId, 10000);
     assert.match(res, /^SIP\/2\.0 408 /);
     assert.ok(peer.of(callId).some((m) => m.startsWith('SIP/2.0 100 ')), '100 Trying came first');
+    await engine.waitIdle(5000);
+  });
+
+  it('starts the INVITE deadline over on each provisional the app sends (as Timer C, RFC 3261 16.7)', async () => {
+    const callId = `ringing-${Date.now()}`;
+    const start = Date.now();
+    peer.send(request('INVITE', peer.port, { callId }), engine.sipPort);
+    const res = await peer.final(callId, 15000);
+    assert.match(res, /^SIP\/2\.0 408 /);
+    assert.ok(peer.of(callId).some((m) => m.startsWith('SIP/2.0 180 ')));
+    // 180 at 1.5 s, then 2.5 s more: never before 4 s (a busy machine only makes it later)
+    assert.ok(Date.now() - start >= 3900, `408 after ${Date.now() - start} ms`);
     await engine.waitIdle(5000);
   });
 
