@@ -271,8 +271,12 @@ describe('engine limits: TCP connections', function () {
 
   it('closes a new connection that sends no complete message in time', async () => {
     const c = await open();
-    c.write('OPTIONS sip:x@127.0.0.1 SIP/2.0\r\n'); // a start, never finished
-    const ms = await closed(c);
+    const gone = closed(c);
+    // a start, then an octet every 200 ms: never idle, and the stall bound (10 s) is far
+    c.write('OPTIONS sip:x@127.0.0.1 SIP/2.0\r\n');
+    const drip = setInterval(() => c.write('X'), 200);
+    const ms = await gone;
+    clearInterval(drip);
     assert.ok(ms < 5000, `closed after ${ms} ms`);
   });
 
