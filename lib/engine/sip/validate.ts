@@ -77,6 +77,14 @@ export function validateResponse(msg: SipMessage): string | null {
   if (!msg.has('via') || !msg.has('call-id') || !msg.has('cseq') || !msg.has('from') || !msg.has('to')) return 'missing headers';
   const cseq = /^(\d+)\s+(\S+)$/.exec((msg.get('cseq') ?? '').trim());
   if (!cseq || cseq[1].length > 10 || Number(cseq[1]) > MAX_CSEQ) return 'bad CSeq';
+  // what drachtio-srf parses of a response it is given (srf.js reads To, Contact, Via);
+  // a throw there happens inside its socket handler, out of the app's reach
+  for (const key of ['from', 'to']) if (!parseNameAddr(msg.get(key) ?? '')) return `malformed ${key}`;
+  for (const c of msg.getAll('contact')) if (!parseNameAddr(c)) return 'malformed Contact';
+  for (const v of msg.getAll('via')) if (!parseVia(v)) return 'malformed Via';
+  for (const h of msg.headers) {
+    if (LIST_PARSED_BY_APP.has(h.key) && splitList(h.value).some((e) => e === '')) return `malformed ${h.key} list`;
+  }
   return null;
 }
 

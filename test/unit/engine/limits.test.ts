@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseDatagram } from '../../../lib/engine/sip/parser';
-import { validateRequest } from '../../../lib/engine/sip/validate';
+import { validateRequest, validateResponse } from '../../../lib/engine/sip/validate';
 import { RateLimiter } from '../../../lib/engine/core/rate-limiter';
 import { DEFAULT_PARSE_LIMITS } from '../../../lib/engine/sip/limits';
 // drachtio-srf's own parser: what an application runs on every message the engine hands it
@@ -96,6 +96,35 @@ describe('engine: what passes validation parses in drachtio-srf', () => {
       accepted++;
       const text = r.msg.toString();
       assert.ok(srfParses(text), `accepted but drachtio-srf fails: ${JSON.stringify(text)}`);
+    }
+    assert.ok(accepted > 1000, `enough mutants were accepted to mean something (${accepted})`);
+  });
+});
+
+describe('engine: what responses pass on to an app parse in drachtio-srf', () => {
+  it('drops mutated responses drachtio-srf would throw on (To, From, Contact, Via)', () => {
+    const base = ['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-x', 'From: "A" <sip:a@example.com>;tag=1',
+      'To: <sip:b@example.com>;tag=2', 'Call-ID: r@x', 'CSeq: 1 INVITE', 'Contact: <sip:b@192.0.2.2>', 'Content-Length: 0', '', ''].join('\r\n');
+    const pool = [0, 1, 9, 13, 32, 34, 44, 58, 59, 60, 62, 64, 0x7f, 0xa0, 0xff, 0x3d, 0x3f, 0x5c];
+    let seed = 3;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let accepted = 0;
+    for (let k = 0; k < 20000; k++) {
+      let b = Buffer.from(base);
+      for (let j = 1 + rnd(3); j > 0; j--) {
+        const pos = rnd(b.length - 4);
+        const op = rnd(3);
+        if (op === 0) b[pos] = pool[rnd(pool.length)];
+        else if (op === 1) b = Buffer.concat([b.subarray(0, pos), Buffer.from([pool[rnd(pool.length)]]), b.subarray(pos)]);
+        else b = Buffer.concat([b.subarray(0, pos), b.subarray(pos + 1)]);
+      }
+      const r = parseDatagram(b);
+      if (r.kind !== 'message' || !r.msg.isResponse || validateResponse(r.msg)) continue;
+      accepted++;
+      assert.ok(srfParses(r.msg.toString()), `accepted but drachtio-srf fails: ${JSON.stringify(r.msg.toString())}`);
     }
     assert.ok(accepted > 1000, `enough mutants were accepted to mean something (${accepted})`);
   });
