@@ -100,7 +100,8 @@ async function step(rate: number, engine: ChildProcess, app: ChildProcess): Prom
 
 async function main(): Promise<void> {
   const engine = spawn(process.execPath, [path.join(ROOT, 'dist/lib/engine/cli.js'), '--sip-port', String(SIP_PORT),
-    '--admin-port', String(ADMIN_PORT), '--secret', 'bench', '--log-level', 'error'], { stdio: 'ignore' });
+    '--admin-port', String(ADMIN_PORT), '--secret', 'bench', '--log-level', 'error',
+    '--rate-limit', '0'], { stdio: 'ignore' }); // one sipp source at hundreds of calls/s: not a flood
   await waitPort(ADMIN_PORT);
   const app = fork(path.join(ROOT, 'dist/bench/b2bua-app.js'), [String(ADMIN_PORT), 'bench', `sip:uas@127.0.0.1:${UAS_PORT}`], { stdio: 'ignore' });
   await new Promise<void>((resolve) => app.once('message', () => resolve()));

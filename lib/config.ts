@@ -57,6 +57,11 @@ export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** this process's id in shared state (calls it owns) */
   instanceId: string;
+  /** the embedded engine's per-source limit on new SIP requests per second (0 = off) and its burst */
+  sipRateLimit: number;
+  sipRateBurst: number;
+  /** source IPs exempt from that limit (an edge proxy in front) */
+  sipTrustedSources: string[];
 }
 
 export class ConfigError extends Error {}
@@ -97,7 +102,7 @@ function host(env: Env, name: string, dflt: string): string {
 function addressList(env: Env, name: string): string[] {
   const v = env[name];
   if (v === undefined || v.trim() === '') return [];
-  const list = v.split(',').map((a) => a.trim());
+  const list = v.split(',').map((a) => a.trim()).filter((a) => a !== '');
   for (const a of list) if (isIP(a) === 0) throw new ConfigError(`${name} must be a comma-separated list of IP addresses, got '${a}'`);
   return list;
 }
@@ -138,7 +143,11 @@ export function loadConfig(env: Env = process.env): Config {
   const maxExpires = int(env, 'MAX_EXPIRES', 3600, minExpires, 604800);
   const conferencePortMin = int(env, 'CONFERENCE_PORT_MIN', 40000, 1024, 65000);
   const conferencePortMax = int(env, 'CONFERENCE_PORT_MAX', 44999, conferencePortMin + 1, 65535);
+  const sipRateLimit = int(env, 'SIP_RATE_LIMIT', 200, 0, 1000000);
   return {
+    sipRateLimit,
+    sipRateBurst: int(env, 'SIP_RATE_BURST', Math.max(1, 2 * sipRateLimit), 1, 1000000),
+    sipTrustedSources: addressList(env, 'SIP_TRUSTED_SOURCES'),
     sipHost: host(env, 'SIP_HOST', '127.0.0.1'),
     sipPort: port(env, 'SIP_PORT', 5060),
     sipAdvertisedHost: env.SIP_ADVERTISED_HOST ? host(env, 'SIP_ADVERTISED_HOST', '') : undefined,

@@ -68,7 +68,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const denyDestinations = engineDenyList({ redisUrl, sentinels: isSentinelUrl(redisUrl) ? parseSentinelUrl(redisUrl).sentinels : undefined,
         rtpengineNg: ng, http: { host: config.httpHost, port: config.httpPort } });
       engine = await launchEngine({ sipHost: config.sipHost, sipPort: config.sipPort, advertisedHost: config.sipAdvertisedHost,
-        logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs, denyDestinations });
+        logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs,
+        rateLimit: config.sipRateLimit, rateBurst: config.sipRateBurst, trustedSources: config.sipTrustedSources, denyDestinations });
       closers.push(() => engine?.stop() ?? Promise.resolve());
       endpoint = engine.endpoint;
     }

@@ -106,7 +106,9 @@ export interface Engine {
 export async function startEngine(opts: { sipPort: number; adminPort: number; httpPort: number; secret: string; logFile: string }): Promise<Engine> {
   const log = fs.openSync(opts.logFile, 'a');
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/lib/engine/cli.js'), '--sip-address', '127.0.0.1', '--sip-port', String(opts.sipPort),
-    '--admin-port', String(opts.adminPort), '--secret', opts.secret, '--http-port', String(opts.httpPort), '--log-level', 'warn'],
+    '--admin-port', String(opts.adminPort), '--secret', opts.secret, '--http-port', String(opts.httpPort), '--log-level', 'warn',
+    // every phone of the bench is 127.0.0.1: one source at hundreds of calls/s, not a flood
+    '--rate-limit', '0'],
   { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const engine: Engine = { child, ...opts };
@@ -139,6 +141,8 @@ export async function startFeatureServer(opts: {
   const env: NodeJS.ProcessEnv = {
     ...process.env, API_TOKEN: opts.token, SIP_HOST: '127.0.0.1', SIP_PORT: String(opts.sipPort), HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(opts.httpPort), LOG_LEVEL: 'warn', INSTANCE_ID: `bench-calls-${process.pid}`,
+    // every phone of the bench (and the edge of bench:scaleout) is 127.0.0.1: not a flood
+    SIP_RATE_LIMIT: '0',
     // a bench interrupted mid-step leaves calls up: do not let them hold the shutdown 30 s
     DRAIN_TIMEOUT: '5',
   };

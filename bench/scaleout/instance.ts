@@ -38,6 +38,8 @@ export async function startInstance(opts: InstanceOptions): Promise<Instance> {
   const log = fs.openSync(opts.logFile, 'a');
   const env: NodeJS.ProcessEnv = {
     ...process.env, API_TOKEN: opts.token, INSTANCE_ID: opts.name, SIP_HOST: '127.0.0.1', SIP_PORT: String(opts.sipPort),
+    // the Kamailio edge (127.0.0.1) is the only source: trusted, as an operator would configure it
+    SIP_TRUSTED_SOURCES: '127.0.0.1',
     HTTP_HOST: '127.0.0.1', HTTP_PORT: String(opts.httpPort), REDIS_URL: opts.redisUrl, RTPENGINE_NG: opts.rtpengineNg,
     CONFERENCE_PORT_MIN: String(opts.conferencePorts[0]), CONFERENCE_PORT_MAX: String(opts.conferencePorts[1]),
     LOG_LEVEL: 'warn',

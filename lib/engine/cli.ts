@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import winston from 'winston';
 import { Engine } from './core/engine';
 import { parseDeniedDestinations, type DeniedDestination } from './core/destination-policy';
+import type { EngineLimits } from './core/limits';
 
 /**
  * `sip-engine`: the embedded engine on its own, a drop-in for drachtio-server under
@@ -26,6 +27,16 @@ const HELP = `Usage: sip-engine [options]
                              (Redis, rtpengine ng, an HTTP API); an entry on any address of
                              this host covers the port on all of them. Its own admin and
                              HTTP ports are always denied.
+  --tcp-idle-ms <ms>         close a TCP connection with no traffic either way this long (default 300000)
+  --tcp-max-per-source <n>   TCP connections from one IP address (default 32)
+  --tcp-max-total <n>        TCP connections in all (default 4096)
+  --tcp-first-message-ms <ms> close a new TCP connection with no complete message by then (default 5000)
+  --rate-limit <per-second>  new out-of-dialog requests per second per source IP, 0 = off (default 200)
+  --rate-burst <n>           requests a source may send at once before the rate applies (default 400)
+  --trusted-sources <ips>    comma-separated source IPs exempt from the rate limit (an edge proxy)
+  --max-transactions <n>     live server transactions; over it new requests get 503 (default 20000)
+  --app-timeout-ms <ms>      a non-INVITE an app leaves unanswered gets 500 after this (default 32000)
+  --invite-timeout-ms <ms>   an INVITE an app leaves without a final gets 408 after this (default 180000)
   --log-level <level>        error, warn, info, debug (default info)
   --exit-with-parent         stop when standard input closes: a launching process that
                              dies (even by SIGKILL) takes its engine with it
@@ -52,6 +63,32 @@ function big(name: string, v: string | undefined, dflt: number): number {
   return n;
 }
 
+function count(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`sip-engine: --${name} must be a whole number, got '${v}'\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const LIMIT_FLAGS = { 'tcp-max-per-source': 'tcpMaxPerSource', 'tcp-max-total': 'tcpMaxTotal', 'tcp-first-message-ms': 'tcpFirstMessageMs',
+  'rate-limit': 'rateLimit', 'rate-burst': 'rateBurst', 'max-transactions': 'maxServerTransactions',
+  'app-timeout-ms': 'appTimeoutMs', 'invite-timeout-ms': 'inviteAppTimeoutMs' } as const;
+
+/** The limit options given on the command line (issue #13), as EngineOptions.limits. */
+function limitsFrom(values: Record<string, string | boolean | undefined>): Partial<EngineLimits> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, key] of Object.entries(LIMIT_FLAGS)) {
+    const n = count(flag, values[flag] as string | undefined);
+    if (n !== undefined) out[key] = n;
+  }
+  const trusted = values['trusted-sources'] as string | undefined;
+  if (trusted !== undefined) out.trustedSources = trusted.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  return out as Partial<EngineLimits>;
+}
+
 async function main(): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -59,7 +96,9 @@ async function main(): Promise<void> {
       options: {
         'sip-address': { type: 'string' }, 'sip-port': { type: 'string' }, 'advertised-address': { type: 'string' },
         'admin-address': { type: 'string' }, 'admin-port': { type: 'string' }, secret: { type: 'string' },
-        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'max-message': { type: 'string' }, 'tcp-stall-ms': { type: 'string' }, 'deny-destinations': { type: 'string' }, 'log-level': { type: 'string' }, 'exit-with-parent': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'max-message': { type: 'string' }, 'tcp-stall-ms': { type: 'string' }, 'deny-destinations': { type: 'string' },
+        ...Object.fromEntries([...Object.keys(LIMIT_FLAGS), 'trusted-sources', 'tcp-idle-ms'].map((k) => [k, { type: 'string' as const }])),
+        'log-level': { type: 'string' }, 'exit-with-parent': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -108,6 +147,8 @@ async function main(): Promise<void> {
     maxMessage: big('max-message', values['max-message'] as string | undefined, 65535),
     tcpStallMs: big('tcp-stall-ms', values['tcp-stall-ms'] as string | undefined, 10000),
     denyDestinations,
+    tcpIdleMs: count('tcp-idle-ms', values['tcp-idle-ms'] as string | undefined),
+    limits: limitsFrom(values),
     logger,
   });
   let server: http.Server | undefined;

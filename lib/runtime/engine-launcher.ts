@@ -26,6 +26,10 @@ export interface EngineLaunchOptions {
   logLevel: string;
   /** extra sip-engine arguments (timers in tests) */
   extraArgs?: string[];
+  /** per-source rate limit of new requests (0 = off), its burst, and the sources exempt from it */
+  rateLimit?: number;
+  rateBurst?: number;
+  trustedSources?: string[];
   /** services beside the engine that SIP must never reach (`--deny-destinations`), see engineDenyList */
   denyDestinations?: HostPort[];
 }
@@ -93,7 +97,9 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
     '--admin-port', String(adminPort), '--secret', secret, '--log-level', opts.logLevel,
     ...(opts.advertisedHost ? ['--advertised-address', opts.advertisedHost] : []),
     ...(opts.denyDestinations?.length ? ['--deny-destinations', opts.denyDestinations.map(hostPortText).join(',')] : []),
-    ...(opts.extraArgs ?? [])];
+    ...(opts.rateLimit !== undefined ? ['--rate-limit', String(opts.rateLimit)] : []),
+    ...(opts.rateBurst !== undefined ? ['--rate-burst', String(opts.rateBurst)] : []),
+    ...(opts.trustedSources?.length ? ['--trusted-sources', opts.trustedSources.join(',')] : []), ...(opts.extraArgs ?? [])];
   let child: ChildProcess | undefined;
   let stopping = false;
   let ready = false;

@@ -16,6 +16,9 @@ import { AppRequests } from './app-request';
 import { AppResponses } from './app-response';
 import type { EngineContext, ResolvedOptions } from './context';
 import { InboundRequests, type ServerTxnInfo } from './inbound-request';
+import { DEFAULT_LIMITS, type EngineLimits } from './limits';
+import { DEFAULT_PARSE_LIMITS } from '../sip/limits';
+import { DEFAULT_TCP_LIMITS } from '../transport/tcp';
 import { ProxyCore } from './proxy';
 import { DeniedDestinationError, DestinationPolicy, type DeniedDestination } from './destination-policy';
 import { RouteToken } from './route-token';
@@ -36,6 +39,8 @@ export interface EngineOptions {
   tcpIdleMs?: number;
   supported?: string[];
   logger?: winston.Logger;
+  /** bounds against hostile peers: rate limit, transaction cap, app deadlines, TCP connections */
+  limits?: Partial<EngineLimits>;
   /**
    * Where no request may go (Redis, rtpengine's ng port, the application's HTTP port):
    * names are resolved at start; an entry on one of this host's addresses covers them all.
@@ -79,6 +84,8 @@ export class Engine {
     const counters = new Counters();
     const policy = await DestinationPolicy.create(
       [opts.sipAddress, opts.advertisedAddress, options.adminAddress ?? '127.0.0.1'], options.denyDestinations ?? []);
+    const limits: EngineLimits = { ...DEFAULT_LIMITS, ...options.limits };
+    const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxMessage: opts.maxMessage };
     let dispatch: (buf: Buffer, peer: Peer) => void = () => undefined;
     const events: TransportEvents = {
       onData: (buf, peer) => dispatch(buf, peer),
@@ -90,7 +97,8 @@ export class Engine {
     const udp = await UdpTransport.listen(opts.sipAddress, opts.sipPort, opts.maxMessage, events);
     opts.sipPort = udp.local.port;
     const tcp = await TcpTransport.listen(opts.sipAddress, opts.sipPort, {
-      maxMessage: opts.maxMessage, stallMs: options.tcpStallMs ?? 10000, idleMs: options.tcpIdleMs ?? 600000,
+      maxMessage: opts.maxMessage, stallMs: options.tcpStallMs ?? 10000, idleMs: options.tcpIdleMs ?? DEFAULT_TCP_LIMITS.idleMs,
+      maxPerSource: limits.tcpMaxPerSource, maxTotal: limits.tcpMaxTotal, firstMessageMs: limits.tcpFirstMessageMs, parseLimits,
     }, events);
     const sentBy = (): string => `${net.isIPv6(opts.advertisedAddress) ? `[${opts.advertisedAddress}]` : opts.advertisedAddress}:${opts.sipPort}`;
     const sendRaw = (buf: Buffer, peer: Peer): void => {
@@ -139,18 +147,18 @@ export class Engine {
     };
     const info = new WeakMap<ServerTransaction, ServerTxnInfo>();
     const proxy = new ProxyCore(ctx, info);
-    const inbound = new InboundRequests(ctx, proxy, info);
+    const inbound = new InboundRequests(ctx, proxy, info, limits);
     const appResponses = new AppResponses(ctx, inbound);
     const appRequests = new AppRequests(ctx);
 
     dispatch = (buf, peer) => {
       counters.messagesIn++;
       try {
-        const r = parseDatagram(buf);
+        const r = parseDatagram(buf, parseLimits);
         if (r.kind !== 'message') {
           counters.parseErrors++;
           log.info('unparseable message', { reason: r.kind === 'error' ? r.reason : r.kind, peer: `${peer.address}:${peer.port}` });
-          if (r.kind === 'error' && r.msg?.isRequest) inbound.rejectUnparseable(r.msg, peer, r.reason);
+          if (r.kind === 'error' && r.msg?.isRequest) inbound.rejectUnparseable(r.msg, peer, r.reason, r.status);
           return;
         }
         if (r.msg.isRequest) inbound.handle(r.msg, buf.length, peer);
@@ -247,6 +255,7 @@ export class Engine {
       dialogs: this.ctx.dialogs.size,
       appConnections: this.apps.connections.length,
       tcpConnections: this.tcp.connectionCount,
+      tcpRefused: this.tcp.refused,
     };
   }
 

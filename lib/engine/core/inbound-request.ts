@@ -1,4 +1,4 @@
-import { tagOf } from '../sip/name-addr';
+import { parseNameAddr, tagOf } from '../sip/name-addr';
 import type { SipMessage } from '../sip/message';
 import { responseTo } from '../sip/response';
 import { validateRequest } from '../sip/validate';
@@ -12,6 +12,8 @@ import { responseDestination, stampReceived } from './via-handling';
 import { networkLeader } from './wire-format';
 import type { ProxyCore } from './proxy';
 import { endsSubscription } from './app-request';
+import { DEFAULT_LIMITS, type EngineLimits } from './limits';
+import { RateLimiter } from './rate-limiter';
 
 /** Methods RFC 3261 and its extensions define; anything else is 501 when unrouted. */
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE',
@@ -33,19 +35,84 @@ export interface ServerTxnInfo {
  * `sip|network` frame to the connection that routed the method or owns the dialog.
  */
 export class InboundRequests {
-  constructor(private readonly ctx: EngineContext, private readonly proxy: ProxyCore,
-    readonly info: WeakMap<ServerTransaction, ServerTxnInfo>) {}
+  private readonly limiter: RateLimiter;
 
-  /** A request whose syntax failed: 400 if it can be answered at all (RFC 4475 3.1.2). */
-  rejectUnparseable(msg: SipMessage, source: Peer, reason: string): void {
+  constructor(private readonly ctx: EngineContext, private readonly proxy: ProxyCore,
+    readonly info: WeakMap<ServerTransaction, ServerTxnInfo>, private readonly limits: EngineLimits = DEFAULT_LIMITS) {
+    this.limiter = new RateLimiter({ rate: limits.rateLimit, burst: limits.rateBurst, trusted: limits.trustedSources, maxSources: limits.maxRateSources });
+  }
+
+  /**
+   * A request whose syntax failed: 400 (or the status a size bound names: 413, 414,
+   * 513) if it can be answered at all (RFC 4475 3.1.2), within the source's rate.
+   */
+  rejectUnparseable(msg: SipMessage, source: Peer, reason: string, status = 400): void {
     if (msg.method === 'ACK') return;
     const via = stampReceived(msg, source);
     if (!via || !msg.has('call-id') || !msg.has('cseq') || !msg.has('from') || !msg.has('to')) return;
+    if (!this.withinRate(source)) return;
     this.ctx.counters.rejectedRequests++;
     const version = /^version/.test(reason);
-    const res = responseTo(msg, version ? 505 : 400, newTag(), version ? 'Version Not Supported' : `Bad Request - ${reason}`);
+    const res = version ? responseTo(msg, 505, newTag(), 'Version Not Supported')
+      : responseTo(msg, status, newTag(), status === 400 ? `Bad Request - ${reason}` : undefined);
     this.ctx.sendStateless(res, responseDestination(via, source));
-    
+  }
+
+  /** Counts the source's request against its rate; over it, the request is dropped unanswered. */
+  private withinRate(source: Peer): boolean {
+    if (this.limiter.allow(source.address)) return true;
+    // RFC 3261 gives no response for this; on UDP any answer would amplify a spoofed flood
+    this.ctx.counters.rateLimited++;
+    return false;
+  }
+
+  /**
+   * Admission of a request that would start a server transaction (issue #13). Requests
+   * within a live transaction or dialog (a CANCEL for a pending INVITE, an in-dialog
+   * request the engine routes) are not rate limited: they are the traffic the limit
+   * protects. The size of the transaction table is capped for everyone: over it the
+   * request gets 503 statelessly (RFC 3261 21.5.4), which holds nothing.
+   */
+  private admit(msg: SipMessage, source: Peer, via: Via, replyTo: Peer, toTag: string | undefined): boolean {
+    const live = msg.method === 'CANCEL'
+      ? this.ctx.txns.server(TransactionLayer.serverKey(msg, via, 'INVITE')) !== undefined
+      : toTag !== undefined && this.ctx.dialogs.find(msg.callId, toTag, tagOf(msg.get('from')) ?? '') !== undefined;
+    if (!live && !this.withinRate(source)) return false;
+    if (this.ctx.txns.serverCount >= this.limits.maxServerTransactions) {
+      this.ctx.counters.overloaded++;
+      const res = responseTo(msg, 503, newTag(), 'Service Unavailable');
+      res.append('Retry-After', '5');
+      this.ctx.sendStateless(res, replyTo);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The safety net for requests handed to an app (issue #13): an app that never answers
+   * (it crashed mid-request, or its parser refused the message) must not leave the
+   * transaction alive forever. A non-INVITE gets 500 (RFC 3261 21.5.1; not 408, which
+   * RFC 4320 4.1 says is useless for non-INVITE: the client has given up by then); an
+   * INVITE gets 408 (RFC 3261 21.4.9), as a proxy's Timer C ends one (16.6, 16.8).
+   */
+  private armAppDeadline(t: ServerTransaction): void {
+    const invite = t instanceof ServerInviteTransaction;
+    t.armDeadline(invite ? this.limits.inviteAppTimeoutMs : this.limits.appTimeoutMs, () => {
+      if (this.info.get(t)?.proxied) return; // the proxy core owns it now
+      const status = invite ? 408 : 500;
+      const req = t.request;
+      this.ctx.counters.appTimeouts++;
+      this.ctx.log.warn('no final response from the app: answered by the engine', { status, method: req.method, callId: req.callId });
+      const creates = invite && !tagOf(req.get('to'));
+      t.toTag ??= tagOf(req.get('to')) ?? newTag();
+      if (creates) {
+        const early = this.ctx.dialogs.find(req.callId, t.toTag, tagOf(req.get('from')) ?? '');
+        if (early) this.ctx.dialogs.remove(early);
+      }
+      const res = responseTo(req, status, t.toTag, invite ? 'Request Timeout' : 'Server Internal Error');
+      t.sendResponse(status, res.toBuffer());
+      if (creates) this.ctx.cdr('stop', 'network', res, 'call-rejected');
+    });
   }
 
   handle(msg: SipMessage, bytes: number, source: Peer): void {
@@ -60,7 +127,7 @@ export class InboundRequests {
     if (rejection) {
       this.ctx.counters.rejectedRequests++;
       this.ctx.log.info('request rejected', { status: rejection.status, reason: rejection.reason, callId: msg.callId, from: `${source.address}:${source.port}` });
-      if (msg.method === 'ACK') return;
+      if (msg.method === 'ACK' || !this.withinRate(source)) return;
       const res = responseTo(msg, rejection.status, newTag(), rejection.status === 400 ? `Bad Request - ${rejection.reason}` : undefined);
       for (const [k, v] of Object.entries(rejection.headers ?? {})) res.append(k, v);
       this.ctx.sendStateless(res, replyTo);
@@ -82,11 +149,12 @@ export class InboundRequests {
       existing.receiveRetransmission();
       return;
     }
+    const toTag = tagOf(msg.get('to'));
+    if (!this.admit(msg, source, via, replyTo, toTag)) return;
     if (msg.method === 'CANCEL') {
       this.cancel(msg, bytes, source, via, key, replyTo);
       return;
     }
-    const toTag = tagOf(msg.get('to'));
     if (toTag) this.inDialog(msg, bytes, source, key, replyTo, toTag);
     else this.outOfDialog(msg, bytes, source, key, replyTo);
   }
@@ -131,6 +199,7 @@ export class InboundRequests {
       return;
     }
     const t = this.newServerTxn(msg, key, bytes, replyTo, { owner: conn.id, dialogId: '', source });
+    this.armAppDeadline(t);
     if (msg.method === 'INVITE') this.ctx.cdr('attempt', 'network', msg);
     conn.send(networkLeader(bytes, source.transport, source, t.id, '', { address: this.ctx.opts.advertisedAddress, port: this.ctx.opts.sipPort }), msg.toString());
   }
@@ -153,12 +222,14 @@ export class InboundRequests {
     d.remoteSeq = seq;
     if (['INVITE', 'UPDATE', 'SUBSCRIBE', 'NOTIFY', 'REFER'].includes(msg.method)) {
       // RFC 3261 12.2.2: a target refresh request replaces the remote target
+      // parsed by the linear name-addr scanner (a regex here could be made quadratic by a run of '<')
       const contact = msg.get('contact');
-      const uri = contact ? /<([^>]+)>/.exec(contact)?.[1] ?? contact.split(';')[0] : undefined;
-      if (uri) d.remoteTarget = uri.trim();
+      const uri = contact ? parseNameAddr(contact)?.uri : undefined;
+      if (uri) d.remoteTarget = uri;
     }
     const t = this.newServerTxn(msg, key, bytes, replyTo, { owner: conn.id, dialogId: d.id, source });
     t.toTag = d.localTag;
+    this.armAppDeadline(t);
     if (endsSubscription(d.usage, msg)) this.ctx.dialogs.remove(d);
     if (msg.method === 'BYE') {
       this.ctx.dialogs.remove(d);
@@ -171,7 +242,8 @@ export class InboundRequests {
   private ack2xx(msg: SipMessage, bytes: number, source: Peer): void {
     const d = this.ctx.dialogs.find(msg.callId, tagOf(msg.get('to')) ?? '', tagOf(msg.get('from')) ?? '');
     if (!d) {
-      this.proxy.forwardAck(msg);
+      // a stray ACK is relayed to where its Route names (maybe a DNS lookup): within the source's rate only
+      if (this.withinRate(source)) this.proxy.forwardAck(msg);
       return;
     }
     const pending = d.pending2xx;

@@ -10,6 +10,12 @@ export class Counters {
   droppedResponses = 0;
   sendErrors = 0;
   appFrames = 0;
+  /** new requests dropped by the per-source rate limit */
+  rateLimited = 0;
+  /** new requests answered 503 because the server transaction table was full */
+  overloaded = 0;
+  /** app requests the engine answered itself because the app never did */
+  appTimeouts = 0;
 }
 
 export interface EngineStats {
@@ -23,6 +29,11 @@ export interface EngineStats {
   droppedResponses: number;
   sendErrors: number;
   appFrames: number;
+  rateLimited: number;
+  overloaded: number;
+  appTimeouts: number;
+  /** TCP connections refused at once by the per-source or total limit */
+  tcpRefused: number;
   transactions: number;
   /** transactions still waiting for a final response */
   activeTransactions: number;

@@ -1,4 +1,5 @@
 import { headerKey, canonicalName } from './headers';
+import { DEFAULT_PARSE_LIMITS, type ParseLimits } from './limits';
 import { SipMessage } from './message';
 
 /**
@@ -8,10 +9,17 @@ import { SipMessage } from './message';
 
 export type ParseResult =
   | { kind: 'message'; msg: SipMessage; consumed: number }
-  /** the message is unusable; `msg` holds what could be read, enough to answer 400 */
-  | { kind: 'error'; reason: string; msg?: SipMessage; consumed: number }
-  /** stream transports only: not all of the message has arrived yet */
-  | { kind: 'incomplete' }
+  /**
+   * the message is unusable; `msg` holds what could be read, enough to answer `status`
+   * (400 unless a size bound says 413, 414 or 513)
+   */
+  | { kind: 'error'; reason: string; msg?: SipMessage; consumed: number; status?: number }
+  /**
+   * stream transports only: not all of the message has arrived yet; `needed` is the
+   * length the buffer must reach once the head is known, so the caller need not parse
+   * again before
+   */
+  | { kind: 'incomplete'; needed?: number }
   /** stream transports only: keep-alive CRLFs to drop */
   | { kind: 'skip'; consumed: number };
 
@@ -41,35 +49,78 @@ function unfold(block: string): string[] {
   return lines;
 }
 
-function parseHead(text: string): { msg: SipMessage; error?: string } {
-  const lines = unfold(text);
-  const msg = new SipMessage();
-  let error: string | undefined;
-  const first = lines[0] ?? '';
+interface Head {
+  msg: SipMessage;
+  error?: string;
+  /** the status a size bound asks for (RFC 3261 21.4.12 414, otherwise 400) */
+  status?: number;
+}
+
+function parseStartLine(first: string, msg: SipMessage, limits: ParseLimits): Head | undefined {
+  if (first.length > limits.maxStartLine) {
+    // keep the method so the request can still be answered (414 Request-URI Too Long)
+    const sp = first.indexOf(' ');
+    const method = sp > 0 && sp <= 32 ? first.slice(0, sp) : '';
+    if (HEADER_NAME.test(method)) {
+      msg.method = method;
+      msg.uri = '*';
+    }
+    return { msg, error: 'start line too long', status: 414 };
+  }
   const status = STATUS_LINE.exec(first);
   if (status) {
     msg.status = Number(status[2]);
     msg.reason = status[3];
-    if (status[1] !== '2.0') error = `unsupported version SIP/${status[1]}`;
-  } else {
-    const req = REQUEST_LINE.exec(first);
-    if (req) {
-      msg.method = req[1];
-      msg.uri = req[2];
-      if (req[3] !== 'SIP/2.0') error = `version ${req[3]}`;
-    } else {
-      // keep the method so the caller knows it is a request it may answer with 400
-      const token = /^([!%*+\-.0-9A-Z_`a-z'~]+) /.exec(first);
-      if (token) msg.method = token[1];
-      error = 'malformed start line';
-    }
+    if (status[1] !== '2.0') return { msg, error: `unsupported version SIP/${status[1]}` };
+    return undefined;
   }
+  const req = REQUEST_LINE.exec(first);
+  if (req) {
+    msg.method = req[1];
+    msg.uri = req[2];
+    if (req[3] !== 'SIP/2.0') return { msg, error: `version ${req[3]}` };
+    return undefined;
+  }
+  // keep the method so the caller knows it is a request it may answer with 400
+  const token = /^([!%*+\-.0-9A-Z_`a-z'~]+) /.exec(first);
+  if (token) msg.method = token[1];
+  return { msg, error: 'malformed start line' };
+}
+
+/**
+ * The head: start line and headers, unfolded (RFC 3261 7.3.1). Every loop is one pass
+ * over the text; the bounds of `limits` are checked as lines are read, so an oversized
+ * head costs no more than reading it once. The headers are still read after a bad line,
+ * so the error can be answered (Via, Call-ID, CSeq, From, To are needed for that).
+ */
+function parseHead(text: string, limits: ParseLimits): Head {
+  const lines = unfold(text);
+  const msg = new SipMessage();
+  const startError = parseStartLine(lines[0] ?? '', msg, limits);
+  let error = startError?.error;
+  let status = startError?.status;
+  let count = 0;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line === '') continue;
+    if (++count > limits.maxHeaders) {
+      if (!error) {
+        error = 'too many headers';
+        status = 400;
+      }
+      break;
+    }
+    if (line.length > limits.maxHeaderLine) {
+      if (!error) {
+        error = `header line ${i} too long`;
+        status = 400;
+      }
+      continue;
+    }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
-    if (!HEADER_NAME.test(name)) {
+    // a bare CR is no line end and no LWS (RFC 3261 7.3.1, 25.1); the app's parser splits on it
+    if (!HEADER_NAME.test(name) || line.includes('\r')) {
       error ??= `malformed header line ${i}`;
       continue;
     }
@@ -77,7 +128,7 @@ function parseHead(text: string): { msg: SipMessage; error?: string } {
     // written back under its canonical name, as drachtio does (names are case-insensitive, RFC 3261 7.3.5)
     msg.headers.push({ key, name: canonicalName(key), value: line.slice(colon + 1).trim() });
   }
-  return { msg, error };
+  return { msg, error, status };
 }
 
 /** Content-Length as declared: null if absent, NaN if unusable (RFC 4475 mcl01, ncl). */
@@ -94,15 +145,19 @@ function declaredLength(msg: SipMessage): number | null {
  * One UDP datagram holds one message (RFC 3261 18.3): octets past Content-Length are
  * discarded; a missing Content-Length means the body is the rest of the datagram.
  */
-export function parseDatagram(buf: Buffer): ParseResult {
+export function parseDatagram(buf: Buffer, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
   let start = 0;
   while (start < buf.length && (buf[start] === 0x0d || buf[start] === 0x0a)) start++;
   if (start >= buf.length) return { kind: 'error', reason: 'empty datagram', consumed: buf.length };
-  const sep = findHeaderEnd(buf, start);
-  const headEnd = sep ? sep.end : buf.length;
-  const bodyStart = sep ? sep.end + sep.sepLen : buf.length;
-  const { msg, error } = parseHead(buf.toString('utf8', start, headEnd));
-  if (error) return { kind: 'error', reason: error, msg, consumed: buf.length };
+  // an oversized datagram: read no more than the bound, enough to answer 513 (RFC 3261 21.5.9)
+  const tooLarge = buf.length > limits.maxMessage;
+  const view = tooLarge ? buf.subarray(0, limits.maxMessage) : buf;
+  const sep = findHeaderEnd(view, start);
+  const headEnd = sep ? sep.end : view.length;
+  const bodyStart = sep ? sep.end + sep.sepLen : view.length;
+  const { msg, error, status } = parseHead(view.toString('utf8', start, headEnd), limits);
+  if (tooLarge) return { kind: 'error', reason: `message of ${buf.length} bytes over the limit`, msg, consumed: buf.length, status: 513 };
+  if (error) return { kind: 'error', reason: error, msg, consumed: buf.length, status };
   const len = declaredLength(msg);
   const available = buf.length - bodyStart;
   if (len === null) {
@@ -122,7 +177,7 @@ export function parseDatagram(buf: Buffer): ParseResult {
  * streams). Leading CRLFs are keep-alives (RFC 5626 4.4.1) and are skipped. An
  * unusable Content-Length loses the framing: the caller must close the connection.
  */
-export function parseStream(buf: Buffer, maxMessage: number): ParseResult {
+export function parseStream(buf: Buffer, maxMessage: number, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
   let start = 0;
   while (start < buf.length && (buf[start] === 0x0d || buf[start] === 0x0a)) start++;
   if (start >= buf.length) return start > 0 ? { kind: 'skip', consumed: start } : { kind: 'incomplete' };
@@ -131,15 +186,16 @@ export function parseStream(buf: Buffer, maxMessage: number): ParseResult {
     if (buf.length - start > maxMessage) return { kind: 'error', reason: 'header block too large', consumed: buf.length };
     return { kind: 'incomplete' };
   }
-  const { msg, error } = parseHead(buf.toString('utf8', start, sep.end));
+  if (sep.end - start > maxMessage) return { kind: 'error', reason: 'header block too large', consumed: buf.length };
+  const { msg, error, status } = parseHead(buf.toString('utf8', start, sep.end), limits);
   const bodyStart = sep.end + sep.sepLen;
   const len = declaredLength(msg);
   if (len !== null && Number.isNaN(len)) return { kind: 'error', reason: 'bad Content-Length', msg, consumed: buf.length };
   const bodyLen = len ?? 0;
   if (bodyStart - start + bodyLen > maxMessage) return { kind: 'error', reason: 'message too large', msg, consumed: buf.length };
-  if (buf.length < bodyStart + bodyLen) return { kind: 'incomplete' };
+  if (buf.length < bodyStart + bodyLen) return { kind: 'incomplete', needed: bodyStart + bodyLen };
   msg.body = Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLen));
   const consumed = bodyStart + bodyLen;
-  if (error) return { kind: 'error', reason: error, msg, consumed };
+  if (error) return { kind: 'error', reason: error, msg, consumed, status };
   return { kind: 'message', msg, consumed };
 }

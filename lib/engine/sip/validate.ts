@@ -1,4 +1,4 @@
-import { SINGLE_VALUE_HEADERS } from './headers';
+import { SINGLE_VALUE_HEADERS, splitList } from './headers';
 import type { SipMessage } from './message';
 import { parseNameAddr } from './name-addr';
 import { parseSipUri, uriScheme } from './uri';
@@ -10,6 +10,7 @@ export interface Rejection {
   headers?: Record<string, string>;
 }
 
+const LIST_PARSED_BY_APP = new Set(['via', 'contact', 'route', 'record-route', 'path']);
 const MAX_CSEQ = 0xffffffff; // RFC 3261 8.1.1.5: CSeq sequence number is a 32-bit unsigned integer
 const URI_SCHEMES = new Set(['sip', 'sips', 'tel']);
 
@@ -40,7 +41,16 @@ export function validateRequest(msg: SipMessage, supported: readonly string[] = 
     if (!parseNameAddr(msg.get(key) ?? '')) return bad(`Malformed ${key} header`);
   }
   for (const c of msg.getAll('contact')) if (!parseNameAddr(c)) return bad('Malformed Contact');
+  for (const key of ['route', 'record-route', 'path']) {
+    for (const v of msg.getAll(key)) if (!parseNameAddr(v)) return bad(`Malformed ${key} header`);
+  }
+  // drachtio-srf parses these lists element by element and throws on an empty one
+  // (`a, , b` or a trailing comma), which RFC 3261 7.3.1's grammar does not allow either
+  for (const h of msg.headers) {
+    if (LIST_PARSED_BY_APP.has(h.key) && splitList(h.value).some((e) => e === '')) return bad(`Malformed ${h.key} list`);
+  }
   if (msg.uri.startsWith('<')) return bad('Request-URI in angle brackets');
+  if (!printableAscii(msg.uri)) return bad('Request-URI with a control, space or non-ASCII character');
   const scheme = uriScheme(msg.uri);
   if (scheme === '') return bad('Malformed Request-URI');
   // RFC 3261 8.2.2.1 and 21.4.17: a scheme we cannot serve is 416
@@ -67,7 +77,30 @@ export function validateResponse(msg: SipMessage): string | null {
   if (!msg.has('via') || !msg.has('call-id') || !msg.has('cseq') || !msg.has('from') || !msg.has('to')) return 'missing headers';
   const cseq = /^(\d+)\s+(\S+)$/.exec((msg.get('cseq') ?? '').trim());
   if (!cseq || cseq[1].length > 10 || Number(cseq[1]) > MAX_CSEQ) return 'bad CSeq';
+  // what drachtio-srf parses of a response it is given (srf.js reads To, Contact, Via);
+  // a throw there happens inside its socket handler, out of the app's reach
+  for (const key of ['from', 'to']) if (!parseNameAddr(msg.get(key) ?? '')) return `malformed ${key}`;
+  for (const c of msg.getAll('contact')) if (!parseNameAddr(c)) return 'malformed Contact';
+  for (const v of msg.getAll('via')) if (!parseVia(v)) return 'malformed Via';
+  for (const h of msg.headers) {
+    if (LIST_PARSED_BY_APP.has(h.key) && splitList(h.value).some((e) => e === '')) return `malformed ${h.key} list`;
+  }
   return null;
+}
+
+/**
+ * RFC 3261 25.1 and RFC 3986 2: a Request-URI is printable US-ASCII (anything else is
+ * %-escaped). The start-line scanner splits on SP only, so a TAB, another control or a
+ * Unicode space could reach the app, whose parser (drachtio-srf) splits on any
+ * whitespace, fails, and drops the request without an answer: the transaction then
+ * never ends (issue #13). Such a request is refused here instead.
+ */
+function printableAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
 }
 
 function bad(reason: string): Rejection {

@@ -9,17 +9,76 @@ export interface Via {
   params: Params;
 }
 
-// `SIP / 2.0 / UDP host:port ;params`: LWS is allowed around the slashes (RFC 3261 25.1)
-const VIA = /^([A-Za-z0-9.!%*_+`'~-]+)\s*\/\s*([0-9.]+)\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$/;
+const isWs = (c: string): boolean => c === ' ' || c === '\t';
+const TOKEN_CHARS = /^[A-Za-z0-9.!%*_+`'~-]$/;
+const isToken = (c: string): boolean => TOKEN_CHARS.test(c);
+const isHostChar = (c: string): boolean => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '.' || c === '-';
+const isV6Char = (c: string): boolean => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c === ':' || c === '.';
 
+/** `1*DIGIT "." 1*DIGIT` (RFC 3261 25.1 SIP-Version), as the app's parser requires it too. */
+function isVersion(v: string): boolean {
+  const dot = v.indexOf('.');
+  return dot > 0 && dot < v.length - 1 && v.indexOf('.', dot + 1) === -1;
+}
+
+/**
+ * `SIP / 2.0 / UDP host:port ;params` (RFC 3261 20.42, 25.1: LWS is allowed around the
+ * slashes and the colon). A hand-written scanner, one pass: a regular expression here
+ * had adjacent optional whitespace runs, which a hostile Via can make backtrack.
+ */
 export function parseVia(value: string): Via | null {
-  const m = VIA.exec(value.trim());
-  if (!m) return null;
-  const params = parseParams(m[6] ?? '');
+  const s = value.trim();
+  let i = 0;
+  const skipWs = (): void => {
+    while (i < s.length && isWs(s[i])) i++;
+  };
+  const take = (ok: (c: string) => boolean): string => {
+    const from = i;
+    while (i < s.length && ok(s[i])) i++;
+    return s.slice(from, i);
+  };
+  const name = take(isToken);
+  skipWs();
+  // RFC 3261 25.1 allows any token as protocol-name, but drachtio-srf reads only "SIP"
+  if (name !== 'SIP' || s[i] !== '/') return null;
+  i++;
+  skipWs();
+  const version = take((c) => (c >= '0' && c <= '9') || c === '.');
+  skipWs();
+  if (!isVersion(version) || s[i] !== '/') return null;
+  i++;
+  skipWs();
+  const transport = take(isToken);
+  const beforeHost = i;
+  skipWs();
+  if (transport === '' || i === beforeHost) return null;
+  let host: string;
+  if (s[i] === '[') {
+    const from = i;
+    i++;
+    take(isV6Char);
+    if (s[i] !== ']' || i === from + 1) return null;
+    i++;
+    host = s.slice(from, i);
+  } else {
+    host = take(isHostChar);
+    if (host === '') return null;
+  }
+  skipWs();
+  let port: number | undefined;
+  if (s[i] === ':') {
+    i++;
+    skipWs();
+    const digits = take((c) => c >= '0' && c <= '9');
+    if (digits.length < 1 || digits.length > 5) return null;
+    port = Number(digits);
+    if (port < 1 || port > 65535) return null;
+    skipWs();
+  }
+  if (i < s.length && s[i] !== ';') return null;
+  const params = parseParams(s.slice(i));
   if (!params) return null;
-  const port = m[5] === undefined ? undefined : Number(m[5]);
-  if (port !== undefined && (port < 1 || port > 65535)) return null;
-  return { protocol: `${m[1]}/${m[2]}`, transport: m[3].toUpperCase(), host: m[4], port, params };
+  return { protocol: `${name}/${version}`, transport: transport.toUpperCase(), host, port, params };
 }
 
 export function formatVia(via: Via): string {

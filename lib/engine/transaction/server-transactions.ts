@@ -53,6 +53,7 @@ export abstract class ServerTransaction {
   /** the To tag this transaction's responses carry (chosen once, RFC 3261 8.2.6.2) */
   toTag?: string;
   finalStatus = 0;
+  private deadline?: { ms: number; onExpire: () => void };
 
   constructor(readonly key: string, readonly request: SipMessage, readonly requestBytes: number,
     readonly peer: Peer, protected readonly env: TxnEnv) {
@@ -63,6 +64,27 @@ export abstract class ServerTransaction {
   abstract receiveRetransmission(): void;
   abstract sendResponse(status: number, buf: Buffer): void;
   abstract terminate(): void;
+
+  /**
+   * The safety net for a request handed to an app (issue #13): if no final response is
+   * sent within `ms`, `onExpire` answers it so the transaction ends. A final response
+   * stops the timer; so does the end of the transaction.
+   */
+  armDeadline(ms: number, onExpire: () => void): void {
+    this.deadline = { ms, onExpire };
+    this.timers.start('deadline', ms, () => {
+      if (!this.done) onExpire();
+    });
+  }
+
+  /**
+   * A provisional the app sent shows it is alive: the deadline starts over, as a proxy's
+   * Timer C does on every provisional (RFC 3261 16.7 step 2), so a call that rings
+   * longer than the bound (and says so) is not cut.
+   */
+  protected extendDeadline(status: number): void {
+    if (status > 100 && this.deadline) this.armDeadline(this.deadline.ms, this.deadline.onExpire);
+  }
 
   protected resendLast(): void {
     if (this.last) this.env.send(this.last, this.peer);
@@ -105,9 +127,13 @@ export class ServerInviteTransaction extends ServerTransaction {
     if (!this.fsm.is('proceeding')) throw new Error(`INVITE server transaction: response ${status} after final`);
     this.last = buf;
     this.env.send(buf, this.peer);
-    if (status < 200) return;
+    if (status < 200) {
+      this.extendDeadline(status);
+      return;
+    }
     this.finalStatus = status;
-    const { t1, t2 } = this.env.timers;
+    this.timers.stop('deadline');
+    const { t1, t2, challengeH } = this.env.timers;
     if (status < 300) {
       // RFC 6026 8.5: Accepted absorbs retransmitted INVITEs; the core retransmits the 2xx
       this.fsm.to('accepted');
@@ -124,7 +150,15 @@ export class ServerInviteTransaction extends ServerTransaction {
       };
       retransmit(t1);
     }
-    this.timers.start('H', 64 * t1, () => {
+    // RFC 3261 17.2.1: Timer H (64*T1) bounds how long a non-2xx final is retransmitted
+    // (Timer G) while no ACK comes. A 401/407 challenge is the answer an unauthenticated
+    // sender gets; one that never ACKs (a spoofed source, a flood) would otherwise draw ~10
+    // retransmissions over 32 s per request: an amplifier pointed at whoever the source
+    // address names. A real UAC ACKs the first copy it gets, and if all copies are lost
+    // its own INVITE retransmissions still reach us within Timer H or start over. So for
+    // challenges over UDP Timer H is cut to `challengeH` (4 s: 3 retransmissions at T1=500).
+    const challenge = !this.reliable && (status === 401 || status === 407);
+    this.timers.start('H', challenge ? Math.min(challengeH, 64 * t1) : 64 * t1, () => {
       this.onTimeoutNoAck?.();
       this.terminate();
     });
@@ -162,6 +196,7 @@ export class ServerNonInviteTransaction extends ServerTransaction {
       return;
     }
     this.finalStatus = status;
+    this.timers.stop('deadline');
     this.fsm.to('completed');
     this.timers.start('J', this.reliable ? 0 : 64 * this.env.timers.t1, () => this.terminate());
   }

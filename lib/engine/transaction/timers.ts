@@ -3,9 +3,14 @@ export interface TimerConfig {
   t1: number;
   t2: number;
   t4: number;
+  /**
+   * Timer H for a 401/407 to an INVITE over UDP (see ServerInviteTransaction): how long
+   * the challenge is retransmitted while no ACK comes, instead of 64*T1
+   */
+  challengeH: number;
 }
 
-export const DEFAULT_TIMERS: TimerConfig = { t1: 500, t2: 4000, t4: 5000 };
+export const DEFAULT_TIMERS: TimerConfig = { t1: 500, t2: 4000, t4: 5000, challengeH: 4000 };
 
 /** A set of named timers that all die together when the transaction ends. */
 export class TimerSet {

@@ -19,10 +19,9 @@ export class UdpTransport implements Transport {
     socket.on('error', () => { /* ICMP errors on send: nothing to do, the transaction times out */ });
     socket.on('message', (buf, rinfo) => {
       const peer: Peer = { transport: 'udp', address: rinfo.address, port: rinfo.port };
-      if (buf.length > maxMessage) {
-        events.onBadInput(`datagram of ${buf.length} bytes over the limit`, peer);
-        return;
-      }
+      // counted here; still passed on, so the parser (which reads no more than the bound)
+      // can answer a request with 513 Message Too Large (RFC 3261 21.5.9)
+      if (buf.length > maxMessage) events.onBadInput(`datagram of ${buf.length} bytes over the limit`, peer);
       events.onData(buf, peer);
     });
     try {

@@ -107,7 +107,9 @@ describe('deploy: Kamailio edge, two feature servers, one Redis', function () {
     this.timeout(60000);
     await media.start();
     redis = await startTestRedis();
-    const env = { REDIS_URL: redis.url, RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '5', MIN_EXPIRES: '1', DRAIN_TIMEOUT: '2' };
+    const env = { REDIS_URL: redis.url, RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '5', MIN_EXPIRES: '1', DRAIN_TIMEOUT: '2',
+      // the Kamailio edge in front is the only source: trusted, as an operator would configure it
+      SIP_TRUSTED_SOURCES: '127.0.0.1' };
     nodes = [
       await startNode('fs-a', { ...env, CONFERENCE_PORT_MIN: '46000', CONFERENCE_PORT_MAX: '46999' }),
       await startNode('fs-b', { ...env, CONFERENCE_PORT_MIN: '47000', CONFERENCE_PORT_MAX: '47999' }),
