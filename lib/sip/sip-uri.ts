@@ -37,6 +37,7 @@ export function parseSipUri(text: string): SipUriParts | null {
   const uri = text.trim();
   if (uri.length > MAX_URI) return null;
   const colon = uri.indexOf(':');
+  if (colon !== 3 && colon !== 4) return null;
   const scheme = uri.slice(0, colon).toLowerCase();
   if (scheme !== 'sip' && scheme !== 'sips') return null;
   // parameters and headers cannot hold `@` (RFC 3261 25.1 paramchar, hnv-unreserved), so
