@@ -1,6 +1,6 @@
 import { features } from './features';
 import { ConfigError, loadConfig } from './lib/config';
-import { createLogger } from './lib/logger';
+import { createLogger, routeConsoleToLogger } from './lib/logger';
 import { startServer } from './lib/server';
 
 /*
@@ -21,6 +21,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // issue #13: stdout is the log stream; what libraries print (drachtio-srf prints the raw
+  // text of a message it cannot parse) becomes a JSON entry, escaped and truncated
+  routeConsoleToLogger(logger);
+  process.on('uncaughtException', (err) => {
+    logger.error('uncaught exception', { error: err.stack ?? err.message });
+    process.exit(1);
+  });
   const server = await startServer({ config, logger, features: features() });
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -4,6 +4,7 @@ import { opposite, type Call, type Side } from '../../lib/calls';
 import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
 import { DEFAULT_SETTINGS, MohSettingsStore, musicTarget, type MusicTarget } from '../../lib/media';
 import { respond } from '../../lib/sip/respond';
+import { parseAddress } from '../../lib/sip/addresses';
 import { contactTarget } from '../../lib/routing';
 import { CallRepository, RegistrationRepository } from '../../lib/store';
 import { ParkLotStore, slotsOf } from './lot';
@@ -42,7 +43,7 @@ export function parkFeature(): Feature {
   /** RFC 3515 + service example "Call Park": REFER to the park extension or a slot. */
   async function onRefer(call: Call, by: Side, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<boolean> {
     const { park: svc, lots: l } = need();
-    const target = /<?sips?:([^@;>]+)@/.exec(req.get('Refer-To') ?? '')?.[1];
+    const target = parseAddress(req.get('Refer-To'))?.user || undefined;
     if (!target) return false;
     const lot = await l.get(call.tenant);
     const isSlot = slotsOf(lot).includes(target);
@@ -110,7 +111,7 @@ export function parkFeature(): Feature {
       user: RETRIEVE_USER,
       async handle(req, res) {
         const [, tenant, slot] = RETRIEVE_USER.exec(/^sips?:([^@]+)@/.exec(req.uri)?.[1] ?? '') ?? [];
-        const retriever = /<?sips?:([^@;>]+)@/.exec(req.get('From'))?.[1] ?? 'unknown';
+        const retriever = parseAddress(req.get('From'))?.user || 'unknown';
         if (!tenant || !(await need().park.retrieve(tenant, slot, req, res, retriever))) respond(res, 404, 'Not Found - Nothing Parked There');
       },
     }],

@@ -4,6 +4,7 @@ import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../
 import { contactTarget, mayWatchDialogs } from '../../lib/routing';
 import { DialogInfoWatchers, type DialogInfoEntry } from '../../lib/sip/dialog-info';
 import { respond } from '../../lib/sip/respond';
+import { parseAddress } from '../../lib/sip/addresses';
 import { RegistrationRepository, UserRepository } from '../../lib/store';
 import { PickupError, PickupService } from './pickup-service';
 import { RingingStore } from './ringing-store';
@@ -91,7 +92,7 @@ export function pickupFeature(): Feature {
       user: PICKUP_USER,
       async handle(req, res, logger) {
         const callId = PICKUP_USER.exec(/^sips?:([^@]+)@/.exec(req.uri)?.[1] ?? '')?.[1] ?? '';
-        const picker = /<?sips?:([^@;>]+)@/.exec(req.get('From'))?.[1] ?? '';
+        const picker = parseAddress(req.get('From'))?.user ?? '';
         try {
           await need().pickup.pickForwarded(callId, picker, req, res);
         } catch (err) {

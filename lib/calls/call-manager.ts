@@ -4,6 +4,7 @@ import type { Logger } from 'winston';
 import type { MediaAnchor } from '../media';
 import type { CallParty, CallRecord, CallRepository } from '../store';
 import { respond } from '../sip/respond';
+import { quoted } from '../sip/name-addr';
 import { Call, opposite, type CallListener, type Side } from './call';
 import { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } from './outbound-fork';
 import { hangUp, isConnected } from '../sip/hang-up';
@@ -212,7 +213,8 @@ export class CallManager {
     try {
       await store.save(call.record());
       const offer = await media.offer({ callId, fromTag, sdp: req.body });
-      const display = r.caller.display ? `"${r.caller.display.replace(/"/g, '')}" ` : '';
+      // RFC 3261 25.1: the display name travels escaped, and no longer than a person's name
+      const display = r.caller.display ? `${quoted(r.caller.display.slice(0, 64))} ` : '';
       const result = await fork.run(r.targets, {
         offer,
         headers: { ...r.headers, From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },

@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import { addressParts, headerParam, nameAddr, splitAddressList } from '../sip/name-addr';
 
 /**
  * The state of one of our dialogs that another instance needs to continue it once the
@@ -43,11 +44,12 @@ export function resumeCseq(previous?: number): number {
 
 /** Record-Route and Route values one by one (each is a name-addr, RFC 3261 20.30). */
 export function routeList(header: string | undefined): string[] {
-  return header ? header.match(/(?:"[^"]*"\s*)?<[^>]+>[^,]*/g)?.map((s) => s.trim()) ?? [] : [];
+  // a linear scanner (name-addr.ts): a global regular expression here was quadratic on `<<<<...`
+  return header ? splitAddressList(header).filter((v) => nameAddr(v) !== undefined) : [];
 }
 
-function withTag(nameAddr: string, tag: string): string {
-  return /;\s*tag=/i.test(nameAddr) ? nameAddr : `${nameAddr};tag=${tag}`;
+function withTag(value: string, tag: string): string {
+  return headerParam(addressParts(value).params, 'tag') !== undefined ? value : `${value};tag=${tag}`;
 }
 
 interface DialogInternals {
@@ -89,7 +91,7 @@ const resumedFrom = new WeakMap<Srf.Dialog, DialogSnapshot>();
  */
 export async function resumeDialog(srf: Srf, snap: DialogSnapshot, sdp: string, cseq: number): Promise<Srf.Dialog> {
   const headers = { 'Call-ID': snap.callId, From: snap.local, To: snap.remote, CSeq: `${cseq} INVITE` };
-  const first = snap.routes[0] ? /<([^>]+)>/.exec(snap.routes[0])?.[1] : undefined;
+  const first = snap.routes[0] ? nameAddr(snap.routes[0])?.uri : undefined;
   const d = await (srf.createUAC as unknown as CreateUac).call(srf, snap.target, { headers, localSdp: sdp, proxy: first });
   resumedFrom.set(d, { ...snap, cseq });
   return d;

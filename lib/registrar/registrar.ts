@@ -3,6 +3,7 @@ import type { Logger } from 'winston';
 import type { Binding, BindingInput, RegistrationRepository } from '../store';
 import { parseAddress } from '../sip/addresses';
 import type { SipAuthenticator } from '../security';
+import { addressParts, headerParam, splitAddressList } from '../sip/name-addr';
 import { respond } from '../sip/respond';
 
 export interface RegistrarDeps {
@@ -38,7 +39,7 @@ export function createRegistrar(deps: RegistrarDeps) {
     const callId = req.get('Call-ID');
     const cseq = Number(/^\s*(\d+)/.exec(req.get('CSeq'))?.[1] ?? NaN);
     const headerExpires = req.has('Expires') ? Number(req.get('Expires')) : undefined;
-    const contacts = req.has('Contact') ? splitContacts(req.get('Contact')) : [];
+    const contacts = req.has('Contact') ? splitAddressList(req.get('Contact')) : [];
     let result;
     if (contacts.length === 1 && contacts[0].trim() === '*') {
       // RFC 3261 10.3 step 6: `*` only with Expires: 0
@@ -55,16 +56,17 @@ export function createRegistrar(deps: RegistrarDeps) {
       }
       const inputs: BindingInput[] = [];
       for (const c of contacts) {
-        const uri = /<([^>]+)>/.exec(c)?.[1] ?? c.split(';')[0].trim();
-        const param = /;\s*expires\s*=\s*(\d+)/i.exec(c.slice(c.indexOf('>') + 1));
-        let expires = param ? Number(param[1]) : headerExpires ?? DEFAULT_EXPIRES;
+        // one linear pass over the contact (name-addr.ts), no backtracking regular expression
+        const { uri, params } = addressParts(c);
+        const param = headerParam(params, 'expires');
+        let expires = param !== undefined && /^\d{1,10}$/.test(param) ? Number(param) : headerExpires ?? DEFAULT_EXPIRES;
         if (!Number.isFinite(expires) || expires < 0) expires = DEFAULT_EXPIRES;
         // RFC 3261 10.3 step 7: too brief -> 423 with Min-Expires
         if (expires > 0 && expires < deps.minExpires) {
           res.send(423, { headers: { 'Min-Expires': String(deps.minExpires) } });
           return;
         }
-        const instance = /\+sip\.instance\s*=\s*"?<?([^">;]+)/i.exec(c)?.[1];
+        const instance = instanceOf(headerParam(params, '+sip.instance'));
         inputs.push({
           contact: uri, expires: Math.min(expires, deps.maxExpires), callId, cseq, instance,
           received: `${(req.protocol || 'udp').toLowerCase()}:${req.source_address}:${req.source_port}`,
@@ -106,25 +108,10 @@ function contactHeaders(bindings: Binding[]): Record<string, string> {
   return headers;
 }
 
-/** Splits a Contact value on commas outside quotes and angle brackets. */
-function splitContacts(value: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    if (quoted) {
-      if (ch === '\\') i++;
-      else if (ch === '"') quoted = false;
-    } else if (ch === '"') quoted = true;
-    else if (ch === '<') depth++;
-    else if (ch === '>') depth--;
-    else if (ch === ',' && depth === 0) {
-      out.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start).trim());
-  return out.filter(Boolean);
+/** RFC 5626 4.2: `+sip.instance="<urn:uuid:...>"` -> the URN. */
+function instanceOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let v = value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1) : value;
+  if (v.startsWith('<') && v.endsWith('>')) v = v.slice(1, -1);
+  return v || undefined;
 }

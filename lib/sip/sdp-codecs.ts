@@ -27,8 +27,9 @@ export function restrictToOffer(sdp: string, offer: string): string | undefined 
     const om = o.media[i];
     if (!om || m.port === 0) continue;
     const allowed = new Set(codecsOf(om).values());
-    const keep = [...codecsOf(m)].filter(([, name]) => allowed.has(name)).map(([pt]) => pt);
-    const voice = keep.filter((pt) => !/^telephone-event|^cn\//.test(codecsOf(m).get(pt) ?? ''));
+    const codecs = codecsOf(m); // once: per kept format it made this quadratic in the m-line
+    const keep = [...codecs].filter(([, name]) => allowed.has(name)).map(([pt]) => pt);
+    const voice = keep.filter((pt) => !/^telephone-event|^cn\//.test(codecs.get(pt) ?? ''));
     if (m.type === 'audio' && voice.length === 0) return undefined;
     const kept = new Set(keep);
     m.payloads = keep.join(' ');
