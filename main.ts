@@ -1,6 +1,7 @@
 import { features } from './features';
 import { ConfigError, loadConfig } from './lib/config';
 import { createLogger, routeConsoleToLogger } from './lib/logger';
+import { installLastResort } from './lib/runtime/last-resort';
 import { startServer } from './lib/server';
 
 /*
@@ -24,10 +25,8 @@ async function main(): Promise<void> {
   // issue #13: stdout is the log stream; what libraries print (drachtio-srf prints the raw
   // text of a message it cannot parse) becomes a JSON entry, escaped and truncated
   routeConsoleToLogger(logger);
-  process.on('uncaughtException', (err) => {
-    logger.error('uncaught exception', { error: err.stack ?? err.message });
-    process.exit(1);
-  });
+  // issue #14: one call's unhandled failure is logged, never the end of every other call
+  installLastResort(logger);
   const server = await startServer({ config, logger, features: features() });
   let stopping = false;
   const shutdown = (signal: string): void => {
