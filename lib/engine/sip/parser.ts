@@ -1,5 +1,5 @@
 import { headerKey, canonicalName } from './headers';
-import { DEFAULT_PARSE_LIMITS, type ParseLimits } from './limits';
+import { DEFAULT_PARSE_LIMITS, hasLongWhitespaceRun, type ParseLimits } from './limits';
 import { SipMessage } from './message';
 
 /**
@@ -113,6 +113,13 @@ function parseHead(text: string, limits: ParseLimits): Head {
     if (line.length > limits.maxHeaderLine) {
       if (!error) {
         error = `header line ${i} too long`;
+        status = 400;
+      }
+      continue;
+    }
+    if (hasLongWhitespaceRun(line, limits.maxWhitespaceRun)) {
+      if (!error) {
+        error = `whitespace run in header line ${i}`;
         status = 400;
       }
       continue;

@@ -42,6 +42,15 @@ describe('engine: size bounds before parsing', () => {
     assert.equal(parseDatagram(Buffer.from(invite(undefined, ['X-Fine: y']))).kind, 'message');
   });
 
+  it('refuses a long run of whitespace in a header line with 400, before drachtio-srf\'s From parser sees it', () => {
+    // srf's parseAOR is cubic on `<` then whitespace: this From alone would cost it seconds
+    const r = parseDatagram(Buffer.from(invite(undefined, [`X-Pad: <${' '.repeat(DEFAULT_PARSE_LIMITS.maxWhitespaceRun + 1)}x`])));
+    assert.equal(r.kind === 'error' && r.status, 400);
+    assert.match(r.kind === 'error' ? r.reason : '', /whitespace run/);
+    const ok = parseDatagram(Buffer.from(invite(undefined, [`X-Pad: <${' '.repeat(DEFAULT_PARSE_LIMITS.maxWhitespaceRun)}x`])));
+    assert.equal(ok.kind, 'message');
+  });
+
   it('answers a datagram over the message bound with 513, reading only the bound', () => {
     const big = Buffer.from(invite().replace('Content-Length: 0', 'Content-Length: 5000') + 'b'.repeat(5000));
     const r = parseDatagram(big, { ...DEFAULT_PARSE_LIMITS, maxMessage: 1024 });
