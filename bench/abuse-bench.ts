@@ -100,6 +100,16 @@ function alive(p: Procs): Record<string, boolean> {
   return Object.fromEntries(Object.entries(p).map(([k, pid]) => [k, !!pid && readProc(pid) !== null]));
 }
 
+/** The server's V8 heap from its /metrics: tells retained objects (a leak) from RSS the allocator keeps. */
+async function heapOf(s: FeatureServer): Promise<string> {
+  const text = await fetch(`http://127.0.0.1:${s.httpPort}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => '');
+  const mb = (name: string): string => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? `${Math.round(Number(line.split(' ')[1]) / 1048576)} MB` : '?';
+  };
+  return `used ${mb('nodejs_heap_size_used_bytes')} of ${mb('nodejs_heap_size_total_bytes')}, external ${mb('nodejs_external_memory_bytes')}`;
+}
+
 async function health(s: FeatureServer): Promise<number> {
   return fetch(`http://127.0.0.1:${s.httpPort}/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
 }
@@ -126,10 +136,11 @@ interface FloodPhase {
 
 async function floodPhase(dir: string, server: FeatureServer, uacPort: number, callers: Array<{ user: string; password: string }>, callees: string[]): Promise<FloodPhase> {
   const calls = Math.round(LEGIT_RATE * FLOOD_S);
-  fs.writeFileSync(path.join(dir, 'calls.csv'), `SEQUENTIAL\n${callers.map((c, i) =>
-    `${c.user};${c.password};${callees[i % callees.length]};[authentication username=${c.user} password=${c.password}]`).join('\n')}\n`);
+  fs.writeFileSync(path.join(dir, 'calls.csv'), `SEQUENTIAL\n${callers.map((c) =>
+    `${c.user};${c.password};${callees[0]};[authentication username=${c.user} password=${c.password}]`).join('\n')}\n`);
   const uac = startSipp([`127.0.0.1:${server.sipPort}`, '-sf', path.join(SCENARIOS, 'uac.xml'), '-inf', path.join(dir, 'calls.csv'),
-    ...sippArgs(LEGIT_SRC, uacPort), '-r', String(LEGIT_RATE), '-m', String(calls), '-l', String(LEGIT_RATE * 20), '-d', '1000',
+    // the digest uri must be the Request-URI and sipp signs one fixed -auth_uri (sip: is its own prefix): one callee for every call
+    ...sippArgs(LEGIT_SRC, uacPort), '-auth_uri', `${callees[0]}@127.0.0.1:${server.sipPort}`, '-r', String(LEGIT_RATE), '-m', String(calls), '-l', String(LEGIT_RATE * 20), '-d', '1000',
     '-timeout', `${FLOOD_S + 60}s`, '-timeout_error', '-recv_timeout', '20000', '-trace_stat', '-stf', 'stat.csv', '-fd', '1',
     '-trace_err', '-error_file', 'errors.log'], dir, (FLOOD_S + 90) * 1000);
   // the phones start first, so the flood meets calls already under way
@@ -190,7 +201,9 @@ async function main(): Promise<void> {
     const [sipPort, httpPort, uasPort, uacPort, ngPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     rtpengine = await startRtpengine(RTP_MIN, RTP_MAX, ngPort, path.join(dir, 'rtpengine.log'));
     const token = `abuse-${process.pid}-${Date.now().toString(36)}`;
-    server = await startFeatureServer({ sipPort, httpPort, token, logFile: path.join(dir, 'server.log'), rtpengineNg: `127.0.0.1:${ngPort}` });
+    server = await startFeatureServer({ sipPort, httpPort, token, logFile: path.join(dir, 'server.log'), rtpengineNg: `127.0.0.1:${ngPort}`,
+      // what is measured is the server as deployed: the engine's per-source limit at its default unless asked
+      rateLimit: env.SIP_RATE_LIMIT ?? 'default' });
     const procs: Procs = { ...findServerChildren(server.child.pid ?? 0), rtpengine: rtpengine.child.pid };
     serverProcs = procs;
     console.log(`feature server ${procs.server} (SIP 127.0.0.1:${sipPort}), engine ${procs.engine ?? '?'}, redis ${procs.redis ?? '?'}, ` +
@@ -277,6 +290,7 @@ async function main(): Promise<void> {
       console.log(`after the idle: alive ${JSON.stringify(a)}, /health ${await health(server)}; ` +
         `calls listed ${await liveCalls(server)}, rtpengine sessions ${await rtpengineCalls(ngPort)}, redis keys ${await redisKeys(procs.redis)}`);
       if (!a.server || !a.engine) crashed = true;
+      console.log(`server heap after the idle: ${await heapOf(server)}`);
     }
   } finally {
     await cleanup();

@@ -103,6 +103,13 @@ interface Ctx {
   uas: SippRun;
   uasPort: number;
   uacPort: number;
+  /**
+   * The one user every call dials. The digest uri must be the Request-URI (RFC 7616
+   * 3.4.6, checked since issue #13) and sipp 3.6.1 signs one fixed -auth_uri, never a
+   * per-call one: so every call goes to this callee (its one contact is the sipp UAS that
+   * answers all calls anyway).
+   */
+  callee: string;
 }
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : 'n/a');
@@ -141,7 +148,7 @@ async function engineLeft(ctx: Ctx): Promise<string> {
 
 function uacArgs(ctx: Ctx, rate: number, calls: number, callMs: number, limit: number, timeoutS: number, statEvery: string): string[] {
   return [`127.0.0.1:${ctx.server.sipPort}`, '-sf', path.join(SCENARIOS, 'uac.xml'), '-inf', path.join(ctx.dir, 'calls.csv'),
-    ...commonArgs(ctx.uacPort), '-r', String(rate), '-m', String(calls), '-l', String(limit), '-d', String(callMs),
+    ...commonArgs(ctx.uacPort), '-auth_uri', `${ctx.callee}@127.0.0.1:${ctx.server.sipPort}`, '-r', String(rate), '-m', String(calls), '-l', String(limit), '-d', String(callMs),
     '-timeout', `${timeoutS}s`, '-timeout_error', '-recv_timeout', String(RECV_TIMEOUT_MS),
     '-trace_stat', '-stf', 'stat.csv', '-fd', statEvery, '-trace_rtt', '-rtt_freq', '1', '-trace_err', '-error_file', 'errors.log'];
 }
@@ -266,7 +273,7 @@ async function memoryPhase(ctx: Ctx): Promise<MemResult> {
 }
 
 /** Registers every callee from the UAS's port (the registrar sends calls where a REGISTER came from). */
-async function registerCallees(ctx: Ctx | Omit<Ctx, 'uas'>, callees: Array<{ user: string; password: string }>): Promise<void> {
+async function registerCallees(ctx: Ctx | Omit<Ctx, 'uas' | 'callee'>, callees: Array<{ user: string; password: string }>): Promise<void> {
   const csv = path.join(ctx.dir, 'callees.csv');
   fs.writeFileSync(csv, `SEQUENTIAL\n${callees.map((u) => `${u.user};${u.password};[authentication username=${u.user} password=${u.password}]`).join('\n')}\n`);
   const timeoutS = Math.ceil(callees.length / REG_RATE) + 30;
@@ -346,9 +353,9 @@ async function main(): Promise<void> {
     const uas = startSipp(['-sf', path.join(SCENARIOS, 'uas.xml'), ...commonArgs(uasPort), '-trace_stat', '-stf', 'uas-stat.csv', '-fd', '1',
       '-trace_err', '-error_file', 'uas-errors.log'], dir, 24 * 3600 * 1000);
     await waitUdpBound(uasPort);
-    ctx = { dir, server, procs, rtpengine, engine, uas, uasPort, uacPort };
-    fs.writeFileSync(path.join(dir, 'calls.csv'), `SEQUENTIAL\n${callers.map((c, i) =>
-      `${c.user};${c.password};${callees[i].user};[authentication username=${c.user} password=${c.password}]`).join('\n')}\n`);
+    ctx = { dir, server, procs, rtpengine, engine, uas, uasPort, uacPort, callee: callees[0].user };
+    fs.writeFileSync(path.join(dir, 'calls.csv'), `SEQUENTIAL\n${callers.map((c) =>
+      `${c.user};${c.password};${callees[0].user};[authentication username=${c.user} password=${c.password}]`).join('\n')}\n`);
     const base = await leftovers(ctx, 0);
     console.log(`redis keys before the calls: ${base.keys}`);
     console.log('');

@@ -184,9 +184,9 @@ async function main(): Promise<void> {
       '-trace_err', '-error_file', 'uas-errors.log'], dir, DEADLINE_MS);
     await waitUdpBound(uasPort);
     const callsCsv = path.join(dir, 'calls.csv');
-    fs.writeFileSync(callsCsv, `SEQUENTIAL\n${callers.map((c, i) =>
-      `${c.user};${c.password};${callees[i].user};[authentication username=${c.user} password=${c.password}]`).join('\n')}\n`);
-    rig = { dir, instances: run.instances, rtpengine: run.rtpengine, redisPid: run.redis.pid, uas, uasPort, uacPort: await freePort(), callsCsv };
+    fs.writeFileSync(callsCsv, `SEQUENTIAL\n${callers.map((c) =>
+      `${c.user};${c.password};${callees[0].user};[authentication username=${c.user} password=${c.password}]`).join('\n')}\n`);
+    rig = { dir, instances: run.instances, rtpengine: run.rtpengine, redisPid: run.redis.pid, uas, uasPort, uacPort: await freePort(), callsCsv, callee: callees[0].user };
 
     for (const phase of phases) {
       console.log('');

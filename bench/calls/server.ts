@@ -136,16 +136,21 @@ export async function engineStats(e: Engine): Promise<Record<string, number> | u
 
 export async function startFeatureServer(opts: {
   sipPort: number; httpPort: number; token: string; logFile: string; rtpengineNg?: string; engine?: Engine;
+  /** SIP_RATE_LIMIT for the embedded engine: '0' (off) unless given; 'default' leaves the server's default */
+  rateLimit?: string;
 }): Promise<FeatureServer> {
   const log = fs.openSync(opts.logFile, 'a');
   const env: NodeJS.ProcessEnv = {
     ...process.env, API_TOKEN: opts.token, SIP_HOST: '127.0.0.1', SIP_PORT: String(opts.sipPort), HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(opts.httpPort), LOG_LEVEL: 'warn', INSTANCE_ID: `bench-calls-${process.pid}`,
     // every phone of the bench (and the edge of bench:scaleout) is 127.0.0.1: not a flood
-    SIP_RATE_LIMIT: '0',
+    SIP_RATE_LIMIT: opts.rateLimit ?? '0',
+    // sipp 3.6.1 answers only an MD5 challenge (RFC 8760's SHA-256 first stops it)
+    DIGEST_ALGORITHMS: 'MD5',
     // a bench interrupted mid-step leaves calls up: do not let them hold the shutdown 30 s
     DRAIN_TIMEOUT: '5',
   };
+  if (env.SIP_RATE_LIMIT === 'default') delete env.SIP_RATE_LIMIT;
   delete env.REDIS_URL;
   delete env.DRACHTIO_HOST;
   delete env.DRACHTIO_PORT;

@@ -24,6 +24,8 @@ export interface Rig {
   uacPort: number;
   /** -inf of the UAC: caller;password;callee;[authentication ...] */
   callsCsv: string;
+  /** the one user every call dials: sipp signs one fixed -auth_uri, and the digest uri must be the Request-URI */
+  callee: string;
 }
 
 /** One side of the comparison: the edge the calls go through, dispatching over `serving`. */
@@ -149,7 +151,7 @@ export async function runStep(rig: Rig, phase: Phase, rate: number, load: Load):
   const logMarks = Object.fromEntries(rig.instances.map((i) => [i.name, size(i.logFile)]));
   const timeoutS = load.seconds + load.callMs / 1000 + 60;
   const uac = startSipp([`127.0.0.1:${phase.edge.sipPort}`, '-sf', path.join(SCENARIOS, 'uac.xml'), '-inf', rig.callsCsv,
-    ...commonArgs(rig.uacPort), '-r', String(rate), '-m', String(calls), '-l', String(Math.max(rate * 10, 100)), '-d', String(load.callMs),
+    ...commonArgs(rig.uacPort), '-auth_uri', `${rig.callee}@127.0.0.1:${phase.edge.sipPort}`, '-r', String(rate), '-m', String(calls), '-l', String(Math.max(rate * 10, 100)), '-d', String(load.callMs),
     '-timeout', `${Math.ceil(timeoutS)}s`, '-timeout_error', '-recv_timeout', String(load.recvTimeoutMs),
     '-trace_stat', '-stf', 'stat.csv', '-fd', '1s', '-trace_rtt', '-rtt_freq', '1', '-trace_err', '-error_file', 'errors.log'],
   dir, (timeoutS + 30) * 1000);

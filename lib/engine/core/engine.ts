@@ -17,6 +17,7 @@ import { AppResponses } from './app-response';
 import type { EngineContext, ResolvedOptions } from './context';
 import { InboundRequests, type ServerTxnInfo } from './inbound-request';
 import { DEFAULT_LIMITS, type EngineLimits } from './limits';
+import { RateLimiter } from './rate-limiter';
 import { DEFAULT_PARSE_LIMITS } from '../sip/limits';
 import { DEFAULT_TCP_LIMITS } from '../transport/tcp';
 import { ProxyCore } from './proxy';
@@ -25,6 +26,9 @@ import { RouteToken } from './route-token';
 import { Counters, type EngineStats } from './stats';
 import { wireTime } from './wire-format';
 import type { ServerTransaction } from '../transaction/server-transactions';
+
+/** A source's UDP datagrams per second, before parsing, as a multiple of its request rate. */
+const PRE_PARSE_FACTOR = 5;
 
 export interface EngineOptions {
   sipAddress?: string;
@@ -151,8 +155,19 @@ export class Engine {
     const appResponses = new AppResponses(ctx, inbound);
     const appRequests = new AppRequests(ctx);
 
+    // RFC 3261 sets no rate, but a UDP flood must cost as little as possible before the
+    // per-request limit (inbound-request.ts) can judge it: every source gets a datagram
+    // budget of PRE_PARSE_FACTOR times its request rate, checked before parsing, so a
+    // source sending tens of thousands of datagrams a second costs a map lookup each, not
+    // a parse (the requests of live dialogs and retransmissions fit the factor's room)
+    const preParse = new RateLimiter({ rate: limits.rateLimit * PRE_PARSE_FACTOR, burst: limits.rateBurst * PRE_PARSE_FACTOR,
+      trusted: limits.trustedSources, maxSources: limits.maxRateSources });
     dispatch = (buf, peer) => {
       counters.messagesIn++;
+      if (peer.transport === 'udp' && !preParse.allow(peer.address)) {
+        counters.rateLimited++;
+        return;
+      }
       try {
         const r = parseDatagram(buf, parseLimits);
         if (r.kind !== 'message') {

@@ -195,6 +195,27 @@ describe('engine limits: per-source rate limit and transaction cap', function ()
     }
   });
 
+  it('drops a UDP flood before parsing once a source is past five times its request budget', async () => {
+    const engine = await startEngine({ extraArgs: ['--rate-limit', '2', '--rate-burst', '10'] });
+    const peer = await RawPeer.open();
+    try {
+      // unparseable datagrams: without the pre-parse budget every one is parsed (parseErrors)
+      for (let i = 0; i < 300; i++) peer.send(`garbage ${i} ${'x'.repeat(200)}\r\n\r\n`, engine.sipPort);
+      const end = Date.now() + 5000;
+      let stats = await engine.stats();
+      while (stats.parseErrors + stats.rateLimited < 300 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 20));
+        stats = await engine.stats();
+      }
+      // a budget of 5 x burst 10 = 50 at once, refilled at 5 x 2/s while the datagrams arrive
+      assert.ok(stats.parseErrors <= 80, `parsed ${stats.parseErrors} of 300`);
+      assert.ok(stats.rateLimited >= 220, `dropped before parsing ${stats.rateLimited}`);
+    } finally {
+      peer.close();
+      await engine.stop();
+    }
+  });
+
   it('exempts trusted sources', async () => {
     const engine = await startEngine({ extraArgs: ['--rate-limit', '5', '--rate-burst', '5', '--trusted-sources', '127.0.0.1'] });
     const srf = await connectSrf(engine, (s) => handlers(s).options((_req, res) => res.send(200)));
