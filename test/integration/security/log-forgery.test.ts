@@ -64,28 +64,9 @@ describe('security: nothing the network sends is written raw to the log stream',
     await redis?.stop();
   });
 
-  it('a request that breaks drachtio-srf\'s parser is logged as one escaped JSON entry, and forges none', async () => {
-    // a form feed inside the Request-URI: the engine takes the URI as one token (it splits
-    // the request line on SP, RFC 3261 25.1), drachtio-sip's `([^\s]+)\sSIP` does not and
-    // throws; the body carries the forged entry on a line of its own
-    const body = `\n${FORGED}\n`;
-    const msg = `INVITE sip:bob@127.0.0.1;x=\fy SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-forge\r\nFrom: <sip:mallory@example.com>;tag=1\r\n` +
-      `To: <sip:bob@example.com>\r\nCall-ID: forge-1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    const sock = dgram.createSocket('udp4');
-    try {
-      await new Promise<void>((resolve, reject) => sock.send(msg, sipPort, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-      // the entry saying srf could not parse it: printed by srf, through our logger
-      const deadline = Date.now() + 20_000;
-      while (!out.stdout.includes('unable to parse') && !out.stderr.includes('unable to parse')) {
-        if (Date.now() > deadline) assert.fail(`srf never reported the message it could not parse:\n${out.stdout}\n${out.stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    } finally {
-      sock.close();
-    }
-    const all = [...lines(out.stdout), ...lines(out.stderr)];
-    const entries = all.map((l) => {
+  /** Every line of the log stream is one JSON object, and none is the forged entry. */
+  function assertClean(text: string): Array<Record<string, unknown>> {
+    const entries = lines(text).map((l) => {
       try {
         return JSON.parse(l) as Record<string, unknown>;
       } catch {
@@ -93,8 +74,53 @@ describe('security: nothing the network sends is written raw to the log stream',
       }
     });
     assert.ok(entries.every((e) => e.message !== 'forged'), 'an entry was forged');
+    return entries;
+  }
+
+  // a form feed inside the Request-URI: drachtio-srf's parser (`([^\s]+)\sSIP`) throws on it
+  // and prints the raw message; the body carries the forged entry on a line of its own
+  const body = `\n${FORGED}\n`;
+  const crafted = `INVITE sip:bob@127.0.0.1;x=\fy SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-forge\r\nFrom: <sip:mallory@example.com>;tag=1\r\n` +
+    `To: <sip:bob@example.com>\r\nCall-ID: forge-1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+  it('the embedded engine refuses a request drachtio-srf cannot parse with 400, and the log stream stays JSON', async () => {
+    const sock = dgram.createSocket('udp4');
+    try {
+      const answer = new Promise<string>((resolve) => sock.once('message', (m) => resolve(m.toString())));
+      await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+      const via = crafted.replace('127.0.0.1:9;', `127.0.0.1:${sock.address().port};`);
+      await new Promise<void>((resolve, reject) => sock.send(via, sipPort, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+      assert.match(await answer, /^SIP\/2\.0 400 /);
+    } finally {
+      sock.close();
+    }
+    assertClean(out.stdout);
+    assertClean(out.stderr);
+  });
+
+  it('what drachtio-srf prints of a message it cannot parse (on any engine) becomes one escaped, truncated JSON entry', async () => {
+    // srf's own parse and its own console.error line (drachtio-agent.js, incoming message),
+    // in a process set up as main.ts sets up the server's
+    const logger = path.join(__dirname, '../../../lib/logger.js');
+    const script = `
+      const { createLogger, routeConsoleToLogger } = require(${JSON.stringify(logger)});
+      routeConsoleToLogger(createLogger('info'));
+      const SipMessage = require('drachtio-srf/lib/sip-parser/message');
+      const rawMsg = ${JSON.stringify(crafted + 'x'.repeat(5000))};
+      try { new SipMessage(rawMsg); console.log('parsed'); } catch (err) { console.error(err, \`unable to parse incoming message: \${rawMsg}\`); }
+    `;
+    const printed = await new Promise<Output>((resolve, reject) => {
+      const c = spawn(process.execPath, ['-e', script], { cwd: path.join(__dirname, '../../..') });
+      const o: Output = { stdout: '', stderr: '' };
+      c.stdout.on('data', (d: Buffer) => (o.stdout += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (o.stderr += d.toString()));
+      c.on('error', reject);
+      c.on('exit', () => resolve(o));
+    });
+    const entries = [...assertClean(printed.stdout), ...assertClean(printed.stderr)];
     const report = entries.find((e) => typeof e.text === 'string' && e.text.includes('unable to parse'));
-    assert.ok(report, 'the report is one entry');
+    assert.ok(report, `srf's report is one entry: ${printed.stdout}${printed.stderr}`);
     assert.ok((report.text as string).length <= 2048 + 32, 'the text is truncated');
     assert.equal(report.level, 'error');
   });
