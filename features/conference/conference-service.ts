@@ -3,7 +3,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { attachMediaServer, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
 import type { MediaAnchor } from '../../lib/media';
-import { hangUp } from '../../lib/sip/hang-up';
+import { hangUp, isConnected } from '../../lib/sip/hang-up';
 import type { ConferenceStore } from './conference-store';
 import { MemberOffers, type MemberMedia } from './member-offers';
 import type { ConferenceSettingsStore } from './settings';
@@ -272,7 +272,7 @@ export class ConferenceService {
 
   private async drop(m: Member): Promise<void> {
     await m.release();
-    if ((m.party as unknown as { connected?: boolean }).connected !== false) await Promise.resolve(m.party.destroy()).catch(() => undefined);
+    if (isConnected(m.party)) await Promise.resolve(m.party.destroy()).catch(() => undefined);
   }
 
   private need(confId: string): Conference {

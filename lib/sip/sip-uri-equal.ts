@@ -1,9 +1,10 @@
+import { MAX_URI } from './sip-uri';
+
 /**
  * SIP URI equality (RFC 3261 19.1.4), for the digest `uri` parameter against the
  * Request-URI (RFC 7616 3.4.6). Linear, bounded, no regular expression: both strings
  * come from the network.
  */
-const MAX_URI = 2048;
 
 interface UriParts {
   scheme: string;
