@@ -26,7 +26,12 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a symlink belongs to another checkout (a git worktree sharing
+# one install): `npm ci` would empty the folder it points to under everyone using it, so
+# it is never run through a link; refresh the packages in the checkout that owns them.
+if [ -L node_modules ]; then
+  echo "node_modules is a symlink ($(readlink node_modules)): not installing npm packages through it" >&2
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm packages ..." >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
