@@ -1,7 +1,9 @@
 import { features } from './features';
 import { ConfigError, loadConfig } from './lib/config';
 import { createLogger, routeConsoleToLogger } from './lib/logger';
+import { DataDirError } from './lib/runtime/data-dir';
 import { installLastResort } from './lib/runtime/last-resort';
+import { nextSteps } from './lib/runtime/next-steps';
 import { startServer } from './lib/server';
 
 /*
@@ -27,7 +29,18 @@ async function main(): Promise<void> {
   routeConsoleToLogger(logger);
   // issue #14: one call's unhandled failure is logged, never the end of every other call
   installLastResort(logger);
-  const server = await startServer({ config, logger, features: features() });
+  let server;
+  try {
+    server = await startServer({ config, logger, features: features() });
+  } catch (err) {
+    if (err instanceof DataDirError) {
+      // not worth a restart by a supervisor: another server owns the folder
+      process.stderr.write(`feature-server: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  process.stderr.write(nextSteps(config, server.httpPort, server.apiTokenFile));
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { isSentinelUrl, parseSentinelUrl, redactRedisUrl } from './store/redis-url';
 
 /**
@@ -16,7 +17,15 @@ export interface Config {
   drachtio?: { host: string; port: number; secret: string };
   httpHost: string;
   httpPort: number;
-  apiToken: string;
+  /** the operator token; unset: generated once into DATA_DIR/api-token and reused */
+  apiToken?: string;
+  /**
+   * the server's own folder (embedded Redis's append-only file, the generated token,
+   * pidfiles of its children); used only when it runs its own Redis or has no API_TOKEN
+   */
+  dataDir: string;
+  /** the embedded Redis's AOF fsync policy: always (nothing acknowledged lost), everysec, no */
+  redisAppendfsync: 'always' | 'everysec' | 'no';
   /**
    * redis:// or rediss:// (one server), or redis+sentinel://host:port,.../<master-name>
    * (store/redis-url.ts); unset: the server starts and supervises its own redis-server
@@ -65,6 +74,9 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** `data` in the checkout (this file runs from dist/lib), wherever the server is started from */
+const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '..', 'data');
 
 type Env = Record<string, string | undefined>;
 
@@ -118,8 +130,12 @@ function digestAlgorithms(env: Env): Config['digestAlgorithms'] {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const apiToken = env.API_TOKEN ?? '';
-  if (apiToken.length < 8) throw new ConfigError('API_TOKEN must be set to a secret of at least 8 characters');
+  const apiToken = env.API_TOKEN || undefined;
+  if (apiToken !== undefined && apiToken.length < 8) throw new ConfigError('API_TOKEN must be a secret of at least 8 characters (or unset: one is generated into DATA_DIR)');
+  const redisAppendfsync = (env.REDIS_APPENDFSYNC || 'always') as Config['redisAppendfsync'];
+  if (!['always', 'everysec', 'no'].includes(redisAppendfsync)) {
+    throw new ConfigError(`REDIS_APPENDFSYNC must be always, everysec or no, got '${redisAppendfsync}'`);
+  }
   const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
   if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be error, warn, info or debug, got '${logLevel}'`);
   const redisUrl = env.REDIS_URL || undefined;
@@ -155,6 +171,8 @@ export function loadConfig(env: Env = process.env): Config {
     httpHost: host(env, 'HTTP_HOST', '127.0.0.1'),
     httpPort: port(env, 'HTTP_PORT', 3000),
     apiToken,
+    dataDir: env.DATA_DIR ? path.resolve(env.DATA_DIR) : DEFAULT_DATA_DIR,
+    redisAppendfsync,
     redisUrl,
     rtpengine: hostPort(env, 'RTPENGINE_NG'),
     rtpPortMin,

@@ -10,15 +10,18 @@ import { createRegistrar } from './registrar';
 import { Admission, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { createMetrics } from './metrics';
 import { engineDenyList, launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
+import { openLocalState } from './runtime/local-state';
 import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
 import { banRoutes } from './api/routes/bans';
 import { AuthFailures, BanList, SipAuthenticator } from './security';
 import { DigestAuth } from './sip/digest-auth';
-import { ApiTokenRepository, CallRepository, connectRedis, InstanceBus, keys, NonceCountStore, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
+import { ApiTokenRepository, CallRepository, connectRedis, InstanceBus, keys, NonceCountStore, type CallRecord, redisDataCheck, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
 export interface RunningServer {
   sipPort: number;
   httpPort: number;
+  /** the file holding the operator token when the server generated it (no API_TOKEN) */
+  apiTokenFile?: string;
   calls: CallManager;
   /** SIGTERM behaviour: stop taking calls, let live ones finish (bounded), then close everything */
   drain(): Promise<void>;
@@ -45,9 +48,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const c of closers.splice(0).reverse()) await c().catch((err: Error) => logger.warn('shutdown step failed', { error: err.message }));
   };
   try {
+    // DATA_DIR (issue #15): the embedded Redis's AOF, the generated token, children's pidfiles
+    const local = await openLocalState(config);
+    closers.push(() => local.release());
+    const runDir = local.data?.runDir;
     let redisUrl = config.redisUrl;
     if (!redisUrl) {
-      const redis: RedisProcess = await startRedis({ logger });
+      const redis: RedisProcess = await startRedis({ logger, dataDir: local.data?.redisDir, appendfsync: config.redisAppendfsync, runDir });
       closers.push(() => redis.stop());
       redisUrl = redis.url;
     }
@@ -55,7 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     closers.push(() => conn.close());
     let ng = config.rtpengine;
     if (!ng) {
-      const rtp: RtpengineProcess = await startRtpengine({ logger, address: config.sipHost, portMin: config.rtpPortMin, portMax: config.rtpPortMax });
+      const rtp: RtpengineProcess = await startRtpengine({ logger, address: config.sipHost, portMin: config.rtpPortMin, portMax: config.rtpPortMax, runDir });
       closers.push(() => rtp.stop());
       ng = { host: config.sipHost, port: rtp.ngPort };
     }
@@ -69,7 +76,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         rtpengineNg: ng, http: { host: config.httpHost, port: config.httpPort } });
       engine = await launchEngine({ sipHost: config.sipHost, sipPort: config.sipPort, advertisedHost: config.sipAdvertisedHost,
         logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs,
-        rateLimit: config.sipRateLimit, rateBurst: config.sipRateBurst, trustedSources: config.sipTrustedSources, denyDestinations });
+        rateLimit: config.sipRateLimit, rateBurst: config.sipRateBurst, trustedSources: config.sipTrustedSources, denyDestinations, runDir });
       closers.push(() => engine?.stop() ?? Promise.resolve());
       endpoint = engine.endpoint;
     }
@@ -130,10 +137,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
 
     const health = redisHealthCheck(conn.client);
+    const redisData = await redisDataCheck(conn.client);
     const api = await createApi({
-      logger, token: config.apiToken, tenantTokens: new ApiTokenRepository(conn.client), users, registrations, metrics,
+      logger, token: local.apiToken, tenantTokens: new ApiTokenRepository(conn.client), users, registrations, metrics,
       health: async () => ({
+        // a draining server takes no new calls: a load balancer must stop sending them
+        ...(draining ? { draining: { ok: false, detail: 'draining: finishing live calls, taking no new ones' } } : {}),
         redis: await health(),
+        redisData: await redisData(),
         rtpengine: (await media.ping()) ? { ok: true } : { ok: false, detail: 'no answer to ng ping' },
         sip: engineUp ? { ok: true } : { ok: false, detail: 'not connected to the SIP engine' },
       }),
@@ -170,6 +181,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return {
       sipPort: config.sipPort,
       httpPort,
+      apiTokenFile: local.apiTokenFile,
       calls,
       async drain() {
         draining = true;

@@ -36,4 +36,9 @@ elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
-npm run --silent build >&2
+# a build of exactly these sources is kept (scripts/build-stamp.sh): no tsc on every start
+if bash scripts/build-stamp.sh check 2>/dev/null; then
+  echo "build is up to date" >&2
+else
+  npm run --silent build >&2
+fi

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import winston from 'winston';
@@ -16,7 +17,10 @@ const HELP = `Usage: sip-engine [options]
   --advertised-address <a>   address written in Via/Contact/Record-Route (default: sip address)
   --admin-address <addr>     address applications connect to (default 127.0.0.1)
   --admin-port <port>        drachtio protocol port (default 9022)
-  --secret <secret>          shared secret applications authenticate with (required)
+  --secret <secret>          shared secret applications authenticate with; one of
+                             --secret, --secret-file or SIP_ENGINE_SECRET is required
+                             (a command line is visible to every user in ps)
+  --secret-file <path>       read the secret from this file (its first line)
   --http-port <port>         serve /stats (JSON) and /metrics (Prometheus) on the admin address
   --t1 <ms>                  RFC 3261 timer T1 (default 500)
   --t2 <ms>                  RFC 3261 timer T2 (default 4000)
@@ -89,13 +93,33 @@ function limitsFrom(values: Record<string, string | boolean | undefined>): Parti
   return out as Partial<EngineLimits>;
 }
 
+/** The shared secret: --secret, else --secret-file, else the environment's SIP_ENGINE_SECRET. */
+function secretFrom(values: Record<string, string | boolean | undefined>): string {
+  let secret = values.secret as string | undefined;
+  const file = values['secret-file'] as string | undefined;
+  if (!secret && file) {
+    try {
+      secret = readFileSync(file, 'utf8').split('\n')[0].trim();
+    } catch (err) {
+      process.stderr.write(`sip-engine: cannot read --secret-file: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  }
+  secret ||= process.env.SIP_ENGINE_SECRET;
+  if (!secret) {
+    process.stderr.write(`sip-engine: a secret is required (--secret, --secret-file or SIP_ENGINE_SECRET)\n\n${HELP}`);
+    process.exit(2);
+  }
+  return secret;
+}
+
 async function main(): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       options: {
         'sip-address': { type: 'string' }, 'sip-port': { type: 'string' }, 'advertised-address': { type: 'string' },
-        'admin-address': { type: 'string' }, 'admin-port': { type: 'string' }, secret: { type: 'string' },
+        'admin-address': { type: 'string' }, 'admin-port': { type: 'string' }, secret: { type: 'string' }, 'secret-file': { type: 'string' },
         'http-port': { type: 'string' }, t1: { type: 'string' }, t2: { type: 'string' }, t4: { type: 'string' }, 'max-message': { type: 'string' }, 'tcp-stall-ms': { type: 'string' }, 'deny-destinations': { type: 'string' },
         ...Object.fromEntries([...Object.keys(LIMIT_FLAGS), 'trusted-sources', 'tcp-idle-ms'].map((k) => [k, { type: 'string' as const }])),
         'log-level': { type: 'string' }, 'exit-with-parent': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -109,11 +133,7 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const secret = values.secret as string | undefined;
-  if (!secret) {
-    process.stderr.write(`sip-engine: --secret is required\n\n${HELP}`);
-    process.exit(2);
-  }
+  const secret = secretFrom(values);
   const level = (values['log-level'] as string | undefined) ?? 'info';
   if (!['error', 'warn', 'info', 'debug'].includes(level)) {
     process.stderr.write(`sip-engine: --log-level must be error, warn, info or debug\n`);

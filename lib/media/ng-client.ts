@@ -15,6 +15,8 @@ export interface NgClientOptions {
   logger: Logger;
   /** where our own socket binds (default: `ngLocalAddress(host)`) */
   localAddress?: string;
+  /** retries and late replies at debug rather than warn (a readiness probe expects them) */
+  quiet?: boolean;
 }
 
 /**
@@ -52,10 +54,11 @@ export function createNgClient(opts: NgClientOptions): NgClient {
   const client = new Client({ localAddress: opts.localAddress ?? ngLocalAddress(opts.host), timeout: Math.max(50, Math.floor(opts.timeoutMs / 2)) });
   const dest: NgDestination = { host: opts.host, port: opts.port };
   const log = opts.logger;
+  const notice = opts.quiet ? 'debug' : 'warn';
   let closed = false;
 
   client.on('error', (err: unknown) => {
-    log.warn('rtpengine ng: uncorrelated or late reply, or socket error', { err: String(err), ngPort: opts.port });
+    log.log(notice, 'rtpengine ng: uncorrelated or late reply, or socket error', { err: String(err), ngPort: opts.port });
   });
 
   const send: Record<NgCommand, (params: NgParams) => Promise<NgResponse>> = {
@@ -81,7 +84,7 @@ export function createNgClient(opts: NgClientOptions): NgClient {
         } catch (first) {
           if (!/timeout/i.test(first instanceof Error ? first.message : String(first)) || closed) throw first;
           // rtpengine answers a repeated offer/answer for the same call and tags the same way
-          log.warn('rtpengine ng: no answer, sending again', { command, callId: params['call-id'] });
+          log.log(notice, 'rtpengine ng: no answer, sending again', { command, callId: params['call-id'] });
           res = await send[command](params);
         }
       } catch (err) {

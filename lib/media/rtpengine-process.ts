@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
+import path from 'node:path';
 import type { Logger } from 'winston';
+import { killStale, removePidfile, withParentDeathSignal, writePidfile } from '../runtime/child-guard';
 import { MediaError } from './media-error';
 import { createNgClient, type NgClient } from './ng-client';
 import { claimPortBlock, freeUdpPort, udpPortFree } from './port-block';
@@ -24,7 +26,11 @@ export interface RtpengineProcessOptions {
   startTimeoutMs?: number;
   /** called after rtpengine was restarted: every media session it held is gone (userspace, no redis) */
   onRestart?: () => void;
+  /** pidfile folder: an rtpengine an earlier run left there is killed first (runtime/child-guard.ts) */
+  runDir?: string;
 }
+
+const PIDFILE = 'rtpengine';
 
 export interface RtpengineProcess {
   readonly address: string;
@@ -53,6 +59,9 @@ const HEALTHY_AFTER_MS = 10000;
  */
 export async function startRtpengine(opts: RtpengineProcessOptions): Promise<RtpengineProcess> {
   const address = opts.address ?? '127.0.0.1';
+  // before the ports are chosen: a stale rtpengine would still hold them
+  const stale = await killStale(opts.runDir, PIDFILE);
+  if (stale !== undefined) opts.logger.warn('killed an rtpengine an earlier run left behind', { pid: stale });
   const ports = await choosePorts(opts, address);
   const supervisor = new Supervisor(opts, address, ports);
   try {
@@ -121,7 +130,8 @@ class Supervisor implements RtpengineProcess {
     this.portMax = ports.portMax;
     this.log = opts.logger.child({ component: 'rtpengine', ngPort: this.ngPort });
     this.lines = new RtpengineLog(this.log);
-    this.probe = createNgClient({ host: address, port: this.ngPort, timeoutMs: PING_TIMEOUT_MS, logger: this.log, localAddress: address });
+    // the probe's unanswered pings while rtpengine boots are expected: logged at debug, not warn
+    this.probe = createNgClient({ host: address, port: this.ngPort, timeoutMs: PING_TIMEOUT_MS, logger: this.log, localAddress: address, quiet: true });
     process.on('exit', this.killOnExit);
   }
 
@@ -155,6 +165,7 @@ class Supervisor implements RtpengineProcess {
     clearTimeout(this.restartTimer);
     await this.terminate();
     process.off('exit', this.killOnExit);
+    await removePidfile(this.opts.runDir, PIDFILE);
     await this.probe.close();
     await this.ports.release();
     if (this.current !== 'stopped') this.setState('stopped');
@@ -180,8 +191,11 @@ class Supervisor implements RtpengineProcess {
   }
 
   private spawnChild(): ChildProcess {
-    const child = spawn(this.opts.binary ?? 'rtpengine', this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const binary = this.opts.binary ?? 'rtpengine';
+    const guarded = withParentDeathSignal(binary, this.args());
+    const child = spawn(guarded.command, guarded.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    void writePidfile(this.opts.runDir, PIDFILE, child.pid, path.basename(binary));
     this.childStartedAt = Date.now();
     this.exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     for (const stream of [child.stdout, child.stderr]) {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'winston';
+import { killStale, removePidfile, withParentDeathSignal, writePidfile } from './child-guard';
 
 export interface EngineEndpoint {
   host: string;
@@ -32,7 +33,11 @@ export interface EngineLaunchOptions {
   trustedSources?: string[];
   /** services beside the engine that SIP must never reach (`--deny-destinations`), see engineDenyList */
   denyDestinations?: HostPort[];
+  /** pidfile folder: an engine an earlier run left there is killed first (child-guard.ts) */
+  runDir?: string;
 }
+
+const PIDFILE = 'sip-engine';
 
 export interface HostPort {
   host: string;
@@ -94,7 +99,7 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
   const secret = randomBytes(16).toString('hex');
   const adminPort = await freeTcpPort('127.0.0.1');
   const args = [CLI, '--sip-address', opts.sipHost, '--sip-port', String(opts.sipPort), '--admin-address', '127.0.0.1',
-    '--admin-port', String(adminPort), '--secret', secret, '--log-level', opts.logLevel,
+    '--admin-port', String(adminPort), '--log-level', opts.logLevel,
     ...(opts.advertisedHost ? ['--advertised-address', opts.advertisedHost] : []),
     ...(opts.denyDestinations?.length ? ['--deny-destinations', opts.denyDestinations.map(hostPortText).join(',')] : []),
     ...(opts.rateLimit !== undefined ? ['--rate-limit', String(opts.rateLimit)] : []),
@@ -106,10 +111,16 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
   let failedAtStart: string | undefined;
   let restarts = 0;
   let lastError = '';
+  const stale = await killStale(opts.runDir, PIDFILE);
+  if (stale !== undefined) opts.logger.warn('killed a sip-engine an earlier run left behind', { pid: stale });
   const start = (): ChildProcess => {
     // a pipe on its stdin: if this process dies, even by SIGKILL, the engine sees the pipe
-    // close and stops, rather than live on answering 503 to every request (--exit-with-parent)
-    const c = spawn(process.execPath, [...args, '--exit-with-parent'], { stdio: ['pipe', 'inherit', 'pipe'] });
+    // close and stops, rather than live on answering 503 to every request (--exit-with-parent);
+    // the kernel's parent-death signal where setpriv exists. The secret goes in the
+    // environment, not the command line every user can read in ps.
+    const guarded = withParentDeathSignal(process.execPath, [...args, '--exit-with-parent']);
+    const c = spawn(guarded.command, guarded.args, { stdio: ['pipe', 'inherit', 'pipe'], env: { ...process.env, SIP_ENGINE_SECRET: secret } });
+    void writePidfile(opts.runDir, PIDFILE, c.pid, CLI);
     c.stderr?.on('data', (d: Buffer) => {
       lastError = d.toString().trim();
       opts.logger.error('sip-engine', { stderr: lastError });
@@ -149,6 +160,7 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
     endpoint: { host: '127.0.0.1', port: adminPort, secret },
     async stop() {
       stopping = true;
+      await removePidfile(opts.runDir, PIDFILE);
       const c = child;
       if (!c || c.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));

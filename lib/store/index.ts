@@ -4,7 +4,7 @@
  */
 export { startRedis, type RedisProcess, type RedisProcessOptions } from './redis-process';
 export { connectRedis, isStoreUnavailable, type RedisClient, type RedisConnection, type RedisConnectOptions } from './connection';
-export { redisHealthCheck, type HealthStatus } from './health';
+export { redisDataCheck, redisHealthCheck, type HealthStatus } from './health';
 export { channels, keys, KEYSPACE, specOf, tenantId, type KeyLifetime, type KeySpec } from './keys';
 export { InstanceBus, BusError, type BusHandler } from './instance-bus';
 export { LuaScript } from './lua-script';

@@ -56,6 +56,13 @@ export const keys = {
   nonceSecret: (): string => 'digest:nonce-secret',
 
   /**
+   * string: written once (SET NX) by the first server to use this Redis and never
+   * deleted; a server that finds it gone knows Redis lost its data (a restart without
+   * persistence) and says so on /health
+   */
+  dataMarker: (): string => 'store:data-marker',
+
+  /**
    * string: one used digest nonce-count (`-` for credentials without qop, whose nonce is
    * single use); TTL = what is left of the nonce's lifetime plus one lifetime (RFC 7616 3.4.5)
    */
@@ -129,6 +136,7 @@ export const channels = {
 /** Every key pattern with its lifetime: documentation the keyspace test enforces. */
 export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'tenant:*', lifetime: 'owner', type: 'hash', doc: 'tenant settings; deleted with the tenant' },
+  { pattern: 'store:data-marker', lifetime: 'owner', type: 'string', doc: 'proof that Redis kept its data (see /health); never deleted' },
   { pattern: 'digest:nonce-secret', lifetime: 'owner', type: 'string', doc: 'digest nonce signing secret, shared by all instances' },
   { pattern: 'digestnc:*', lifetime: 'ttl', type: 'string', doc: 'a used digest nonce-count (replay guard)' },
   { pattern: 'authfail:*', lifetime: 'ttl', type: 'string', doc: 'failed authentications of a source address in the window' },

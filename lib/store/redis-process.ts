@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
 import type { Logger } from 'winston';
+import { killStale, removePidfile, withParentDeathSignal, writePidfile } from '../runtime/child-guard';
 
 export interface RedisProcessOptions {
   /** default: a free port picked on 127.0.0.1 */
@@ -14,7 +15,30 @@ export interface RedisProcessOptions {
   binary?: string;
   /** how long one start may take before it counts as failed (default 10 s) */
   startTimeoutMs?: number;
+  /**
+   * a folder of its own to keep the data in with AOF persistence (the server's
+   * DATA_DIR/redis); unset: a temp folder and no persistence (tests)
+   */
+  dataDir?: string;
+  /** AOF fsync policy with dataDir (default 'always': nothing acknowledged is lost) */
+  appendfsync?: AppendFsync;
+  /** pidfile folder: a redis-server an earlier run left there is killed first (runtime/child-guard.ts) */
+  runDir?: string;
 }
+
+export type AppendFsync = 'always' | 'everysec' | 'no';
+
+/** how the redis-server is run: where, and whether it keeps its data */
+interface RedisRun {
+  binary: string;
+  dir: string;
+  persist: AppendFsync | undefined;
+  runDir: string | undefined;
+  log: Logger;
+  timeoutMs: number;
+}
+
+const PIDFILE = 'redis-server';
 
 export interface RedisProcess {
   /** stays the same across restarts, so connected clients simply reconnect */
@@ -26,30 +50,33 @@ export interface RedisProcess {
 }
 
 /**
- * A private redis-server on 127.0.0.1 for a single-host deployment or a test run: no
- * persistence, its own temp dir, restarted with back-off if it dies. A restarted server is
- * empty; registrations come back with the phones' next REGISTER, live call state does not.
+ * A private redis-server on 127.0.0.1 for a single-host deployment or a test run,
+ * restarted with back-off if it dies. With `dataDir` it keeps its data there in an
+ * append-only file (fsync per `appendfsync`), so a restarted server, or the next start,
+ * has everything acknowledged before; without, a temp folder and no persistence.
  */
 export async function startRedis(opts: RedisProcessOptions): Promise<RedisProcess> {
   const log = opts.logger.child({ component: 'redis-server' });
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'feature-server-redis-'));
-  const binary = opts.binary ?? 'redis-server';
-  const timeoutMs = opts.startTimeoutMs ?? 10000;
+  const dir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'feature-server-redis-')));
+  const run: RedisRun = { binary: opts.binary ?? 'redis-server', dir, persist: opts.dataDir ? (opts.appendfsync ?? 'always') : undefined,
+    runDir: opts.runDir, log, timeoutMs: opts.startTimeoutMs ?? 10000 };
+  const stale = await killStale(opts.runDir, PIDFILE);
+  if (stale !== undefined) log.warn('killed a redis-server an earlier run left behind', { pid: stale });
   try {
     // A port picked here can be taken by someone else before redis binds it; try another.
     for (let attempt = 1; ; attempt++) {
       const port = opts.port ?? (await pickFreePort());
       try {
-        const child = await spawnReady(binary, port, dir, log, timeoutMs);
-        log.info('redis-server started', { port, pid: child.pid });
-        return new Supervisor(binary, port, dir, log, timeoutMs, child);
+        const child = await spawnReady(run, port);
+        log.info('redis-server started', { port, pid: child.pid, persistence: run.persist ? `aof, appendfsync ${run.persist}` : 'none' });
+        return new Supervisor(run, port, child);
       } catch (err) {
         if (opts.port !== undefined || attempt >= 3 || !/Address already in use/i.test(String(err))) throw err;
         log.warn('redis-server port taken, trying another', { port });
       }
     }
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    if (!opts.dataDir) await rm(dir, { recursive: true, force: true });
     throw err;
   }
 }
@@ -62,14 +89,14 @@ class Supervisor implements RedisProcess {
   private startedAt = Date.now();
   private restartTimer: NodeJS.Timeout | undefined;
 
+  private readonly log: Logger;
+
   constructor(
-    private readonly binary: string,
+    private readonly run: RedisRun,
     readonly port: number,
-    private readonly dir: string,
-    private readonly log: Logger,
-    private readonly timeoutMs: number,
     private child: ChildProcess,
   ) {
+    this.log = run.log;
     this.url = `redis://127.0.0.1:${port}`;
     this.watch(child);
   }
@@ -94,7 +121,8 @@ class Supervisor implements RedisProcess {
         }
       }
     }
-    await rm(this.dir, { recursive: true, force: true });
+    await removePidfile(this.run.runDir, PIDFILE);
+    if (!this.run.persist) await rm(this.run.dir, { recursive: true, force: true });
     this.log.info('redis-server stopped', { port: this.port });
   }
 
@@ -106,7 +134,8 @@ class Supervisor implements RedisProcess {
       if (Date.now() - this.startedAt > 30000) this.restarts = 0;
       const delayMs = Math.min(100 * 2 ** this.restarts, 5000);
       this.restarts++;
-      this.log.error('redis-server exited unexpectedly; restarting (its data is lost)', {
+      const lost = this.run.persist ? 'it reloads its append-only file' : 'its data is lost';
+      this.log.error(`redis-server exited unexpectedly; restarting (${lost})`, {
         port: this.port, code, signal, restartInMs: delayMs, restarts: this.restarts,
       });
       this.restartTimer = setTimeout(() => void this.restart(), delayMs);
@@ -116,7 +145,7 @@ class Supervisor implements RedisProcess {
   private async restart(): Promise<void> {
     if (this.stopping) return;
     try {
-      const child = await spawnReady(this.binary, this.port, this.dir, this.log, this.timeoutMs);
+      const child = await spawnReady(this.run, this.port);
       if (this.stopping) {
         child.kill('SIGKILL');
         return;
@@ -139,10 +168,14 @@ class Supervisor implements RedisProcess {
  * each line redis writes (it logs "Ready to accept connections" once it listens) triggers
  * a PING; the first PONG wins.
  */
-async function spawnReady(binary: string, port: number, dir: string, log: Logger, timeoutMs: number): Promise<ChildProcess> {
+async function spawnReady(run: RedisRun, port: number): Promise<ChildProcess> {
+  const { binary, dir, log, timeoutMs } = run;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '',
-    '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', ''];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    ...(run.persist ? ['--appendonly', 'yes', '--appendfsync', run.persist] : ['--appendonly', 'no']),
+    '--dir', dir, '--daemonize', 'no', '--logfile', ''];
+  const guarded = withParentDeathSignal(binary, args);
+  const child = spawn(guarded.command, guarded.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  void writePidfile(run.runDir, PIDFILE, child.pid, path.basename(binary));
   const output: string[] = [];
   const url = `redis://127.0.0.1:${port}`;
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { parseSentinelUrl } from '../../lib/store/redis-url';
 
@@ -16,11 +17,17 @@ describe('config: environment variables', () => {
     assert.equal(c.rtpengine, undefined);
     assert.equal(c.drachtio, undefined);
     assert.deepEqual([c.rtpPortMin, c.rtpPortMax], [30000, 39999]);
+    // issue #15: no API_TOKEN is no error (one is generated into DATA_DIR), data in the checkout, fsync on every write
+    assert.equal(loadConfig({}).apiToken, undefined);
+    assert.equal(c.dataDir, path.join(__dirname, '../../..', 'data'));
+    assert.equal(c.redisAppendfsync, 'always');
+    assert.equal(loadConfig({ ...base, DATA_DIR: 'rel/dir' }).dataDir, path.resolve('rel/dir'));
   });
 
   it('stops on a bad value with a message naming the variable', () => {
     const bad: Array<[Record<string, string>, RegExp]> = [
-      [{}, /API_TOKEN/],
+      [{ API_TOKEN: 'short' }, /API_TOKEN/],
+      [{ ...base, REDIS_APPENDFSYNC: 'sometimes' }, /REDIS_APPENDFSYNC/],
       [{ ...base, SIP_PORT: 'x' }, /SIP_PORT must be a port/],
       [{ ...base, HTTP_PORT: '70000' }, /HTTP_PORT/],
       [{ ...base, RTPENGINE_NG: 'nohost' }, /RTPENGINE_NG must be host:port/],

@@ -1,0 +1,106 @@
+import { accessSync, constants } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Children that never outlive the server (issue #14: a crashed server left its
+ * redis-server and rtpengine running, holding ports and data, and a restart started
+ * fresh ones beside them). Two layers:
+ * - `setpriv --pdeathsig KILL` (util-linux) makes the kernel kill the child when the
+ *   server dies, even by SIGKILL; without setpriv the child is started plainly;
+ * - a pidfile per child in DATA_DIR/run, so the next start kills what an earlier one
+ *   left behind (no setpriv, or a child that got away) before starting its own.
+ */
+
+let setprivPath: string | null | undefined;
+
+/** setpriv on PATH, found once (no process spawned to look). */
+function setpriv(): string | null {
+  if (setprivPath !== undefined) return setprivPath;
+  setprivPath = null;
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, 'setpriv');
+    try {
+      accessSync(candidate, constants.X_OK);
+      setprivPath = candidate;
+      break;
+    } catch {
+      // not here
+    }
+  }
+  return setprivPath;
+}
+
+/** The command and arguments to spawn so that the child dies with this process where the host allows it. */
+export function withParentDeathSignal(command: string, args: string[]): { command: string; args: string[] } {
+  const sp = setpriv();
+  // setpriv execs the command, so the child's pid is the command's own
+  return sp ? { command: sp, args: ['--pdeathsig', 'KILL', '--', command, ...args] } : { command, args };
+}
+
+/** What /proc says the process runs (NUL-separated argv joined by spaces), undefined when it is gone. */
+export async function processCommandLine(pid: number): Promise<string | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return text === '' ? undefined : text.split('\0').join(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+interface PidRecord {
+  pid: number;
+  /** a word the process's command line must contain to be ours (pids are reused) */
+  mark: string;
+}
+
+export function pidfilePath(runDir: string, name: string): string {
+  return path.join(runDir, `${name}.pid`);
+}
+
+/** Records a child just started (best effort: a pidfile that cannot be written costs only the clean-up). */
+export async function writePidfile(runDir: string | undefined, name: string, pid: number | undefined, mark: string): Promise<void> {
+  if (!runDir || pid === undefined) return;
+  const rec: PidRecord = { pid, mark };
+  await writeFile(pidfilePath(runDir, name), JSON.stringify(rec), { mode: 0o600 }).catch(() => undefined);
+}
+
+export async function removePidfile(runDir: string | undefined, name: string): Promise<void> {
+  if (!runDir) return;
+  await rm(pidfilePath(runDir, name), { force: true });
+}
+
+/**
+ * Kills (SIGKILL) the child an earlier run recorded under this name if it still runs and
+ * is still what was recorded; resolves once it is gone (or after timeoutMs). Returns the
+ * pid it killed, if any.
+ */
+export async function killStale(runDir: string | undefined, name: string, timeoutMs = 5000): Promise<number | undefined> {
+  if (!runDir) return undefined;
+  const file = pidfilePath(runDir, name);
+  let rec: PidRecord;
+  try {
+    rec = JSON.parse(await readFile(file, 'utf8')) as PidRecord;
+  } catch {
+    return undefined;
+  }
+  let killed: number | undefined;
+  if (Number.isInteger(rec.pid) && rec.pid > 1 && rec.pid !== process.pid && typeof rec.mark === 'string' && rec.mark !== '') {
+    const cmd = await processCommandLine(rec.pid);
+    if (cmd?.includes(rec.mark)) {
+      try {
+        process.kill(rec.pid, 'SIGKILL');
+        killed = rec.pid;
+      } catch {
+        // gone in between
+      }
+      const deadline = Date.now() + timeoutMs;
+      while (killed !== undefined && (await processCommandLine(killed)) !== undefined && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+  await rm(file, { force: true });
+  return killed;
+}
