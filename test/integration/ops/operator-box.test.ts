@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { apiRequest, type ApiReply } from '../../support/api-client';
+import { phonesAt } from '../../support/phones';
+import { freePort, tcpFree, udpFree } from '../../support/ports';
+import { startSippUas, type SippRun } from '../../support/sipp';
+
+/**
+ * Issues #14 and #15 on a single box, started the way the README says (`npm start` runs
+ * scripts/start.sh) on free ports with a DATA_DIR of its own: what is provisioned
+ * survives kill -9 of redis-server and of the server, a crashed server is started
+ * again, signalling only the start script's PID stops everything, and two servers never
+ * share one DATA_DIR.
+ */
+
+/** the repository root; this file runs from dist/test/integration/ops */
+const ROOT = path.join(__dirname, '../../../..');
+const TENANT = '127.0.0.1';
+
+interface Box {
+  script: ChildProcess;
+  dataDir: string;
+  sipPort: number;
+  httpPort: number;
+  output(): string;
+  exited: Promise<number | null>;
+  token(): string;
+  api(method: string, p: string, body?: unknown): Promise<ApiReply>;
+}
+
+/** pid -> parent pid, for every process /proc lists */
+function parents(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // the command name is in parentheses and may hold spaces: the fields after the last ')' are fixed
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(name), Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** every live descendant of pid */
+function descendants(pid: number): number[] {
+  const ppid = parents();
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [child, parent] of ppid) if (parent === p) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** running (not a zombie) */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function childPid(runDir: string, name: string): Promise<number | undefined> {
+  try {
+    return (JSON.parse(await readFile(path.join(runDir, `${name}.pid`), 'utf8')) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** the node server under the start script */
+function serverPid(box: Box): number | undefined {
+  const pid = box.script.pid ?? -1;
+  return descendants(pid).find((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('dist/main.js');
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function healthy(box: Box, timeoutMs = 120_000): Promise<void> {
+  await until(`/health 200 (output: ${box.output().slice(-2000)})`, timeoutMs, async () => {
+    if (box.script.exitCode !== null) throw new Error(`the start script exited: ${box.output()}`);
+    const r = await box.api('GET', '/health').catch(() => undefined);
+    return r?.status === 200 ? true : undefined;
+  });
+}
+
+/** `npm start` itself, or the script it runs */
+async function startBox(dataDir: string, viaNpm = false): Promise<Box> {
+  const sipPort = await freePort('both');
+  const httpPort = await freePort('tcp');
+  const rtpBase = 45000 + 40 * Math.floor(Math.random() * 100);
+  const confBase = 50000 + 40 * Math.floor(Math.random() * 100);
+  let out = '';
+  const script = spawn(viaNpm ? 'npm' : 'bash', viaNpm ? ['start', '--silent'] : ['scripts/start.sh'], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: dataDir, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort),
+      RTP_PORT_MIN: String(rtpBase), RTP_PORT_MAX: String(rtpBase + 39), CONFERENCE_PORT_MIN: String(confBase), CONFERENCE_PORT_MAX: String(confBase + 39),
+      DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'info', API_TOKEN: '', REDIS_URL: '', RTPENGINE_NG: '', DRAIN_TIMEOUT: '5' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  script.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  script.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => script.once('exit', (code) => resolve(code)));
+  const box: Box = {
+    script, dataDir, sipPort, httpPort, exited,
+    output: () => out,
+    token: () => readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim(),
+    api: (m, p, b) => apiRequest(httpPort, m, p, b, m === 'GET' && p === '/health' ? undefined : box.token()),
+  };
+  await healthy(box);
+  return box;
+}
+
+async function stopBox(box: Box): Promise<void> {
+  if (box.script.exitCode === null && box.script.signalCode === null) {
+    box.script.kill('SIGTERM');
+    const t = setTimeout(() => {
+      for (const p of descendants(box.script.pid ?? -1)) process.kill(p, 'SIGKILL');
+      box.script.kill('SIGKILL');
+    }, 20_000);
+    await box.exited;
+    clearTimeout(t);
+  }
+}
+
+describe('operator box: npm start, DATA_DIR, supervision', function () {
+  this.timeout(240_000);
+  const made: string[] = [];
+  const boxes: Box[] = [];
+  const sipps: SippRun[] = [];
+  const tempDir = (): string => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'fs-data-'));
+    made.push(d);
+    return path.join(d, 'data');
+  };
+  const start = async (dataDir: string, viaNpm = false): Promise<Box> => {
+    const b = await startBox(dataDir, viaNpm);
+    boxes.push(b);
+    return b;
+  };
+
+  afterEach(async function () {
+    this.timeout(60_000);
+    for (const s of sipps.splice(0)) await s.kill();
+    for (const b of boxes.splice(0)) await stopBox(b);
+  });
+  after(() => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** REGISTER of the callee, and a call to it answered and hung up */
+  async function registerAndCall(box: Box, caller: string, callee: string): Promise<void> {
+    const phones = phonesAt(() => `127.0.0.1:${box.sipPort}`, sipps);
+    const uasPort = await phones.register(callee);
+    const uas = await startSippUas({ scenario: 'core-uas.xml', localPort: uasPort });
+    sipps.push(uas);
+    const r = await phones.call('core-call.xml', caller, callee);
+    assert.equal(r.code, 0, `call ${caller} -> ${callee}: ${r.errors}`);
+    assert.equal((await uas.done).code, 0);
+  }
+
+  async function provision(box: Box, user: string): Promise<void> {
+    const r = await box.api('PUT', `/v1/tenants/${TENANT}/users/${user}`, { password: `pw-${user}` });
+    assert.ok(r.status === 200 || r.status === 201, `provisioning ${user}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+
+  it('keeps users across kill -9 of redis-server (AOF, appendfsync always), then serves REGISTER and a call', async () => {
+    const dir = tempDir();
+    const box = await start(dir);
+    assert.equal(statSync(dir).mode & 0o777, 0o700, 'DATA_DIR is 0700');
+    assert.equal(statSync(path.join(dir, 'api-token')).mode & 0o777, 0o600, 'the token file is 0600');
+    assert.match(box.output(), /add a user/, 'the start says what to do next');
+    assert.doesNotMatch(box.output(), /"level":"warn"/, 'no warning on a healthy start');
+    await provision(box, 'ka');
+    await provision(box, 'kb');
+    const runDir = path.join(dir, 'run');
+    const redisPid = await childPid(runDir, 'redis-server');
+    assert.ok(redisPid && running(redisPid));
+    process.kill(redisPid, 'SIGKILL');
+    // the server restarts its redis-server, which reloads the append-only file
+    await until('a new redis-server', 30_000, async () => {
+      const p = await childPid(runDir, 'redis-server');
+      return p !== undefined && p !== redisPid && running(p) ? p : undefined;
+    });
+    await healthy(box, 30_000);
+    const user = await box.api('GET', `/v1/tenants/${TENANT}/users/ka`);
+    assert.equal(user.status, 200, JSON.stringify(user.body));
+    await registerAndCall(box, 'ka', 'kb');
+  });
+
+  it('restarts a server killed with SIGKILL: its children die with it, the new one has the same users and token', async () => {
+    const dir = tempDir();
+    const box = await start(dir);
+    const token = box.token();
+    await provision(box, 'sa');
+    await provision(box, 'sb');
+    const runDir = path.join(dir, 'run');
+    const oldServer = serverPid(box);
+    const oldChildren = await Promise.all(['redis-server', 'rtpengine', 'sip-engine'].map((n) => childPid(runDir, n)));
+    assert.ok(oldServer && oldChildren.every((p) => p !== undefined && running(p)), `server ${oldServer}, children ${oldChildren.join(',')}`);
+    process.kill(oldServer, 'SIGKILL');
+    await until('the old children gone', 15_000, () => (oldChildren.every((p) => !running(p as number)) ? true : undefined));
+    await until('a new server', 60_000, () => {
+      const p = serverPid(box);
+      return p !== undefined && p !== oldServer ? p : undefined;
+    });
+    await healthy(box, 60_000);
+    assert.match(box.output(), /restarting in/);
+    assert.equal(box.token(), token, 'the generated token is reused');
+    assert.equal((await box.api('GET', `/v1/tenants/${TENANT}/users/sa`)).status, 200);
+    await registerAndCall(box, 'sa', 'sb');
+  });
+
+  it('SIGTERM to the PID of npm start drains the server and leaves no process and no port behind', async () => {
+    const box = await start(tempDir(), true);
+    const tree = descendants(box.script.pid ?? -1);
+    assert.ok(tree.length >= 5, `start script, server, redis-server, rtpengine, engine under npm: ${tree.join(',')}`);
+    box.script.kill('SIGTERM');
+    assert.equal(await box.exited, 0, box.output().slice(-2000));
+    await until('every process of the tree gone', 10_000, () => (tree.every((p) => !running(p)) ? true : undefined));
+    assert.match(box.output(), /"message":"draining"/);
+    assert.ok(await tcpFree(box.httpPort), 'REST port closed');
+    assert.ok(await udpFree(box.sipPort), 'SIP port closed');
+  });
+
+  it('refuses a second server on the same DATA_DIR with a clear message', async () => {
+    const dir = tempDir();
+    const box = await start(dir);
+    const second = spawn(process.execPath, [path.join(ROOT, 'dist/main.js')], {
+      env: { ...process.env, DATA_DIR: dir, SIP_PORT: String(await freePort('both')), HTTP_PORT: String(await freePort('tcp')),
+        API_TOKEN: '', REDIS_URL: '', RTPENGINE_NG: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    second.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => second.once('exit', (c) => resolve(c)));
+    assert.equal(code, 2, err);
+    assert.match(err, /DATA_DIR .* is in use by another feature server \(pid \d+\)/);
+    assert.equal((await box.api('GET', '/health')).status, 200, 'the first server is untouched');
+  });
+});
