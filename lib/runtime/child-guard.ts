@@ -14,29 +14,30 @@ import path from 'node:path';
 
 let setprivPath: string | null | undefined;
 
-/** setpriv on PATH, found once (no process spawned to look). */
-function setpriv(): string | null {
-  if (setprivPath !== undefined) return setprivPath;
-  setprivPath = null;
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, 'setpriv');
+/** The executable `command` names (a path, or a name looked up on PATH), null when there is none. */
+function executable(command: string): string | null {
+  const candidates = command.includes('/') ? [command]
+    : (process.env.PATH ?? '/usr/bin:/bin').split(':').filter((d) => d !== '').map((d) => path.join(d, command));
+  for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
-      setprivPath = candidate;
-      break;
+      return candidate;
     } catch {
       // not here
     }
   }
-  return setprivPath;
+  return null;
 }
 
-/** The command and arguments to spawn so that the child dies with this process where the host allows it. */
+/**
+ * The command and arguments to spawn so that the child dies with this process where the
+ * host allows it. A command that does not exist is left alone, so spawning it fails as
+ * it would without setpriv (an 'error' event, not setpriv's exit status).
+ */
 export function withParentDeathSignal(command: string, args: string[]): { command: string; args: string[] } {
-  const sp = setpriv();
+  if (setprivPath === undefined) setprivPath = executable('setpriv');
   // setpriv execs the command, so the child's pid is the command's own
-  return sp ? { command: sp, args: ['--pdeathsig', 'KILL', '--', command, ...args] } : { command, args };
+  return setprivPath && executable(command) ? { command: setprivPath, args: ['--pdeathsig', 'KILL', '--', command, ...args] } : { command, args };
 }
 
 /** What /proc says the process runs (NUL-separated argv joined by spaces), undefined when it is gone. */

@@ -22,6 +22,10 @@ describe('core: graceful drain', function () {
     assert.equal(fx.server().calls.size, 1);
     let drained = false;
     const draining = fx.server().drain().then(() => (drained = true));
+    // issue #15: a load balancer asking /health must hear that this server takes no new calls
+    const health = await fx.api('GET', '/health');
+    assert.equal(health.status, 503, JSON.stringify(health.body));
+    assert.equal((health.body as { checks: Record<string, { ok: boolean }> }).checks.draining?.ok, false);
     const refused = await fx.call('core-expect-final-noauth.xml', 'dr-c', 'dr-b');
     assert.equal(finalStatus(refused), 503);
     assert.equal(drained, false, 'still waiting for the live call');

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createClient } from 'redis';
 import { apiRequest, type ApiReply } from '../../support/api-client';
 import { phonesAt } from '../../support/phones';
 import { freePort, tcpFree, udpFree } from '../../support/ports';
@@ -248,6 +249,25 @@ describe('operator box: npm start, DATA_DIR, supervision', function () {
     assert.match(box.output(), /"message":"draining"/);
     assert.ok(await tcpFree(box.httpPort), 'REST port closed');
     assert.ok(await udpFree(box.sipPort), 'SIP port closed');
+  });
+
+  it('answers 503 on /health when Redis lost its data (its data marker gone), not only when it is unreachable', async () => {
+    const box = await start(tempDir());
+    const redisPid = await childPid(path.join(box.dataDir, 'run'), 'redis-server');
+    const port = /127\.0\.0\.1:(\d+)/.exec(readFileSync(`/proc/${redisPid}/cmdline`, 'utf8'))?.[1];
+    assert.ok(port, 'the embedded redis-server port');
+    const client = createClient({ url: `redis://127.0.0.1:${port}` });
+    await client.connect();
+    try {
+      await client.flushAll();
+    } finally {
+      client.destroy();
+    }
+    const r = await box.api('GET', '/health');
+    assert.equal(r.status, 503);
+    const check = (r.body as { checks: Record<string, { ok: boolean; detail?: string }> }).checks.redisData;
+    assert.equal(check?.ok, false);
+    assert.match(check?.detail ?? '', /lost its data/);
   });
 
   it('refuses a second server on the same DATA_DIR with a clear message', async () => {

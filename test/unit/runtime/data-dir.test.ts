@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DataDirError, openDataDir } from '../../../lib/runtime/data-dir';
+
+/** DATA_DIR (issue #15): created private, one owner, a generated token kept. */
+describe('runtime: data directory', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'data-dir-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('is created 0700 with a 0600 token that the next owner reuses', async () => {
+    const dir = path.join(root, 'data');
+    const first = await openDataDir(dir);
+    const token = await first.apiToken();
+    assert.ok(token.length >= 24);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(first.apiTokenFile).mode & 0o777, 0o600);
+    await first.release();
+    const second = await openDataDir(dir);
+    assert.equal(await second.apiToken(), token);
+    await second.release();
+  });
+
+  it('has one owner: a second open fails while the first holds it, and works after release', async () => {
+    const dir = path.join(root, 'data');
+    const first = await openDataDir(dir);
+    await assert.rejects(openDataDir(dir), (e: Error) => e instanceof DataDirError && /in use by another feature server \(pid \d+\)/.test(e.message));
+    await first.release();
+    const again = await openDataDir(dir);
+    await again.release();
+  });
+
+  it('takes over the lock of a server that no longer runs (kill -9)', async () => {
+    const dir = path.join(root, 'data');
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('exit', r));
+    await (await openDataDir(dir)).release(); // the folder exists
+    writeFileSync(path.join(dir, 'server.lock'), `${gone.pid}\n`);
+    const d = await openDataDir(dir);
+    assert.equal(readFileSync(path.join(dir, 'server.lock'), 'utf8').trim(), String(process.pid));
+    await d.release();
+  });
+});
