@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { bearerAuth } from './auth';
+import { clientErrorHandler } from './client-error';
 import type { ApiDeps } from './deps';
 import { frameworkError, installErrorHandling, validationMessage } from './error-handler';
 import { registerHealthRoute } from './health-route';
@@ -39,6 +40,8 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     // so those get a schema's 400; anything longer is refused by the router as 414.
     routerOptions: { maxParamLength: 300 },
     frameworkErrors: frameworkError,
+    // what Node's HTTP parser refuses (431, 408, 400) answers {code, message} too
+    clientErrorHandler,
     schemaErrorFormatter: (errs, dataVar) => new Error(validationMessage(errs, dataVar)),
   });
 

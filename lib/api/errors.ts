@@ -66,6 +66,8 @@ export const errors = defineErrors({
   E_NOT_FOUND: { status: 404, sipStatus: 404, message: 'not found' },
   E_CONFLICT: { status: 409, message: 'conflict' },
   E_URI_TOO_LONG: { status: 414, sipStatus: 414, message: 'a path segment is too long' },
+  E_REQUEST_TIMEOUT: { status: 408, message: 'the request did not arrive in time' },
+  E_HEADERS_TOO_LARGE: { status: 431, message: 'the request line and headers are too large' },
   E_PAYLOAD_TOO_LARGE: { status: 413, sipStatus: 513, message: 'request body too large' },
   E_UNSUPPORTED_MEDIA_TYPE: { status: 415, sipStatus: 415, message: 'unsupported content type; send application/json' },
   E_INTERNAL: { status: 500, sipStatus: 500, message: 'internal error' },
