@@ -51,7 +51,8 @@ export class HoldController {
       try {
         this.legs.set(call.id, await attachMediaServer(this.deps.srf, this.deps.media, call, held, music.uri, { headers: music.headers }));
         await this.silence(call, from, true);
-        call.log.info('music on hold', { held, uri: music.uri });
+        // `held` names the party that held (as REST's `held.caller` does), `music` the one hearing the music
+        call.log.info('music on hold', { held: from, music: held, uri: music.uri });
       } catch (err) {
         call.log.warn('music server unavailable; plain hold instead', { uri: music.uri, error: (err as Error).message });
         await this.plainHold(call, held, offerForHeld);

@@ -243,6 +243,12 @@ describe('operator box: npm start, DATA_DIR, supervision', function () {
     const box = await start(tempDir(), true);
     const tree = descendants(box.script.pid ?? -1);
     assert.ok(tree.length >= 5, `start script, server, redis-server, rtpengine, engine under npm: ${tree.join(',')}`);
+    // the engine's secret is not on its command line (ps shows every user the command lines)
+    const enginePid = await childPid(path.join(box.dataDir, 'run'), 'sip-engine');
+    assert.ok(enginePid, 'the engine has a pidfile');
+    const cmdline = readFileSync(`/proc/${enginePid}/cmdline`, 'utf8');
+    assert.match(cmdline, /engine/);
+    assert.doesNotMatch(cmdline, /--secret/);
     box.script.kill('SIGTERM');
     assert.equal(await box.exited, 0, box.output().slice(-2000));
     await until('every process of the tree gone', 10_000, () => (tree.every((p) => !running(p)) ? true : undefined));
