@@ -40,7 +40,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  process.stderr.write(nextSteps(config, server.httpPort, server.apiTokenFile));
+  // a person at a terminal reads text; a captured stream stays one JSON object per line (issue #13)
+  const steps = nextSteps(config, server.httpPort, server.apiTokenFile);
+  if (process.stderr.isTTY) process.stderr.write(steps);
+  else logger.info('next steps', { text: steps.trimEnd().split('\n') });
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
