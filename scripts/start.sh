@@ -21,7 +21,9 @@ forward() {
   if [ "$pause" -ne 0 ]; then kill "$pause" 2>/dev/null || true; fi
 }
 trap 'forward TERM' TERM
-trap 'forward INT' INT
+# a background job of a non-interactive shell starts with SIGINT ignored, so the server
+# is sent SIGTERM for it (the same drain)
+trap 'forward TERM' INT
 
 echo "feature-server: supervisor pid $$ (SIGTERM or SIGINT to it drains the server and stops everything)" >&2
 delay=1

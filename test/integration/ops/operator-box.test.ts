@@ -257,6 +257,15 @@ describe('operator box: npm start, DATA_DIR, supervision', function () {
     assert.ok(await udpFree(box.sipPort), 'SIP port closed');
   });
 
+  it('SIGINT to the start script (Ctrl-C) drains the server the same way', async () => {
+    const box = await start(tempDir());
+    const tree = descendants(box.script.pid ?? -1);
+    box.script.kill('SIGINT');
+    assert.equal(await box.exited, 0, box.output().slice(-2000));
+    await until('every process of the tree gone', 10_000, () => (tree.every((p) => !running(p)) ? true : undefined));
+    assert.match(box.output(), /"message":"draining"/);
+  });
+
   it('answers 503 on /health when Redis lost its data (its data marker gone), not only when it is unreachable', async () => {
     const box = await start(tempDir());
     const redisPid = await childPid(path.join(box.dataDir, 'run'), 'redis-server');
