@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 STAMP=dist/.build-stamp
 
 current() {
+  local roots=() r
+  for r in main.ts lib features test bench; do [ -e "$r" ] && roots+=("$r"); done
   {
-    find main.ts lib features test bench -type f \( -name '*.ts' -o -name '*.json' \) -print0 2>/dev/null \
-      | LC_ALL=C sort -z | xargs -0 sha256sum
+    find "${roots[@]}" -type f \( -name '*.ts' -o -name '*.json' \) -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
     sha256sum tsconfig.json package.json package-lock.json
   } | sha256sum | cut -d' ' -f1
 }

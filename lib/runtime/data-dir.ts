@@ -35,11 +35,14 @@ const OWNER_MARK = 'node';
  */
 export async function openDataDir(dir: string): Promise<DataDir> {
   const abs = path.resolve(dir);
-  await mkdir(abs, { recursive: true, mode: 0o700 });
-  const st = await stat(abs);
-  if (!st.isDirectory()) throw new DataDirError(`DATA_DIR ${abs} is not a directory`);
-  // mkdir's mode applies only to a folder it creates; an existing one is tightened too
-  await chmod(abs, 0o700);
+  try {
+    await mkdir(abs, { recursive: true, mode: 0o700 });
+    if (!(await stat(abs)).isDirectory()) throw new Error('not a directory');
+    // mkdir's mode applies only to a folder it creates; an existing one is tightened too
+    await chmod(abs, 0o700);
+  } catch (err) {
+    throw new DataDirError(`DATA_DIR ${abs} cannot be used: ${(err as Error).message} (set DATA_DIR to a folder this user may write)`);
+  }
   const lockFile = path.join(abs, LOCK);
   await takeLock(lockFile);
   const redisDir = path.join(abs, 'redis');

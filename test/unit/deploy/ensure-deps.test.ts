@@ -82,3 +82,53 @@ describe('scripts/ensure-deps.sh', () => {
     assert.ok(npmCalls.some((c) => c.startsWith('ci')), `npm calls: ${npmCalls.join(' | ')}`);
   });
 });
+
+/**
+ * scripts/build-stamp.sh (issue #15: every start rebuilt with tsc): a build of exactly
+ * these sources is recognised, any change to a source, tsconfig or the lockfile is not.
+ */
+describe('scripts/build-stamp.sh', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'build-stamp-'));
+    mkdirSync(path.join(dir, 'scripts'));
+    copyFileSync(path.join(ROOT, 'scripts/build-stamp.sh'), path.join(dir, 'scripts/build-stamp.sh'));
+    copyFileSync(path.join(ROOT, 'scripts/ensure-deps.sh'), path.join(dir, 'scripts/ensure-deps.sh'));
+    mkdirSync(path.join(dir, 'lib'));
+    mkdirSync(path.join(dir, 'dist'));
+    for (const f of ['main.ts', 'lib/a.ts', 'tsconfig.json', 'package.json', 'package-lock.json', 'dist/main.js']) writeFileSync(path.join(dir, f), '{}');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const check = (): number | null => spawnSync('bash', ['scripts/build-stamp.sh', 'check'], { cwd: dir }).status;
+
+  it('says a build is current until a source changes', () => {
+    assert.equal(check(), 1, 'no stamp yet');
+    assert.equal(spawnSync('bash', ['scripts/build-stamp.sh', 'write'], { cwd: dir }).status, 0);
+    assert.equal(check(), 0);
+    writeFileSync(path.join(dir, 'lib/a.ts'), 'export const changed = 1;');
+    assert.equal(check(), 1, 'a changed source');
+    spawnSync('bash', ['scripts/build-stamp.sh', 'write'], { cwd: dir });
+    writeFileSync(path.join(dir, 'package-lock.json'), '{"changed":true}');
+    assert.equal(check(), 1, 'a changed lockfile');
+  });
+
+  it('lets ensure-deps.sh skip the build when it is current', () => {
+    const bin = path.join(dir, 'fakebin');
+    mkdirSync(bin);
+    const log = path.join(dir, 'npm.log');
+    writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho "$*" >> '${log}'\n`);
+    chmodSync(path.join(bin, 'npm'), 0o755);
+    for (const tool of ['sipp', 'redis-server', 'rtpengine', 'kamailio']) {
+      writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 0\n');
+      chmodSync(path.join(bin, tool), 0o755);
+    }
+    mkdirSync(path.join(dir, 'node_modules'));
+    writeFileSync(path.join(dir, 'node_modules/.package-lock.json'), '{}');
+    spawnSync('bash', ['scripts/build-stamp.sh', 'write'], { cwd: dir });
+    const { npmCalls, stderr } = run(dir, bin, log);
+    assert.deepEqual(npmCalls, [], 'neither npm ci nor a build');
+    assert.match(stderr, /build is up to date/);
+    writeFileSync(path.join(dir, 'lib/a.ts'), 'export const changed = 2;');
+    assert.ok(run(dir, bin, log).npmCalls.some((c) => c.includes('build')), 'a changed source is built');
+  });
+});

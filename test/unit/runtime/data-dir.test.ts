@@ -45,4 +45,10 @@ describe('runtime: data directory', () => {
     assert.equal(readFileSync(path.join(dir, 'server.lock'), 'utf8').trim(), String(process.pid));
     await d.release();
   });
+
+  it('says which DATA_DIR it cannot use, and why', async () => {
+    const file = path.join(root, 'a-file');
+    writeFileSync(file, 'x');
+    await assert.rejects(openDataDir(file), (e: Error) => e instanceof DataDirError && /DATA_DIR .*a-file cannot be used/.test(e.message));
+  });
 });
