@@ -50,5 +50,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const h = process.env.HTTP_HOST; const host = !h || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h; require('node:http').get({ host, port: process.env.HTTP_PORT || 3000, path: '/health', timeout: 2500 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).on('timeout', () => process.exit(1));"]
 
 # node itself as the main process: it handles SIGTERM (drain, DRAIN_TIMEOUT); not
-# `npm start`, which installs packages and would not pass the signal on
+# `npm start`, which checks and installs packages and builds before it starts
 CMD ["node", "dist/main.js"]
