@@ -23,6 +23,8 @@ COPY tsconfig.json main.ts ./
 COPY bin ./bin
 COPY lib ./lib
 COPY features ./features
+# `npm run build` records its build stamp (scripts/build-stamp.sh) after tsc
+COPY scripts/build-stamp.sh ./scripts/
 # the files the compiled code reads at run time (park prompts, ...) go next to it
 RUN npm run build \
  && find lib features -type f ! -name '*.ts' ! -name '*.md' -exec cp --parents {} dist/ \;
