@@ -109,7 +109,10 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
   const start = (): ChildProcess => {
     // a pipe on its stdin: if this process dies, even by SIGKILL, the engine sees the pipe
     // close and stops, rather than live on answering 503 to every request (--exit-with-parent)
-    const c = spawn(process.execPath, [...args, '--exit-with-parent'], { stdio: ['pipe', 'inherit', 'pipe'] });
+    // two malloc arenas, not eight per core: what a burst of parsing took from the C heap
+    // goes back instead of staying spread over idle arenas (issue #13); the operator's value wins
+    const c = spawn(process.execPath, [...args, '--exit-with-parent'], { stdio: ['pipe', 'inherit', 'pipe'],
+      env: { MALLOC_ARENA_MAX: '2', ...process.env } });
     c.stderr?.on('data', (d: Buffer) => {
       lastError = d.toString().trim();
       opts.logger.error('sip-engine', { stderr: lastError });
