@@ -8,6 +8,7 @@ import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, startRtpengine, type RtpengineProcess } from './media';
 import { createRegistrar } from './registrar';
 import { Admission, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
+import { MemoryReducer } from './engine';
 import { createMetrics } from './metrics';
 import { engineDenyList, launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { openLocalState } from './runtime/local-state';
@@ -52,6 +53,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const local = await openLocalState(config);
     closers.push(() => local.release());
     const runDir = local.data?.runDir;
+    // issue #13: RSS back near its baseline after a flood or fuzzing, not whenever V8 gets to it
+    const reducer = new MemoryReducer({ onCollect: (e) => logger.debug('full collection after memory growth',
+      { rssBeforeMb: Math.round(e.beforeBytes / 1048576), rssAfterMb: Math.round(e.afterBytes / 1048576) }) }).start();
+    closers.push(async () => reducer.stop());
     let redisUrl = config.redisUrl;
     if (!redisUrl) {
       const redis: RedisProcess = await startRedis({ logger, dataDir: local.data?.redisDir, appendfsync: config.redisAppendfsync, runDir });

@@ -151,6 +151,10 @@ export async function startFeatureServer(opts: {
     DRAIN_TIMEOUT: '5',
   };
   if (env.SIP_RATE_LIMIT === 'default') delete env.SIP_RATE_LIMIT;
+  // its own state beside its log (the bench's temporary folder, removed with it) and its own
+  // redis-server (started in a temporary folder and removed by the server): never an operator's
+  env.DATA_DIR = path.join(path.dirname(opts.logFile), `data-${opts.sipPort}`);
+  fs.mkdirSync(env.DATA_DIR, { recursive: true });
   delete env.REDIS_URL;
   delete env.DRACHTIO_HOST;
   delete env.DRACHTIO_PORT;

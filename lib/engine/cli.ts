@@ -5,6 +5,7 @@ import winston from 'winston';
 import { Engine } from './core/engine';
 import { parseDeniedDestinations, type DeniedDestination } from './core/destination-policy';
 import type { EngineLimits } from './core/limits';
+import { MemoryReducer } from './core/memory-reducer';
 
 /**
  * `sip-engine`: the embedded engine on its own, a drop-in for drachtio-server under
@@ -195,8 +196,12 @@ async function main(): Promise<void> {
       if (bound && typeof bound === 'object') engine.denyOwnPort(bound.port);
     });
   }
+  // issue #13: RSS back near its baseline after a flood, rather than whenever V8 gets to it
+  const reducer = new MemoryReducer({ onCollect: (e) => logger.debug('sip-engine: full collection after memory growth',
+    { rssBeforeMb: Math.round(e.beforeBytes / 1048576), rssAfterMb: Math.round(e.afterBytes / 1048576) }) }).start();
   logger.info('sip-engine ready', { sipPort: engine.sipPort, adminPort: engine.adminPort });
   const shutdown = (): void => {
+    reducer.stop();
     server?.close();
     engine.stop().then(() => process.exit(0), () => process.exit(1));
   };

@@ -117,9 +117,12 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
     // a pipe on its stdin: if this process dies, even by SIGKILL, the engine sees the pipe
     // close and stops, rather than live on answering 503 to every request (--exit-with-parent);
     // the kernel's parent-death signal where setpriv exists. The secret goes in the
-    // environment, not the command line every user can read in ps.
+    // environment, not the command line every user can read in ps. Two malloc arenas, not
+    // eight per core: what a burst of parsing took from the C heap goes back instead of
+    // staying spread over idle arenas (issue #13); the operator's value wins.
     const guarded = withParentDeathSignal(process.execPath, [...args, '--exit-with-parent']);
-    const c = spawn(guarded.command, guarded.args, { stdio: ['pipe', 'inherit', 'pipe'], env: { ...process.env, SIP_ENGINE_SECRET: secret } });
+    const c = spawn(guarded.command, guarded.args, { stdio: ['pipe', 'inherit', 'pipe'],
+      env: { MALLOC_ARENA_MAX: '2', ...process.env, SIP_ENGINE_SECRET: secret } });
     void writePidfile(opts.runDir, PIDFILE, c.pid, CLI);
     c.stderr?.on('data', (d: Buffer) => {
       lastError = d.toString().trim();

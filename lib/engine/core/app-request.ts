@@ -178,6 +178,10 @@ class UacUser implements ClientTxnUser {
       }
       return existing;
     }
+    // an in-dialog request whose dialog is gone (a BYE crossed a re-INVITE and its 2xx came
+    // late): RFC 3261 12.1.2 creates dialogs from responses to requests outside one only,
+    // so nothing is created here, or it would be left with no one to end it
+    if (tagOf(req.get('to'))) return undefined;
     if (!remoteTag || msg.status >= 300) {
       if (msg.status >= 300 && remoteTag) {
         const early = this.ctx.dialogs.find(req.callId, localTag, remoteTag);

@@ -45,3 +45,22 @@ export function hasLongWhitespaceRun(line: string, max: number): boolean {
   }
   return false;
 }
+
+/** `line` with every run of SP/HTAB replaced by one SP (one pass, no regular expression). */
+export function collapseWhitespace(line: string): string {
+  const parts: string[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < line.length) {
+    const c = line.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09) {
+      i++;
+      continue;
+    }
+    parts.push(line.slice(start, i), ' ');
+    while (i < line.length && (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x09)) i++;
+    start = i;
+  }
+  parts.push(line.slice(start));
+  return parts.join('');
+}

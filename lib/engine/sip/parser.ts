@@ -1,5 +1,5 @@
 import { headerKey, canonicalName } from './headers';
-import { DEFAULT_PARSE_LIMITS, hasLongWhitespaceRun, type ParseLimits } from './limits';
+import { DEFAULT_PARSE_LIMITS, collapseWhitespace, hasLongWhitespaceRun, type ParseLimits } from './limits';
 import { SipMessage } from './message';
 
 /**
@@ -101,7 +101,7 @@ function parseHead(text: string, limits: ParseLimits): Head {
   let status = startError?.status;
   let count = 0;
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
+    let line = lines[i];
     if (line === '') continue;
     if (++count > limits.maxHeaders) {
       if (!error) {
@@ -122,7 +122,9 @@ function parseHead(text: string, limits: ParseLimits): Head {
         error = `whitespace run in header line ${i}`;
         status = 400;
       }
-      continue;
+      // kept with each run as one SP (RFC 3261 7.3.1: LWS may be replaced by a single SP
+      // before interpretation), only so the 400 can be built: it needs this From or To
+      line = collapseWhitespace(line);
     }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';

@@ -100,6 +100,17 @@ describe('engine: malformed input', function () {
     await engine.waitIdle();
   });
 
+  it('answers 400 to a request whose From has a long run of whitespace, with its From tag', async () => {
+    // the header is refused (drachtio-srf's From parser is cubic on it), but the request
+    // still gets its 400 (RFC 3261 8.2.6.2), built with the From as read
+    const msg = options(7, sock.address().port).replace('From: <sip:t@127.0.0.1>;tag=m', `From: <${' '.repeat(1000)}sip:t@127.0.0.1>;tag=ws7`);
+    const answer = await ask(msg);
+    assert.match(answer, /^SIP\/2.0 400 /);
+    assert.match(answer, /\r\nFrom: < sip:t@127.0.0.1>;tag=ws7\r\n/);
+    assert.match(answer, /\r\nCSeq: 7 OPTIONS\r\n/);
+    await engine.waitIdle();
+  });
+
   it('refuses an application with the wrong secret and closes its connection', async () => {
     const c = net.connect(engine.adminPort, '127.0.0.1');
     const body = 'a1|authenticate|wrong|';

@@ -97,6 +97,23 @@ describe('engine: srf UAC calling a sipp callee', function () {
     assert.equal(r.code, 0, r.errors);
   });
 
+  it('leaves no dialog behind when a BYE crosses the app\'s re-INVITE and its 200 comes late', async () => {
+    const uas = await fx.uas({ scenario: 'uas-bye-crosses-reinvite.xml' });
+    const srf = await fx.app(() => undefined);
+    const d = await createUAC(srf, `sip:bob@127.0.0.1:${uas.port}`, { localSdp: SDP });
+    const ended = deferred();
+    d.on('destroy', () => ended.resolve());
+    // the 200 reaches the app after the BYE ended the dialog; what srf makes of it does not matter here
+    const modified = d.modify(SDP).then(() => 'resolved', () => 'rejected');
+    await ended.promise;
+    await modified;
+    const r = await uas.done;
+    assert.equal(r.code, 0, r.errors);
+    assert.deepEqual(flow(r.events).slice(0, 3), ['< INVITE', '> 200', '< ACK']);
+    // RFC 3261 12.1.2: a 2xx to an in-dialog request creates no dialog
+    assert.equal((await fx.engine().stats()).dialogs, 0);
+  });
+
   it('sends REFER in the dialog and receives the NOTIFY', async () => {
     const uas = await fx.uas({ scenario: 'uas-refer-notify.xml' });
     const srf = await fx.app(() => undefined);

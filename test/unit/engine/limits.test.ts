@@ -51,6 +51,13 @@ describe('engine: size bounds before parsing', () => {
     assert.equal(ok.kind, 'message');
   });
 
+  it('keeps a From with a long whitespace run, each run as one SP, so the 400 can be built', () => {
+    const r = parseDatagram(Buffer.from(invite().replace('From: "Alice" <sip:alice@example.com>;tag=1',
+      `From: "Alice"${' '.repeat(5000)}<\t${' '.repeat(40)}sip:alice@example.com>;tag=1`)));
+    assert.equal(r.kind === 'error' && r.status, 400);
+    assert.equal(r.kind === 'error' && r.msg?.get('from'), '"Alice" < sip:alice@example.com>;tag=1');
+  });
+
   it('answers a datagram over the message bound with 513, reading only the bound', () => {
     const big = Buffer.from(invite().replace('Content-Length: 0', 'Content-Length: 5000') + 'b'.repeat(5000));
     const r = parseDatagram(big, { ...DEFAULT_PARSE_LIMITS, maxMessage: 1024 });
