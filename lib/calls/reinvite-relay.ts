@@ -33,7 +33,9 @@ export async function relayOffer(call: Call, media: MediaAnchor, from: Side, req
   const dst = call.dialog(to);
   const src = call.dialog(from);
   if (!dst || !src) {
-    res.send(481);
+    // RFC 3261 14.2 / RFC 3311 5.2: the callee's offer while the caller is still being
+    // answered meets an offer/answer in progress: 491, and the callee retries
+    res.send(call.state === 'answered' ? 481 : 491);
     return;
   }
   if (!req.body) {
