@@ -36,6 +36,8 @@ export interface Config {
   anonymousRejectStatus: number;
   /** seconds SIGTERM waits for live calls to end before hanging them up */
   drainTimeout: number;
+  /** seconds without any media packet before an answered call is hung up; 0: never */
+  mediaTimeout: number;
   /** registration expiry bounds, seconds (RFC 3261 10.2.1.1, 10.3 step 7) */
   minExpires: number;
   maxExpires: number;
@@ -164,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     noAnswerTimeout: int(env, 'NO_ANSWER_TIMEOUT', 30, 1, 600),
     anonymousRejectStatus: int(env, 'ANONYMOUS_REJECT_STATUS', 433, 400, 699),
     drainTimeout: int(env, 'DRAIN_TIMEOUT', 30, 0, 3600),
+    mediaTimeout: int(env, 'MEDIA_TIMEOUT', 60, 0, 86400),
     minExpires,
     maxExpires,
     nonceLifetime: int(env, 'NONCE_LIFETIME', 60, 5, 3600),
