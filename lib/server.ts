@@ -90,7 +90,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const auth = new SipAuthenticator({ digest, users, bans, failures, logger, trustedProxies: new Set(config.authTrustedProxies) });
     const internalToken = createHmac('sha256', secret).update('internal-services').digest('base64url');
     const srf = new Srf();
-    const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId });
+    const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId,
+      sessionTimers: config.sessionExpires > 0 ? { expires: config.sessionExpires, minSe: config.sessionMinSe } : undefined });
     const metrics = createMetrics(calls);
     if (config.mediaTimeout > 0) {
       // dead calls end: no media for MEDIA_TIMEOUT seconds hangs up both legs

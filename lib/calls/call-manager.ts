@@ -11,6 +11,8 @@ import { hangUp, isConnected } from '../sip/hang-up';
 import { joinOffers } from './take-over';
 import { relayOffers, type OfferInterceptor } from './reinvite-relay';
 import { answerInvite } from './answer';
+import { calleeLegTimer, startLegTimers } from './leg-timers';
+import { chooseUasTimer, hasOptionTag, type UasTimerChoice, type UasTimerPolicy } from '../sip/session-expires';
 
 export interface CallManagerDeps {
   srf: Srf;
@@ -18,6 +20,8 @@ export interface CallManagerDeps {
   store: CallRepository;
   logger: Logger;
   instanceId: string;
+  /** session timers (RFC 4028) on both legs; none when absent */
+  sessionTimers?: UasTimerPolicy;
 }
 
 export interface ConnectRequest {
@@ -111,6 +115,23 @@ export class CallManager {
   }
 
   private readonly pendingCancel = new Map<string, () => void>();
+  /** what stops each answered call's session timers */
+  private readonly timers = new Map<string, () => void>();
+
+  /** RFC 4028 9: the caller leg's timer, from the INVITE and our policy; undefined when timers are off. */
+  private callerTimer(req: Srf.SrfRequest): UasTimerChoice | undefined {
+    const policy = this.deps.sessionTimers;
+    if (!policy) return undefined;
+    const h = (name: string): string | undefined => (req.has(name) ? req.get(name) : undefined);
+    return chooseUasTimer({ sessionExpires: h('Session-Expires') ?? h('x'), minSe: h('Min-SE'), supported: h('Supported') ?? h('k') }, policy);
+  }
+
+  /** RFC 4028 7.1: the callee is offered a timer; the 2xx says who refreshes. */
+  private calleeTimerHeaders(): Record<string, string> {
+    const policy = this.deps.sessionTimers;
+    if (!policy) return {};
+    return { 'Session-Expires': String(policy.expires), 'Min-SE': String(policy.minSe), Supported: 'timer' };
+  }
   /** calls not answered yet: the caller's INVITE, the fork ringing the callee */
   private readonly unanswered = new Map<string, Unanswered>();
 
@@ -204,6 +225,13 @@ export class CallManager {
       respond(res, 488, 'Not Acceptable Here - SDP offer required', { Warning: '399 feature-server "offerless INVITE not supported"' });
       return undefined;
     }
+    const timer422 = this.callerTimer(req);
+    if (timer422?.kind === 'reject') {
+      // RFC 4028 9: an interval below our minimum is refused, naming the minimum
+      respond(res, 422, 'Session Interval Too Small', { 'Min-SE': String(timer422.minSe) });
+      return undefined;
+    }
+    const sessionTimer = timer422;
     this.calls.set(id, call);
     let answeredCaller = false;
     let callerCancelled = false;
@@ -232,7 +260,7 @@ export class CallManager {
       const display = r.caller.display ? `${quoted(r.caller.display.slice(0, 64))} ` : '';
       const result = await fork.run(r.targets, {
         offer,
-        headers: { ...r.headers, From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
+        headers: { ...r.headers, ...this.calleeTimerHeaders(), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
         onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled || pending.taken),
       });
       clearTimeout(timer);
@@ -279,7 +307,14 @@ export class CallManager {
       await answerInvite(this.deps.srf, req, res, answer, (uas) => {
         joined = this.join(call, 'caller', uas);
         if (joined) call.to('answered');
-      });
+      }, sessionTimer?.headers);
+      if (joined && call.is('answered') && sessionTimer) {
+        const callerLeg = { expiresS: sessionTimer.expires, weRefresh: sessionTimer.refresher === 'uas', update: hasOptionTag(req.get('Allow'), 'update') };
+        this.timers.set(call.id, startLegTimers(call, { caller: callerLeg, callee: calleeLegTimer(uac) }, (side, why) => {
+          call.log.info('session timer expired: hanging up', { side, why });
+          this.hangup(call.id, 'session-expired');
+        }));
+      }
       if (!joined || !call.is('answered')) return undefined;
       // a Redis hiccup does not end an answered call: the record is written again on its next change
       await this.persist(call).catch((e: Error) => log.warn('call record not saved', { error: e.message }));
@@ -449,6 +484,8 @@ export class CallManager {
     call.endReason = reason;
     call.log.info('call ended', { reason });
     this.calls.delete(call.id);
+    this.timers.get(call.id)?.();
+    this.timers.delete(call.id);
     await Promise.allSettled([
       this.deps.media.delete({ callId: call.mediaCallId }),
       this.deps.store.remove(call.id),

@@ -39,8 +39,10 @@ export async function relayOffer(call: Call, media: MediaAnchor, from: Side, req
     return;
   }
   if (!req.body) {
-    // an offerless re-INVITE: our current SDP is the offer (RFC 3261 14.2)
-    res.send(200, { body: src.local.sdp });
+    // RFC 3311 5.2: an UPDATE without an offer (a session refresh, RFC 4028) gets a 2xx
+    // without SDP; an offerless re-INVITE gets our current SDP as the offer (RFC 3261 14.2)
+    if (req.method === 'UPDATE') res.send(200);
+    else res.send(200, { body: src.local.sdp });
     return;
   }
   try {

@@ -116,8 +116,8 @@ export interface IncomingInvite {
   request: SipMessage;
   dialog: PeerDialog;
   /** the text of a response to it (not sent), so a test can send it together with something else */
-  response(status: number, sdp?: string): string;
-  send(status: number, sdp?: string): void;
+  response(status: number, sdp?: string, headers?: Record<string, string>): string;
+  send(status: number, sdp?: string, headers?: Record<string, string>): void;
 }
 
 export interface OutgoingCall {
@@ -399,7 +399,7 @@ export class SipPeer {
       cseq: cseqOf(inv).n, branch: branchOf(inv) });
   }
 
-  private responseText(req: SipMessage, status: number, opts: { toTag?: string; body?: string; reason?: string } = {}): string {
+  private responseText(req: SipMessage, status: number, opts: { toTag?: string; body?: string; reason?: string; headers?: Record<string, string> } = {}): string {
     const to = header(req, 'to');
     const lines = [`SIP/2.0 ${status} ${opts.reason ?? (status < 300 ? 'OK' : 'Failed')}`];
     for (const v of req.headers.get('via') ?? []) lines.push(`Via: ${v}`);
@@ -407,6 +407,7 @@ export class SipPeer {
     lines.push(`From: ${header(req, 'from')}`, `To: ${opts.toTag && !tagOf(to) ? `${to};tag=${opts.toTag}` : to}`,
       `Call-ID: ${header(req, 'call-id')}`, `CSeq: ${header(req, 'cseq')}`);
     if (req.method === 'INVITE' && status < 300) lines.push(`Contact: ${this.contact}`);
+    for (const [name, value] of Object.entries(opts.headers ?? {})) lines.push(`${name}: ${value}`);
     const body = opts.body ?? '';
     if (body) lines.push('Content-Type: application/sdp');
     lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
@@ -553,14 +554,14 @@ export class SipPeer {
     const incoming: IncomingInvite = {
       request: m,
       dialog,
-      response: (status, sdp) => {
+      response: (status, sdp, headers) => {
         if (status >= 200) this.unanswered.delete(branchOf(m));
         if (sdp) dialog.sdp = sdp;
-        const text = this.responseText(m, status, { toTag: localTag, body: sdp });
+        const text = this.responseText(m, status, { toTag: localTag, body: sdp, headers });
         if (status >= 200) this.answered.set(`${branchOf(m)}|INVITE`, text);
         return text;
       },
-      send: (status, sdp) => this.sendRaw(incoming.response(status, sdp)),
+      send: (status, sdp, headers) => this.sendRaw(incoming.response(status, sdp, headers)),
     };
     const w = this.inviteWaiters.shift();
     if (w) w(incoming);
