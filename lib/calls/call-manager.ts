@@ -308,6 +308,11 @@ export class CallManager {
         joined = this.join(call, 'caller', uas);
         if (joined) call.to('answered');
       }, sessionTimer?.headers);
+      if (joined && callerCancelled) {
+        // hung up by REST while the caller was being answered
+        this.hangup(call.id, 'hangup');
+        return undefined;
+      }
       if (joined && call.is('answered') && sessionTimer) {
         const callerLeg = { expiresS: sessionTimer.expires, weRefresh: sessionTimer.refresher === 'uas', update: hasOptionTag(req.get('Allow'), 'update') };
         this.timers.set(call.id, startLegTimers(call, { caller: callerLeg, callee: calleeLegTimer(uac) }, (side, why) => {
