@@ -70,8 +70,9 @@ export class SessionTimer {
       return;
     }
     // another failure (491, 500) leaves the session as it is: try again while it lasts
-    const left = this.lastOk + this.o.expiresS * 1000 - Date.now();
-    if (left <= 1000) {
+    const ms = this.o.expiresS * 1000;
+    const left = this.lastOk + ms - Date.now();
+    if (left <= Math.min(1000, ms / 8)) {
       this.expire('refresh-failed');
       return;
     }
