@@ -45,6 +45,12 @@ export interface Config {
   anonymousRejectStatus: number;
   /** seconds SIGTERM waits for live calls to end before hanging them up */
   drainTimeout: number;
+  /** seconds without any media packet before an answered call is hung up; 0: never */
+  mediaTimeout: number;
+  /** RFC 4028 session interval asked of both legs, seconds; 0: no session timers */
+  sessionExpires: number;
+  /** RFC 4028 Min-SE: the smallest interval taken (422 below it) */
+  sessionMinSe: number;
   /** registration expiry bounds, seconds (RFC 3261 10.2.1.1, 10.3 step 7) */
   minExpires: number;
   maxExpires: number;
@@ -86,6 +92,16 @@ function port(env: Env, name: string, dflt: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`${name} must be a port number (1-65535), got '${v}'`);
   return n;
+}
+
+/** RFC 4028 5 wants Min-SE of 90 s at least; smaller values are for tests, and never above the interval. */
+function sessionTimers(env: Env): { sessionExpires: number; sessionMinSe: number } {
+  const sessionExpires = int(env, 'SESSION_EXPIRES', 1800, 0, 86400);
+  const sessionMinSe = int(env, 'SESSION_MIN_SE', 90, 1, 86400);
+  if (sessionExpires > 0 && sessionMinSe > sessionExpires) {
+    throw new ConfigError(`SESSION_MIN_SE (${sessionMinSe}) must not exceed SESSION_EXPIRES (${sessionExpires})`);
+  }
+  return { sessionExpires, sessionMinSe };
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -182,6 +198,8 @@ export function loadConfig(env: Env = process.env): Config {
     noAnswerTimeout: int(env, 'NO_ANSWER_TIMEOUT', 30, 1, 600),
     anonymousRejectStatus: int(env, 'ANONYMOUS_REJECT_STATUS', 433, 400, 699),
     drainTimeout: int(env, 'DRAIN_TIMEOUT', 30, 0, 3600),
+    mediaTimeout: int(env, 'MEDIA_TIMEOUT', 60, 0, 86400),
+    ...sessionTimers(env),
     minExpires,
     maxExpires,
     nonceLifetime: int(env, 'NONCE_LIFETIME', 60, 5, 3600),

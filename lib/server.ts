@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { createApi } from './api';
-import { CallManager } from './calls';
+import { CallManager, MediaWatchdog, watchedCalls } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, startRtpengine, type RtpengineProcess } from './media';
@@ -102,8 +102,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const auth = new SipAuthenticator({ digest, users, bans, failures, logger, trustedProxies: new Set(config.authTrustedProxies) });
     const internalToken = createHmac('sha256', secret).update('internal-services').digest('base64url');
     const srf = new Srf();
-    const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId });
+    const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId,
+      sessionTimers: config.sessionExpires > 0 ? { expires: config.sessionExpires, minSe: config.sessionMinSe } : undefined });
     const metrics = createMetrics(calls);
+    if (config.mediaTimeout > 0) {
+      // dead calls end: no media for MEDIA_TIMEOUT seconds hangs up both legs
+      const watchdog = new MediaWatchdog({ calls: () => watchedCalls(calls.list()), packets: (id) => media.mediaPackets(id),
+        hangup: (id, reason) => void calls.hangup(id, reason), timeoutMs: config.mediaTimeout * 1000,
+        logger: logger.child({ component: 'media-watchdog' }) });
+      watchdog.start();
+      closers.push(() => watchdog.stop());
+    }
     const dispatcher = new FeatureCodeDispatcher();
     let draining = false;
     const route = createRouter({ users, registrations, auth, calls, features: dispatcher, logger,

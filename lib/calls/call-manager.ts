@@ -10,6 +10,9 @@ import { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } f
 import { hangUp, isConnected } from '../sip/hang-up';
 import { joinOffers } from './take-over';
 import { relayOffers, type OfferInterceptor } from './reinvite-relay';
+import { answerInvite } from './answer';
+import { calleeLegTimer, startLegTimers } from './leg-timers';
+import { chooseUasTimer, hasOptionTag, type UasTimerChoice, type UasTimerPolicy } from '../sip/session-expires';
 
 export interface CallManagerDeps {
   srf: Srf;
@@ -17,6 +20,8 @@ export interface CallManagerDeps {
   store: CallRepository;
   logger: Logger;
   instanceId: string;
+  /** session timers (RFC 4028) on both legs; none when absent */
+  sessionTimers?: UasTimerPolicy;
 }
 
 export interface ConnectRequest {
@@ -110,6 +115,23 @@ export class CallManager {
   }
 
   private readonly pendingCancel = new Map<string, () => void>();
+  /** what stops each answered call's session timers */
+  private readonly timers = new Map<string, () => void>();
+
+  /** RFC 4028 9: the caller leg's timer, from the INVITE and our policy; undefined when timers are off. */
+  private callerTimer(req: Srf.SrfRequest): UasTimerChoice | undefined {
+    const policy = this.deps.sessionTimers;
+    if (!policy) return undefined;
+    const h = (name: string): string | undefined => (req.has(name) ? req.get(name) : undefined);
+    return chooseUasTimer({ sessionExpires: h('Session-Expires') ?? h('x'), minSe: h('Min-SE'), supported: h('Supported') ?? h('k') }, policy);
+  }
+
+  /** RFC 4028 7.1: the callee is offered a timer; the 2xx says who refreshes. */
+  private calleeTimerHeaders(): Record<string, string> {
+    const policy = this.deps.sessionTimers;
+    if (!policy) return {};
+    return { 'Session-Expires': String(policy.expires), 'Min-SE': String(policy.minSe), Supported: 'timer' };
+  }
   /** calls not answered yet: the caller's INVITE, the fork ringing the callee */
   private readonly unanswered = new Map<string, Unanswered>();
 
@@ -129,6 +151,7 @@ export class CallManager {
     const u = this.unanswered.get(call.id);
     if (!u || u.taken || call.state === 'answered' || call.state === 'ended' || !req.body) return 'gone';
     u.taken = true; // from here the fork's own answer, if any, is hung up
+    const old = call.mediaCallId;
     try {
       const joined = await joinOffers(this.deps.media, {
         mediaCallId: `${call.caller.callId}~pk`, callerOffer: u.offer, callerTag: call.caller.tag, pickerOffer: req.body, pickerTag: picker.tag,
@@ -138,23 +161,34 @@ export class CallManager {
         return 'codec';
       }
       u.fork.cancel(COMPLETED_ELSEWHERE);
-      const uas = await this.deps.srf.createUAS(u.req, u.res, { localSdp: joined.toCaller });
-      const uasPicker = await this.deps.srf.createUAS(req, res, { localSdp: joined.toPicker });
-      const old = call.mediaCallId;
       call.mediaCallId = joined.mediaCallId;
-      call.uas = uas;
-      call.uac = uasPicker;
       call.setParty('callee', picker);
-      call.to('answered');
-      const wired = this.wire(call);
+      // each dialog is wired in the tick it exists (answerInvite): a picker's ACK with a
+      // BYE right behind it must end the call, not leave the caller answered for ever
+      await answerInvite(this.deps.srf, u.req, u.res, joined.toCaller, (uas) => void this.join(call, 'caller', uas));
+      if (call.is('ended')) {
+        // the caller left as it was answered (its end took the joined session): nothing to pick up
+        await this.deps.media.delete({ callId: old }).catch(() => undefined);
+        return 'gone';
+      }
+      await answerInvite(this.deps.srf, req, res, joined.toPicker, (uasPicker) => {
+        if (this.join(call, 'callee', uasPicker)) call.to('answered');
+      });
       await this.deps.media.delete({ callId: old }).catch(() => undefined);
-      if (!wired) return 'ok';
-      await this.deps.store.save(call.record());
+      if (!call.is('answered')) return 'ok';
+      await this.persist(call).catch((e: Error) => call.log.warn('call record not saved', { error: e.message }));
+      if (!call.is('answered')) return 'ok';
       this.emit((l) => l.onAnswered?.(call));
       call.log.info('call picked up', { by: picker.user });
       return 'ok';
     } catch (err) {
+      // the call is the pickup's since `taken` (connect let go of it): end it here, or it
+      // stays listed with its sessions for ever (a caller's CANCEL crossing the pickup)
       call.log.error('pickup failed', { error: (err as Error).message });
+      hangUp(call.uas);
+      hangUp(call.uac);
+      await this.end(call, 'pickup-failed');
+      if (old !== call.mediaCallId) await this.deps.media.delete({ callId: old }).catch(() => undefined);
       throw err;
     }
   }
@@ -179,7 +213,7 @@ export class CallManager {
    * branch.
    */
   async connect(req: Srf.SrfRequest, res: Srf.SrfResponse, r: ConnectRequest): Promise<Call | undefined> {
-    const { media, store } = this.deps;
+    const { media } = this.deps;
     const callId = req.get('Call-ID');
     const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
     const id = randomUUID();
@@ -191,6 +225,13 @@ export class CallManager {
       respond(res, 488, 'Not Acceptable Here - SDP offer required', { Warning: '399 feature-server "offerless INVITE not supported"' });
       return undefined;
     }
+    const timer422 = this.callerTimer(req);
+    if (timer422?.kind === 'reject') {
+      // RFC 4028 9: an interval below our minimum is refused, naming the minimum
+      respond(res, 422, 'Session Interval Too Small', { 'Min-SE': String(timer422.minSe) });
+      return undefined;
+    }
+    const sessionTimer = timer422;
     this.calls.set(id, call);
     let answeredCaller = false;
     let callerCancelled = false;
@@ -201,6 +242,8 @@ export class CallManager {
       fork.cancel();
     }, r.noAnswerMs);
     this.pendingCancel.set(id, () => {
+      // the callee may have answered already (its dialog joined, the caller not answered yet)
+      callerCancelled = true;
       fork.cancel();
       if (!answeredCaller) respond(res, 487);
     });
@@ -211,13 +254,13 @@ export class CallManager {
     const pending: Unanswered = { req, res, fork, offer: req.body, taken: false };
     this.unanswered.set(id, pending);
     try {
-      await store.save(call.record());
+      await this.persist(call);
       const offer = await media.offer({ callId, fromTag, sdp: req.body });
       // RFC 3261 25.1: the display name travels escaped, and no longer than a person's name
       const display = r.caller.display ? `${quoted(r.caller.display.slice(0, 64))} ` : '';
       const result = await fork.run(r.targets, {
         offer,
-        headers: { ...r.headers, From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
+        headers: { ...r.headers, ...this.calleeTimerHeaders(), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
         onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled || pending.taken),
       });
       clearTimeout(timer);
@@ -244,15 +287,43 @@ export class CallManager {
         await this.end(call, 'caller-cancelled');
         return undefined;
       }
+      // the callee's dialog is the call's from now on: a BYE or a re-INVITE right behind our
+      // ACK must find it listened to while the caller is still being answered
+      if (!this.join(call, 'callee', uac)) {
+        if (!callerCancelled) respond(res, 480, 'Temporarily Unavailable - Callee Left');
+        return undefined;
+      }
       const answer = await media.answer({ callId, fromTag, toTag: call.callee.tag, sdp: uac.remote.sdp });
+      if (callerCancelled || call.is('ended')) {
+        // the caller cancelled, or the callee hung up, while rtpengine answered
+        if (!callerCancelled) respond(res, 480, 'Temporarily Unavailable - Callee Left');
+        hangUp(call.uac);
+        await this.end(call, callerCancelled ? 'caller-cancelled' : 'callee-hangup');
+        return undefined;
+      }
       answeredCaller = true;
-      const uas = await this.deps.srf.createUAS(req, res, { localSdp: answer });
-      call.uas = uas;
-      call.uac = uac;
-      call.to('answered');
-      // listeners first: a REFER or re-INVITE right behind the ACK must not find the dialog unattended
-      if (!this.wire(call)) return undefined;
-      await store.save(call.record());
+      // the caller's dialog is wired in the tick it exists (see answerInvite)
+      let joined = false;
+      await answerInvite(this.deps.srf, req, res, answer, (uas) => {
+        joined = this.join(call, 'caller', uas);
+        if (joined) call.to('answered');
+      }, sessionTimer?.headers);
+      if (joined && callerCancelled) {
+        // hung up by REST while the caller was being answered
+        this.hangup(call.id, 'hangup');
+        return undefined;
+      }
+      if (joined && call.is('answered') && sessionTimer) {
+        const callerLeg = { expiresS: sessionTimer.expires, weRefresh: sessionTimer.refresher === 'uas', update: hasOptionTag(req.get('Allow'), 'update') };
+        this.timers.set(call.id, startLegTimers(call, { caller: callerLeg, callee: calleeLegTimer(uac) }, (side, why) => {
+          call.log.info('session timer expired: hanging up', { side, why });
+          this.hangup(call.id, 'session-expired');
+        }));
+      }
+      if (!joined || !call.is('answered')) return undefined;
+      // a Redis hiccup does not end an answered call: the record is written again on its next change
+      await this.persist(call).catch((e: Error) => log.warn('call record not saved', { error: e.message }));
+      if (!call.is('answered')) return undefined;
       this.emit((l) => l.onAnswered?.(call));
       log.info('call answered', { callee: r.callee.user });
       return call;
@@ -260,6 +331,7 @@ export class CallManager {
       clearTimeout(timer);
       log.error('call setup failed', { error: (err as Error).message });
       if (!answeredCaller && !callerCancelled) respond(res, 503, 'Service Unavailable');
+      hangUp(call.uas);
       hangUp(call.uac);
       await this.end(call, 'setup-failed');
       return undefined;
@@ -272,7 +344,7 @@ export class CallManager {
   private async provisional(call: Call, res: Srf.SrfResponse, prov: Srf.SrfResponse, done: () => boolean): Promise<void> {
     if (done() || prov.status <= 100) return;
     if (call.to('ringing')) {
-      void this.deps.store.save(call.record()).catch(() => undefined);
+      void this.persist(call).catch(() => undefined);
       this.emit((l) => l.onRinging?.(call));
     }
     if (prov.body) {
@@ -289,26 +361,38 @@ export class CallManager {
     if (!done()) res.send(prov.status);
   }
 
-  /** False if a party turned out to be gone already and the call was ended instead. */
-  private wire(call: Call): boolean {
-    for (const side of ['caller', 'callee'] as Side[]) {
-      const d = call.dialog(side);
-      if (d) this.wireParty(call, side, d);
+  /**
+   * A party's dialog joins the call and is listened to at once. False when the call is
+   * over: ended already (the dialog is hung up), or the party hung up before anyone
+   * listened (its BYE reached srf with no listener; the other party is hung up and the
+   * call ended, rather than kept half-dead with its media and keys).
+   */
+  private join(call: Call, side: Side, d: Srf.Dialog): boolean {
+    if (call.is('ended')) {
+      hangUp(d);
+      return false;
     }
-    // a party that hung up before its dialog was wired (a callee's BYE right behind our
-    // ACK, while the caller was still being answered) sent its BYE to no listener: end the
-    // call now instead of keeping a half-dead call, its media and its keys
-    for (const side of ['caller', 'callee'] as Side[]) {
-      const d = call.dialog(side);
-      if (d && !isConnected(d)) {
-        call.log.info('party gone before the call was wired', { side });
-        call.setDialog(side, undefined);
-        hangUp(call.dialog(opposite(side)));
-        void this.end(call, `${side}-hangup`);
-        return false;
-      }
+    call.setDialog(side, d);
+    if (!isConnected(d)) {
+      call.log.info('party gone before the call was wired', { side });
+      call.setDialog(side, undefined);
+      hangUp(call.dialog(opposite(side)));
+      void this.end(call, `${side}-hangup`);
+      return false;
     }
+    this.wireParty(call, side, d);
     return true;
+  }
+
+  /**
+   * Writes the call's record, unless the call has ended: a save that starts after the
+   * end's delete would leave an ended call in GET /v1/calls for the record's whole TTL.
+   * Redis runs one connection's commands in order, so a save begun before the end is
+   * deleted by it.
+   */
+  private async persist(call: Call): Promise<void> {
+    if (call.is('ended')) return;
+    await this.deps.store.save(call.record());
   }
 
   /** Everything a party's dialog can bring: BYE, offers, REFER, INFO. */
@@ -367,7 +451,7 @@ export class CallManager {
     // the call's relays let go too: with no listener srf answers a re-INVITE or UPDATE
     // (a session refresh) with the dialog's current SDP rather than our 481
     for (const e of ['modify', 'update', 'refer', 'info']) d?.removeAllListeners(e);
-    void this.deps.store.save(call.record()).catch(() => undefined);
+    void this.persist(call).catch(() => undefined);
     return d;
   }
 
@@ -379,7 +463,7 @@ export class CallManager {
     call.setDialog(side, dialog);
     call.setParty(side, party);
     this.wireParty(call, side, dialog);
-    void this.deps.store.save(call.record()).catch(() => undefined);
+    void this.persist(call).catch(() => undefined);
   }
 
   /**
@@ -396,7 +480,7 @@ export class CallManager {
   }
 
   private changed(call: Call, notify: (l: CallListener) => void): void {
-    void this.deps.store.save(call.record()).catch(() => undefined);
+    void this.persist(call).catch(() => undefined);
     this.emit(notify);
   }
 
@@ -405,6 +489,8 @@ export class CallManager {
     call.endReason = reason;
     call.log.info('call ended', { reason });
     this.calls.delete(call.id);
+    this.timers.get(call.id)?.();
+    this.timers.delete(call.id);
     await Promise.allSettled([
       this.deps.media.delete({ callId: call.mediaCallId }),
       this.deps.store.remove(call.id),

@@ -49,6 +49,11 @@ export class Call {
     return this.current;
   }
 
+  /** The state now; unlike `state`, never narrowed by an earlier check (it changes across awaits). */
+  is(state: CallState): boolean {
+    return this.current === state;
+  }
+
   /** Moves to `next`; false (and nothing changes) if that is not a legal step from here. */
   to(next: CallState): boolean {
     if (!LEGAL[this.current].includes(next)) return false;

@@ -8,3 +8,4 @@ export { attachMediaServer, reconnect, resumeOnMediaServer, type AttachOptions, 
 export { resumeCseq, snapshotOf, type DialogSnapshot } from './dialog-snapshot';
 export { modify, modifyWithRetry } from './modify';
 export { awaitAck } from './ack';
+export { MediaWatchdog, observeMedia, watchedCalls, type MediaSeen, type MediaSample, type WatchedCall } from './media-watchdog';

@@ -33,12 +33,16 @@ export async function relayOffer(call: Call, media: MediaAnchor, from: Side, req
   const dst = call.dialog(to);
   const src = call.dialog(from);
   if (!dst || !src) {
-    res.send(481);
+    // RFC 3261 14.2 / RFC 3311 5.2: the callee's offer while the caller is still being
+    // answered meets an offer/answer in progress: 491, and the callee retries
+    res.send(call.state === 'answered' ? 481 : 491);
     return;
   }
   if (!req.body) {
-    // an offerless re-INVITE: our current SDP is the offer (RFC 3261 14.2)
-    res.send(200, { body: src.local.sdp });
+    // RFC 3311 5.2: an UPDATE without an offer (a session refresh, RFC 4028) gets a 2xx
+    // without SDP; an offerless re-INVITE gets our current SDP as the offer (RFC 3261 14.2)
+    if (req.method === 'UPDATE') res.send(200);
+    else res.send(200, { body: src.local.sdp });
     return;
   }
   try {

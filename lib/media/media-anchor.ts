@@ -16,6 +16,12 @@ export interface MediaAnchor {
   delete(p: DeleteParams): Promise<void>;
   /** Call ids rtpengine currently holds (ng `list`). */
   list(): Promise<string[]>;
+  /**
+   * Packets (RTP and RTCP) the session has received from all its parties so far (ng
+   * `query`): a count that stops moving means no media comes any more. Never throws:
+   * undefined when the relay could not say (unknown call-id, no answer).
+   */
+  mediaPackets(callId: string): Promise<number | undefined>;
   /** true if rtpengine answered within the timeout; never throws */
   ping(): Promise<boolean>;
   /** ng `play media` of a WAV/raw file to the leg with this tag (announcements); resolves once started */

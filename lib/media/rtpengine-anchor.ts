@@ -88,6 +88,14 @@ export function createRtpengineAnchor(opts: RtpengineAnchorOptions): RtpengineAn
       return res.calls.map(String);
     },
 
+    async mediaPackets(callId) {
+      try {
+        return packetsOf(await request('query', { 'call-id': callId }));
+      } catch {
+        return undefined;
+      }
+    },
+
     async ping() {
       try {
         return (await ng.request('ping')).result === 'pong';
@@ -119,4 +127,24 @@ export function createRtpengineAnchor(opts: RtpengineAnchorOptions): RtpengineAn
 
     close: () => ng.close(),
   };
+}
+
+interface QueryStream {
+  stats?: { packets?: unknown };
+}
+
+/** The sum of `stats.packets` over every stream of every party of an ng `query` reply. */
+export function packetsOf(res: NgResponse): number | undefined {
+  const tags = (res as { tags?: unknown }).tags;
+  if (!tags || typeof tags !== 'object') return undefined;
+  let sum = 0;
+  for (const mono of Object.values(tags as Record<string, { medias?: Array<{ streams?: QueryStream[] }> }>)) {
+    for (const m of mono?.medias ?? []) {
+      for (const st of m?.streams ?? []) {
+        const n = st?.stats?.packets;
+        if (typeof n === 'number' && Number.isFinite(n)) sum += n;
+      }
+    }
+  }
+  return sum;
 }
