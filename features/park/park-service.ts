@@ -96,11 +96,18 @@ export class ParkService {
       side, dialog: snapshotOf(call.dialog(side) as Srf.Dialog), musicMediaId,
     }, lot.timeout * 1000 + SLOT_GRACE_MS);
     if (!slot) throw wanted ? new ParkError('taken', `slot ${wanted} is taken`) : new ParkError('full', 'the park lot is full');
+    // From here on nothing the parker sends may reach the parked party: rtpengine keeps
+    // relaying the call's old session to the parked party's address (its port stays the
+    // same on music) until the session ends after the announcement, and it does not
+    // enforce a=sendonly (as features/moh does for a holder).
+    const silence = { callId: call.mediaCallId, fromTag: call.tag(opposite(side)) };
     let leg: MediaServerLeg;
     try {
+      await this.deps.media.blockMedia(silence);
       const music = await this.deps.music(call.tenant, lot.mohClass);
       leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, { headers: music.headers, mediaCallId: musicMediaId });
     } catch (err) {
+      await this.deps.media.unblockMedia(silence).catch((e: Error) => call.log.warn('park: unblocking the parker failed', { error: e.message }));
       await this.deps.slots.free(call.tenant, slot, call.id);
       throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
     }
