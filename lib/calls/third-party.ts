@@ -99,6 +99,19 @@ async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, 
 }
 
 /**
+ * Puts a party back on the media server `leg` after a re-INVITE moved it elsewhere and
+ * what it moved to fell through (a retrieve whose retriever is gone): the media server's
+ * SDP, through the leg's own rtpengine session, as a re-INVITE offer to the party, and
+ * its answer back into that session. The media server's dialog is not touched.
+ */
+export async function rejoinMediaServer(media: MediaAnchor, party: Srf.Dialog, partyTag: string, leg: MediaServerLeg): Promise<void> {
+  const p = { callId: leg.mediaCallId, fromTag: leg.serverTag, toTag: partyTag };
+  const offer = await media.offer({ ...p, sdp: leg.dialog.remote.sdp });
+  const answer = await modifyWithRetry(party, offer);
+  await media.answer({ ...p, sdp: answer });
+}
+
+/**
  * Brings a party back into the call's own media session (after music, when the
  * server itself resumes): the other party's current SDP, through rtpengine, as a
  * re-INVITE offer to the party, and its answer back into the session.
