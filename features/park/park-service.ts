@@ -124,6 +124,7 @@ export class ParkService {
       await this.deps.slots.free(call.tenant, slot, call.id);
       throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
     }
+    await this.remember(call, side, slot);
     // RFC 3515 / REST: the parker leaves the call now, so hanging up while it hears the
     // slot no longer ends the parked party's call; its leg ends after the announcement
     const old = call.mediaCallId;
@@ -178,13 +179,26 @@ export class ParkService {
    */
   private async backToParked(p: Parked, restart?: { timeoutAt: number; ttlMs: number }): Promise<void> {
     const now = Date.now();
+    const d = p.call.dialog(p.side);
     await this.deps.slots.patch(p.call.tenant, p.slot, p.call.id,
-      { retrieving: false, ...(restart ? { parkedAt: now, timeoutAt: restart.timeoutAt } : {}) }, restart?.ttlMs)
+      { retrieving: false, ...(d ? { dialog: snapshotOf(d) } : {}), ...(restart ? { parkedAt: now, timeoutAt: restart.timeoutAt } : {}) }, restart?.ttlMs)
       .catch((err: Error) => p.call.log.warn('park: unmarking the slot failed', { error: err.message }));
     if (!p.state.try('parked')) return; // the parked party hung up meanwhile
     if (restart) p.timeoutAt = restart.timeoutAt;
     clearTimeout(p.timer);
     p.timer = this.arm(p.call, p.timeoutAt);
+  }
+
+  /**
+   * The slot keeps the parked party's dialog as it now stands (the o= line of the
+   * re-INVITE just sent, RFC 3264 8), so an instance that takes the call over goes on
+   * from there.
+   */
+  private async remember(call: Call, side: Side, slot: string): Promise<void> {
+    const d = call.dialog(side);
+    if (!d) return;
+    await this.deps.slots.patch(call.tenant, slot, call.id, { dialog: snapshotOf(d) })
+      .catch((err: Error) => call.log.warn('park: keeping the dialog in the slot failed', { error: err.message }));
   }
 
   /** A retrieve succeeded: the call leaves its slot for good. */

@@ -4,6 +4,7 @@ import type { MediaAnchor } from '../media';
 import { opposite, type Call, type Side } from './call';
 import { resumeDialog, type DialogSnapshot } from './dialog-snapshot';
 import { hangUp, isConnected } from '../sip/hang-up';
+import { sentFirst } from '../sip/sdp-origin';
 import { modifyWithRetry } from './modify';
 
 /** A party of a call connected to a media server (music, announcements, a bridge). */
@@ -82,6 +83,8 @@ async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, 
     const answer = await reach(offer);
     const back = await media.answer({ callId: mediaCallId, fromTag: msTag, toTag: partyTag, sdp: answer });
     const dialog = await pending.ack(back);
+    // our first SDP on the media server's dialog went in the ACK, where srf does not keep it
+    sentFirst(dialog, back);
     let released = false;
     const release = async (): Promise<void> => {
       if (released) return;
