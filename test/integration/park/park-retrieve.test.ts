@@ -77,6 +77,28 @@ describe('park: failed and concurrent retrieves', function () {
     assert.deepEqual(await parks(), []);
   });
 
+  it('a retriever that gives up while the parked party is being moved to it: the party goes back to music, the call stays parked', async () => {
+    for (const u of ['rg-a', 'rg-b', 'rg-c']) await fx.provision(u);
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 60, announce: false })).status, 200);
+    // the parked phone takes 1.5 s to answer each re-INVITE; the retriever cancels after 0.5 s
+    const parked = await fx.uas('core-uas-parked-slow.xml', await fx.register('rg-b'), { durationMs: 1500, timeoutSec: 40 });
+    const parker = fx.call('core-call-bye-received.xml', 'rg-a', 'rg-b', { timeoutSec: 20 });
+    const id = (await fx.liveCall()).id;
+    assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '710' })).status, 200);
+    assert.equal((await parker).code, 0);
+    const rc = await fx.call('core-cancel-trying.xml', 'rg-c', '710', { durationMs: 500, timeoutSec: 20 });
+    assert.equal(rc.code, 0, rc.errors);
+    await until('the call parked again', async () => (await parks()).some((p) => p.slot === '710' && p.state === 'parked'));
+    assert.equal((await fx.api('DELETE', `/v1/calls/${id}`)).status, 204);
+    const rb = await parked.done;
+    assert.equal(rb.code, 0, rb.errors);
+    const offers = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission).map((e) => e.message);
+    assert.equal(offers.length, 4, 'the INVITE, to music, to the retriever, back to music');
+    const port = (m: string): string | undefined => /^m=audio (\d+)/m.exec(m)?.[1];
+    assert.equal(port(offers[3]), port(offers[1]), 'back on the music session it left');
+    assert.deepEqual(await parks(), []);
+  });
+
   it('two REST retrieves of one slot: the second gets 409 while the first rings; nobody answers and the call stays parked', async () => {
     for (const u of ['rs-a', 'rs-b', 'rs-c']) await fx.provision(u);
     assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 60, comebackTimeout: 3, announce: false })).status, 200);
