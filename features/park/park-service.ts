@@ -9,6 +9,7 @@ import type { SlotAnnouncer } from './announcement';
 import { slotsOf, type ParkLotStore } from './lot';
 import type { ParkedEntry, SlotStore } from './slots';
 import { SlotMachine } from './slot-state';
+import { releaseParker } from './release-parker';
 
 /** A registered phone of a user: where to send the INVITE, and the next hop behind NAT. */
 export interface PhoneTarget {
@@ -59,23 +60,6 @@ export class ParkError extends Error {
   constructor(readonly code: 'full' | 'taken' | 'no-slot' | 'not-answered' | 'music', message: string) {
     super(message);
   }
-}
-
-/** Bounds on waiting for the announcement: whatever rtpengine says, and a little after it. */
-const MAX_ANNOUNCEMENT_MS = 10_000;
-const ANNOUNCEMENT_TAIL_MS = 300;
-
-/** Resolves after `ms`, or earlier when the dialog ends (the far end hung up). */
-function untilEndedOr(dialog: Srf.Dialog, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      dialog.off('destroy', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    dialog.on('destroy', done);
-  });
 }
 
 /** How long a slot key outlives the park timeout, so a dead instance's slot still frees itself. */
@@ -133,7 +117,8 @@ export class ParkService {
     this.keep({ call, side, slot, leg }, now + lot.timeout * 1000);
     call.log.info('call parked', { slot, parker });
     this.deps.changed?.(call.tenant, slot, await this.deps.slots.get(call.tenant, slot));
-    const done = this.releaseParker(call, slot, old, parkerTag, parkerDialog, lot.announce, beforeRelease);
+    const done = releaseParker({ media: this.deps.media, announcer: lot.announce ? this.deps.announcer : undefined },
+      { call, slot, mediaCallId: old, tag: parkerTag, dialog: parkerDialog, beforeRelease });
     this.releasing.add(done);
     void done.finally(() => this.releasing.delete(done));
     return slot;
@@ -207,27 +192,6 @@ export class ParkService {
     clearTimeout(p.timer);
     this.parked.delete(p.call.id);
     if (await this.deps.slots.free(p.call.tenant, p.slot, p.call.id).catch(() => false)) this.deps.changed?.(p.call.tenant, p.slot, undefined);
-  }
-
-  /**
-   * The parker hears "your call is parked at <slot>" (rtpengine play media on the call's
-   * old session, which now holds only the parker), then is told (REFER: the NOTIFY) and
-   * released with a BYE. Hanging up during the announcement just ends it sooner.
-   */
-  private async releaseParker(call: Call, slot: string, mediaCallId: string, tag: string, dialog: Srf.Dialog | undefined,
-    announce: boolean, beforeRelease?: (slot: string) => Promise<void>): Promise<void> {
-    if (dialog && announce && this.deps.announcer) {
-      try {
-        const a = this.deps.announcer.announce(slot);
-        const played = await this.deps.media.playMedia({ callId: mediaCallId, fromTag: tag, blob: a.wav });
-        await untilEndedOr(dialog, Math.min(played.durationMs ?? a.durationMs, MAX_ANNOUNCEMENT_MS) + ANNOUNCEMENT_TAIL_MS);
-      } catch (err) {
-        call.log.warn('park: the slot announcement failed', { slot, error: (err as Error).message });
-      }
-    }
-    await beforeRelease?.(slot).catch((err: Error) => call.log.warn('park: telling the parker failed', { error: err.message }));
-    if (dialog) await Promise.resolve(dialog.destroy()).catch((err: Error) => call.log.info('park: BYE to the parker', { error: err.message }));
-    await this.deps.media.delete({ callId: mediaCallId }).catch((err: Error) => call.log.warn('park: old media session', { error: err.message }));
   }
 
   /**
