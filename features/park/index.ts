@@ -183,7 +183,10 @@ export function parkFeature(): Feature {
         ownerUri, music, changed, alive: (instanceId) => c.bus.alive(instanceId), record: (id) => records.get(id),
       });
       takeover.start();
-      unsubscribe.push(c.calls.subscribe({ onRefer, onEnded: (call) => void svc.ended(call) }));
+      unsubscribe.push(c.calls.subscribe({
+        onRefer,
+        onEnded: (call) => void svc.ended(call).catch((err: Error) => call.log.error('park: freeing the slot of an ended call failed', { error: err.message })),
+      }));
       unsubscribe.push(c.bus.on(SLOT_CHANGED, (body) => {
         const b = body as { tenant: string; slot: string; entry: ParkedEntry | null };
         blf.changed(b.tenant, b.slot, b.entry ?? undefined);

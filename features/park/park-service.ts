@@ -1,11 +1,15 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { randomBytes } from 'node:crypto';
-import { attachMediaServer, modifyWithRetry, opposite, snapshotOf, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
+import { attachMediaServer, modifyWithRetry, opposite, rejoinMediaServer, snapshotOf, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
 import type { MediaAnchor, MusicTarget } from '../../lib/media';
+import { hangUp, isConnected } from '../../lib/sip/hang-up';
+import { respond } from '../../lib/sip/respond';
 import type { SlotAnnouncer } from './announcement';
 import { slotsOf, type ParkLotStore } from './lot';
 import type { ParkedEntry, SlotStore } from './slots';
+import { SlotMachine } from './slot-state';
+import { releaseParker } from './release-parker';
 
 /** A registered phone of a user: where to send the INVITE, and the next hop behind NAT. */
 export interface PhoneTarget {
@@ -39,30 +43,23 @@ interface Parked {
   side: Side;
   slot: string;
   leg: MediaServerLeg;
+  /** where the call is in its slot's life (slot-state.ts) */
+  state: SlotMachine;
+  timeoutAt: number;
   timer: NodeJS.Timeout;
+}
+
+/** What a REST retrieve came to. */
+export type RetrieveOutcome = 'ok' | 'empty' | 'busy' | 'no-answer';
+
+interface SipError {
+  status?: number;
 }
 
 export class ParkError extends Error {
   constructor(readonly code: 'full' | 'taken' | 'no-slot' | 'not-answered' | 'music', message: string) {
     super(message);
   }
-}
-
-/** Bounds on waiting for the announcement: whatever rtpengine says, and a little after it. */
-const MAX_ANNOUNCEMENT_MS = 10_000;
-const ANNOUNCEMENT_TAIL_MS = 300;
-
-/** Resolves after `ms`, or earlier when the dialog ends (the far end hung up). */
-function untilEndedOr(dialog: Srf.Dialog, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      dialog.off('destroy', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    dialog.on('destroy', done);
-  });
 }
 
 /** How long a slot key outlives the park timeout, so a dead instance's slot still frees itself. */
@@ -96,14 +93,22 @@ export class ParkService {
       side, dialog: snapshotOf(call.dialog(side) as Srf.Dialog), musicMediaId,
     }, lot.timeout * 1000 + SLOT_GRACE_MS);
     if (!slot) throw wanted ? new ParkError('taken', `slot ${wanted} is taken`) : new ParkError('full', 'the park lot is full');
+    // From here on nothing the parker sends may reach the parked party: rtpengine keeps
+    // relaying the call's old session to the parked party's address (its port stays the
+    // same on music) until the session ends after the announcement, and it does not
+    // enforce a=sendonly (as features/moh does for a holder).
+    const silence = { callId: call.mediaCallId, fromTag: call.tag(opposite(side)) };
     let leg: MediaServerLeg;
     try {
+      await this.deps.media.blockMedia(silence);
       const music = await this.deps.music(call.tenant, lot.mohClass);
       leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, { headers: music.headers, mediaCallId: musicMediaId });
     } catch (err) {
+      await this.deps.media.unblockMedia(silence).catch((e: Error) => call.log.warn('park: unblocking the parker failed', { error: e.message }));
       await this.deps.slots.free(call.tenant, slot, call.id);
       throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
     }
+    await this.remember(call, side, slot);
     // RFC 3515 / REST: the parker leaves the call now, so hanging up while it hears the
     // slot no longer ends the parked party's call; its leg ends after the announcement
     const old = call.mediaCallId;
@@ -112,7 +117,8 @@ export class ParkService {
     this.keep({ call, side, slot, leg }, now + lot.timeout * 1000);
     call.log.info('call parked', { slot, parker });
     this.deps.changed?.(call.tenant, slot, await this.deps.slots.get(call.tenant, slot));
-    const done = this.releaseParker(call, slot, old, parkerTag, parkerDialog, lot.announce, beforeRelease);
+    const done = releaseParker({ media: this.deps.media, announcer: lot.announce ? this.deps.announcer : undefined },
+      { call, slot, mediaCallId: old, tag: parkerTag, dialog: parkerDialog, beforeRelease });
     this.releasing.add(done);
     void done.finally(() => this.releasing.delete(done));
     return slot;
@@ -129,63 +135,127 @@ export class ParkService {
   }
 
   /** Holds a parked call until retrieve, hang-up or `timeoutAt` (a call parked here, or taken over from a dead instance). */
-  keep(p: Omit<Parked, 'timer'>, timeoutAt: number): void {
-    const timer = setTimeout(() => void this.timeout(p.call.id), Math.max(0, timeoutAt - Date.now()));
-    this.parked.set(p.call.id, { ...p, timer });
+  keep(p: Pick<Parked, 'call' | 'side' | 'slot' | 'leg'>, timeoutAt: number): void {
+    const state = new SlotMachine();
+    state.to('parked');
+    this.parked.set(p.call.id, { ...p, state, timeoutAt, timer: this.arm(p.call, timeoutAt) });
+  }
+
+  private arm(call: Call, at: number): NodeJS.Timeout {
+    return setTimeout(() => void this.timeout(call.id).catch((err: Error) => call.log.error('park: timeout failed', { error: err.message })),
+      Math.max(0, at - Date.now()));
   }
 
   /**
-   * The parker hears "your call is parked at <slot>" (rtpengine play media on the call's
-   * old session, which now holds only the parker), then is told (REFER: the NOTIFY) and
-   * released with a BYE. Hanging up during the announcement just ends it sooner.
+   * A retrieve starts: 'busy' if another one runs (the loser of two gets 486 / 409),
+   * 'gone' if the call left the slot meanwhile. The slot stays taken in Redis, marked.
    */
-  private async releaseParker(call: Call, slot: string, mediaCallId: string, tag: string, dialog: Srf.Dialog | undefined,
-    announce: boolean, beforeRelease?: (slot: string) => Promise<void>): Promise<void> {
-    if (dialog && announce && this.deps.announcer) {
-      try {
-        const a = this.deps.announcer.announce(slot);
-        const played = await this.deps.media.playMedia({ callId: mediaCallId, fromTag: tag, blob: a.wav });
-        await untilEndedOr(dialog, Math.min(played.durationMs ?? a.durationMs, MAX_ANNOUNCEMENT_MS) + ANNOUNCEMENT_TAIL_MS);
-      } catch (err) {
-        call.log.warn('park: the slot announcement failed', { slot, error: (err as Error).message });
-      }
-    }
-    await beforeRelease?.(slot).catch((err: Error) => call.log.warn('park: telling the parker failed', { error: err.message }));
-    if (dialog) await Promise.resolve(dialog.destroy()).catch((err: Error) => call.log.info('park: BYE to the parker', { error: err.message }));
-    await this.deps.media.delete({ callId: mediaCallId }).catch((err: Error) => call.log.warn('park: old media session', { error: err.message }));
+  private async begin(p: Parked): Promise<'ok' | 'busy' | 'gone'> {
+    if (p.state.state === 'retrieving') return 'busy';
+    if (!p.state.try('retrieving')) return 'gone';
+    await this.deps.slots.patch(p.call.tenant, p.slot, p.call.id, { retrieving: true })
+      .catch((err: Error) => p.call.log.warn('park: marking the slot as being retrieved failed', { error: err.message }));
+    return 'ok';
+  }
+
+  /**
+   * A retrieve failed: the call is parked as before, its timeout running (at once if it
+   * came while the retrieve ran), or from `restart` on (a REST retrieve nobody answered).
+   */
+  private async backToParked(p: Parked, restart?: { timeoutAt: number; ttlMs: number }): Promise<void> {
+    const now = Date.now();
+    const d = p.call.dialog(p.side);
+    await this.deps.slots.patch(p.call.tenant, p.slot, p.call.id,
+      { retrieving: false, ...(d ? { dialog: snapshotOf(d) } : {}), ...(restart ? { parkedAt: now, timeoutAt: restart.timeoutAt } : {}) }, restart?.ttlMs)
+      .catch((err: Error) => p.call.log.warn('park: unmarking the slot failed', { error: err.message }));
+    if (!p.state.try('parked')) return; // the parked party hung up meanwhile
+    if (restart) p.timeoutAt = restart.timeoutAt;
+    clearTimeout(p.timer);
+    p.timer = this.arm(p.call, p.timeoutAt);
+  }
+
+  /**
+   * The slot keeps the parked party's dialog as it now stands (the o= line of the
+   * re-INVITE just sent, RFC 3264 8), so an instance that takes the call over goes on
+   * from there.
+   */
+  private async remember(call: Call, side: Side, slot: string): Promise<void> {
+    const d = call.dialog(side);
+    if (!d) return;
+    await this.deps.slots.patch(call.tenant, slot, call.id, { dialog: snapshotOf(d) })
+      .catch((err: Error) => call.log.warn('park: keeping the dialog in the slot failed', { error: err.message }));
+  }
+
+  /** A retrieve succeeded: the call leaves its slot for good. */
+  private async finish(p: Parked): Promise<void> {
+    p.state.to('retrieved');
+    clearTimeout(p.timer);
+    this.parked.delete(p.call.id);
+    if (await this.deps.slots.free(p.call.tenant, p.slot, p.call.id).catch(() => false)) this.deps.changed?.(p.call.tenant, p.slot, undefined);
   }
 
   /**
    * Connects the retriever's INVITE to the call parked in `slot`: one re-INVITE moves the
    * parked party from the music to a new media session with the retriever; the music leg
-   * ends. Returns false if the slot holds no call this instance can hand over.
+   * ends. The slot is given up only once that worked: a re-INVITE the parked party
+   * refuses leaves it on the music (RFC 3261 14.1: a failed re-INVITE changes nothing),
+   * a retriever gone by the time we answer puts it back there; either way it stays
+   * parked, with its timeout. Returns false if the slot holds no call this instance can
+   * hand over (nothing was answered); true once the retriever got its answer.
    */
   async retrieve(tenant: string, slot: string, req: Srf.SrfRequest, res: Srf.SrfResponse, retriever: string): Promise<boolean> {
     const entry = await this.deps.slots.get(tenant, slot);
     const p = entry ? this.parked.get(entry.callId) : undefined;
     if (!entry || !p) return false;
-    if (!(await this.deps.slots.free(tenant, slot, entry.callId))) return false;
-    clearTimeout(p.timer);
-    this.parked.delete(entry.callId);
-    this.deps.changed?.(tenant, slot, undefined);
+    const begun = await this.begin(p);
+    if (begun === 'gone') return false;
+    if (begun === 'busy') {
+      respond(res, 486, 'Busy Here - Being Retrieved');
+      return true;
+    }
     const { call, side, leg } = p;
     const dialog = call.dialog(side);
     if (!dialog || !req.body) {
-      await leg.release();
-      return false;
+      await this.backToParked(p);
+      respond(res, dialog ? 488 : 480, dialog ? 'Not Acceptable Here - Retrieve Needs An Offer' : 'Temporarily Unavailable');
+      return true;
     }
     const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
     const mediaCallId = `rt-${call.id}-${Date.now()}`;
-    const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag, sdp: req.body });
-    const answer = await modifyWithRetry(dialog, offer);
-    const back = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: call.tag(side), sdp: answer });
-    const uas = await this.deps.srf.createUAS(req, res, { localSdp: back });
-    await leg.release();
-    call.mediaCallId = mediaCallId;
-    this.deps.calls.adopt(call, opposite(side), uas, {
-      user: retriever, tenant, callId: req.get('Call-ID'), tag: fromTag, uri: `sip:${retriever}@${tenant}`,
-    });
-    call.log.info('parked call retrieved', { slot, retriever });
+    let moved = false;
+    try {
+      const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag, sdp: req.body });
+      const answer = await modifyWithRetry(dialog, offer);
+      moved = true;
+      const back = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: call.tag(side), sdp: answer });
+      const uas = await this.deps.srf.createUAS(req, res, { localSdp: back });
+      if (p.state.state !== 'retrieving') {
+        hangUp(uas);
+        throw new Error('the parked party hung up');
+      }
+      await this.finish(p);
+      await leg.release();
+      call.mediaCallId = mediaCallId;
+      this.deps.calls.adopt(call, opposite(side), uas, {
+        user: retriever, tenant, callId: req.get('Call-ID'), tag: fromTag, uri: `sip:${retriever}@${tenant}`,
+      });
+      call.log.info('parked call retrieved', { slot, retriever });
+    } catch (err) {
+      const status = (err as SipError).status;
+      call.log.warn('park: retrieve failed; the call stays parked', { slot, retriever, status, error: (err as Error).message });
+      await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
+      if (!res.finalResponseSent) respond(res, status === 488 ? 488 : 480, status === 488 ? undefined : 'Temporarily Unavailable - Retrieve Failed');
+      if (moved && p.state.state === 'retrieving' && isConnected(dialog)) {
+        try {
+          await rejoinMediaServer(this.deps.media, dialog, call.tag(side), leg);
+        } catch (e) {
+          call.log.warn('park: the parked party could not be put back on music; hanging up', { slot, error: (e as Error).message });
+          this.deps.calls.hangup(call.id, 'park-retrieve-failed');
+          return true;
+        }
+      }
+      await this.backToParked(p);
+    }
     return true;
   }
 
@@ -193,6 +263,7 @@ export class ParkService {
   async ended(call: Call): Promise<void> {
     const p = this.parked.get(call.id);
     if (!p) return;
+    p.state.to('ended');
     this.parked.delete(call.id);
     clearTimeout(p.timer);
     await this.deps.slots.free(call.tenant, p.slot, call.id);
@@ -216,16 +287,27 @@ export class ParkService {
    */
   private async timeout(callId: string): Promise<void> {
     const p = this.parked.get(callId);
-    if (!p) return;
-    if (!(await this.deps.slots.free(p.call.tenant, p.slot, callId))) return;
+    // while a retrieve runs, the timeout waits: a failed retrieve re-arms it (backToParked)
+    if (!p || !p.state.can('returning')) return;
+    p.state.to('returning');
     this.parked.delete(callId);
+    if (!(await this.deps.slots.free(p.call.tenant, p.slot, callId))) {
+      // the slot no longer holds the call in this instance's name (taken over elsewhere)
+      p.state.to('ended');
+      await p.leg.release();
+      return;
+    }
     this.deps.changed?.(p.call.tenant, p.slot, undefined);
     const lot = await this.deps.lots.get(p.call.tenant);
     const parker = p.call[opposite(p.side)].user;
     for (const user of [parker, lot.fallback].filter((u): u is string => !!u)) {
       p.call.log.info('park timeout: calling back', { slot: p.slot, to: user });
-      if (await this.connect(p, user, lot.comebackTimeout * 1000)) return;
+      if (await this.connect(p, user, lot.comebackTimeout * 1000)) {
+        p.state.to('retrieved');
+        return;
+      }
     }
+    p.state.to('ended');
     p.call.log.warn('park timeout: nobody took the call back; hanging up', { slot: p.slot, parker, fallback: lot.fallback });
     await p.leg.release();
     this.deps.calls.hangup(callId, 'park-timeout');
@@ -233,26 +315,22 @@ export class ParkService {
 
   /**
    * REST retrieve (POST /v1/parks/{slot}/retrieve): calls `to`, and bridges the parked
-   * call to it on answer. False if nothing is parked there (or `to` did not answer: the
-   * call is then parked in the same slot again).
+   * call to it on answer. 'empty' if nothing is parked there, 'busy' while another
+   * retrieve of the slot runs, 'no-answer' if `to` did not answer: the call never left
+   * its slot, and its timeout starts again.
    */
-  async retrieveTo(tenant: string, slot: string, to: string, ringMs: number): Promise<'ok' | 'empty' | 'no-answer'> {
+  async retrieveTo(tenant: string, slot: string, to: string, ringMs: number): Promise<RetrieveOutcome> {
     const entry = await this.deps.slots.get(tenant, slot);
     const p = entry ? this.parked.get(entry.callId) : undefined;
     if (!entry || !p) return 'empty';
-    if (!(await this.deps.slots.free(tenant, slot, entry.callId))) return 'empty';
-    clearTimeout(p.timer);
-    this.parked.delete(entry.callId);
+    const begun = await this.begin(p);
+    if (begun !== 'ok') return begun === 'busy' ? 'busy' : 'empty';
     if (await this.connect(p, to, ringMs)) {
-      this.deps.changed?.(tenant, slot, undefined);
+      await this.finish(p);
       return 'ok';
     }
-    // nobody answered: back into its slot, the timeout running again
     const lot = await this.deps.lots.get(tenant);
-    const now = Date.now();
-    await this.deps.slots.take(tenant, [slot], { ...entry, parkedAt: now, timeoutAt: now + lot.timeout * 1000 }, lot.timeout * 1000 + SLOT_GRACE_MS);
-    p.timer = setTimeout(() => void this.timeout(p.call.id), lot.timeout * 1000);
-    this.parked.set(p.call.id, p);
+    await this.backToParked(p, { timeoutAt: Date.now() + lot.timeout * 1000, ttlMs: lot.timeout * 1000 + SLOT_GRACE_MS });
     return 'no-answer';
   }
 
@@ -293,6 +371,7 @@ export class ParkService {
   async stop(): Promise<void> {
     await Promise.allSettled([...this.releasing]);
     for (const p of this.parked.values()) {
+      p.state.try('ended');
       clearTimeout(p.timer);
       await this.deps.slots.free(p.call.tenant, p.slot, p.call.id).catch(() => false);
     }

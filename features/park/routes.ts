@@ -2,13 +2,14 @@ import type { ApiRouter } from '../../lib/api';
 import { apiSchemas, defineErrors, errors, tenantFrom } from '../../lib/api';
 import type { CallManager, Side } from '../../lib/calls';
 import type { ParkLot, ParkLotStore } from './lot';
-import { ParkError, type ParkService } from './park-service';
+import { ParkError, type ParkService, type RetrieveOutcome } from './park-service';
 
 export const parkErrors = defineErrors({
   E_PARK_LOT_FULL: { status: 409, sipStatus: 486, message: 'the park lot is full' },
   E_PARK_SLOT_TAKEN: { status: 409, sipStatus: 486, message: 'that park slot is taken' },
   E_PARK_NO_SLOT: { status: 400, sipStatus: 404, message: 'no such park slot' },
   E_PARK_SLOT_EMPTY: { status: 404, sipStatus: 404, message: 'nothing is parked in that slot' },
+  E_PARK_SLOT_BUSY: { status: 409, sipStatus: 486, message: 'the call in that slot is being retrieved' },
   E_CALL_NOT_FOUND: { status: 404, sipStatus: 481, message: 'no such call on this instance' },
   E_CALL_NOT_ANSWERED: { status: 409, message: 'only an answered call can be parked' },
   E_PARK_FAILED: { status: 502, sipStatus: 500, message: 'the call could not be parked' },
@@ -39,7 +40,7 @@ export interface ParkRoutesDeps {
     park(owner: string, callId: string, party: Side, slot?: string): Promise<string>;
     /** the owner of what is parked in a slot, if another instance */
     ownerOfSlot(tenant: string, slot: string): Promise<string | undefined>;
-    retrieveTo(owner: string, tenant: string, slot: string, to: string, ringMs: number): Promise<'ok' | 'empty' | 'no-answer'>;
+    retrieveTo(owner: string, tenant: string, slot: string, to: string, ringMs: number): Promise<RetrieveOutcome>;
   };
 }
 
@@ -88,13 +89,14 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
   api.get<{ Querystring: { tenant: string } }>('/parks', {
     tenant: tenantFrom.query('tenant'),
     schema: {
-      summary: 'Parked calls of a tenant: slot, call, who parked it, since when, until when', tags: ['park'],
+      summary: 'Parked calls of a tenant: slot, call, who parked it, since when, until when, and whether a retrieve is under way (`state`)', tags: ['park'],
       querystring: { type: 'object', additionalProperties: false, required: ['tenant'], properties: { tenant: { type: 'string', format: 'hostname' } } },
     },
   }, async (req) => ({
     parks: (await deps().park.list(req.query.tenant)).map((e) => ({
       slot: e.slot, callId: e.callId, parker: e.parker, parked: e.parkedUser,
       since: new Date(e.parkedAt).toISOString(), timeoutAt: new Date(e.timeoutAt).toISOString(),
+      state: e.retrieving ? 'retrieving' : 'parked',
     })),
   }));
 
@@ -146,6 +148,7 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
       ? await d.remote.retrieveTo(owner, req.body.tenant, req.params.slot, req.body.to, ringMs)
       : await d.park.retrieveTo(req.body.tenant, req.params.slot, req.body.to, ringMs);
     if (outcome === 'empty') throw parkErrors.E_PARK_SLOT_EMPTY();
+    if (outcome === 'busy') throw parkErrors.E_PARK_SLOT_BUSY();
     if (outcome === 'no-answer') throw parkErrors.E_PARK_NO_ANSWER();
     return { retrieved: true, slot: req.params.slot, to: req.body.to };
   });

@@ -22,6 +22,8 @@ export interface ParkedEntry {
   musicMediaId?: string;
   /** the CSeq the owner started from when it took the call over from a dead instance */
   cseq?: number;
+  /** set while the owner hands the call to a retriever (slot-state.ts); absent: parked */
+  retrieving?: boolean;
 }
 
 /** Keeps an index set's TTL at least as long as the slot it lists. */
@@ -90,6 +92,28 @@ index(KEYS[2], KEYS[1], ttl)
 index(KEYS[3], ARGV[3], ttl)
 return out`;
 
+/*
+ * Changes fields of a slot's entry only if it still holds this call in this owner's name
+ * (a retrieve starting or failing: the slot is never given up in between, slot-state.ts).
+ * KEYS: the slot, parkedOn(owner), parkOwners. ARGV: call id, owner, the fields as JSON,
+ * a new TTL in ms or '' to keep the slot's. Returns 1 if changed.
+ */
+const PATCH_IF = `${KEEP_INDEX}
+local v = redis.call('GET', KEYS[1])
+local e = v and cjson.decode(v)
+if not e or e['callId'] ~= ARGV[1] or e['instanceId'] ~= ARGV[2] then return 0 end
+for k, x in pairs(cjson.decode(ARGV[3])) do
+  if x == false then e[k] = nil else e[k] = x end
+end
+if ARGV[4] == '' then
+  redis.call('SET', KEYS[1], cjson.encode(e), 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], cjson.encode(e), 'PX', ARGV[4])
+  index(KEYS[2], KEYS[1], ARGV[4])
+  index(KEYS[3], ARGV[2], ARGV[4])
+end
+return 1`;
+
 /* An instance's index, read and pruned: the entries still parked in its name. KEYS[1]: parkedOn(it). */
 const OWNED_BY = `
 local out = {}
@@ -120,6 +144,17 @@ export class SlotStore {
   async free(tenant: string, slot: string, callId: string, owner = this.instanceId): Promise<boolean> {
     const k = [keys.parkSlot(tenant, slot), keys.parkedOn(owner)];
     return Number(await this.redis.eval(FREE_IF, { keys: k, arguments: [callId, owner] })) === 1;
+  }
+
+  /**
+   * Changes `fields` of the slot's entry if it still holds this call in `owner`'s name; a
+   * field set to false is removed. `ttlMs`: the slot's new lifetime (default: unchanged).
+   */
+  async patch(tenant: string, slot: string, callId: string, fields: Partial<Pick<ParkedEntry, 'parkedAt' | 'timeoutAt' | 'retrieving' | 'dialog'>>,
+    ttlMs?: number, owner = this.instanceId): Promise<boolean> {
+    const k = [keys.parkSlot(tenant, slot), keys.parkedOn(owner), keys.parkOwners()];
+    const args = [callId, owner, JSON.stringify(fields), ttlMs === undefined ? '' : String(ttlMs)];
+    return Number(await this.redis.eval(PATCH_IF, { keys: k, arguments: args })) === 1;
   }
 
   /** Takes the call in `e` over from its dead owner; the entry as now stored, or undefined if another instance was first. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'winston';
-import { opposite, resumeCseq, resumeOnMediaServer, type Side } from '../../lib/calls';
+import { opposite, resumeCseq, resumeOnMediaServer, snapshotOf, type Side } from '../../lib/calls';
 import type { CallParty, CallRecord } from '../../lib/store';
 import type { ParkService, ParkServiceDeps } from './park-service';
 import type { ParkedEntry } from './slots';
@@ -114,6 +114,9 @@ export class ParkTakeover {
       const parties = this.parties(e, await this.deps.record(e.callId).catch(() => null));
       const call = this.deps.calls.restore({ id: e.callId, tenant: e.tenant, ...parties, mediaCallId: leg.mediaCallId }, side, party);
       this.deps.park.keep({ call, side, slot: e.slot, leg }, e.timeoutAt);
+      // the dialog as resumed here (its CSeq, the o= just sent) for whoever takes over next
+      await this.deps.slots.patch(e.tenant, e.slot, e.callId, { dialog: snapshotOf(party) })
+        .catch((err: Error) => log.warn('park: keeping the resumed dialog in the slot failed', { error: err.message }));
       this.deps.changed?.(e.tenant, e.slot, mine);
       log.warn('park: took over a call parked by an instance that is gone');
     } catch (err) {

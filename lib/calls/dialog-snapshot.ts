@@ -1,5 +1,6 @@
 import type Srf from 'drachtio-srf';
 import { addressParts, headerParam, nameAddr, splitAddressList } from '../sip/name-addr';
+import { continueOrigin, originLine, sentFirst } from '../sip/sdp-origin';
 
 /**
  * The state of one of our dialogs that another instance needs to continue it once the
@@ -20,6 +21,8 @@ export interface DialogSnapshot {
   routes: string[];
   /** the CSeq the dialog was last resumed with (`resumeCseq`), if it ever was */
   cseq?: number;
+  /** the o= line of the last SDP we sent in the dialog: a new owner goes on from it (RFC 3264 8) */
+  origin?: string;
 }
 
 /** The highest CSeq RFC 3261 8.1.1.5 allows is below 2^31. */
@@ -67,9 +70,10 @@ export function snapshotOf(d: Srf.Dialog): DialogSnapshot {
   // a dialog resumed here: its route set is the one it was resumed with (the INVITE that
   // resumed it carried none, and a re-INVITE's 2xx brings no Record-Route)
   const resumed = resumedFrom.get(d);
-  if (resumed) return { ...resumed, target: d.remote.uri };
+  const origin = originLine(d) ?? resumed?.origin;
+  if (resumed) return { ...resumed, target: d.remote.uri, ...(origin ? { origin } : {}) };
   const { type, req, res } = d as unknown as DialogInternals;
-  const base = { callId: d.sip.callId, localTag: d.sip.localTag, remoteTag: d.sip.remoteTag, target: d.remote.uri };
+  const base = { callId: d.sip.callId, localTag: d.sip.localTag, remoteTag: d.sip.remoteTag, target: d.remote.uri, ...(origin ? { origin } : {}) };
   if (type === 'uas') {
     return { ...base, local: withTag(req.get('To'), d.sip.localTag), remote: req.get('From'), routes: routeList(req.get('Record-Route')) };
   }
@@ -92,7 +96,10 @@ const resumedFrom = new WeakMap<Srf.Dialog, DialogSnapshot>();
 export async function resumeDialog(srf: Srf, snap: DialogSnapshot, sdp: string, cseq: number): Promise<Srf.Dialog> {
   const headers = { 'Call-ID': snap.callId, From: snap.local, To: snap.remote, CSeq: `${cseq} INVITE` };
   const first = snap.routes[0] ? nameAddr(snap.routes[0])?.uri : undefined;
-  const d = await (srf.createUAC as unknown as CreateUac).call(srf, snap.target, { headers, localSdp: sdp, proxy: first });
+  // to the far end this is one more offer in its session: the o= it knows, version + 1
+  const offer = continueOrigin(snap.origin, sdp);
+  const d = await (srf.createUAC as unknown as CreateUac).call(srf, snap.target, { headers, localSdp: offer, proxy: first });
+  sentFirst(d, offer);
   resumedFrom.set(d, { ...snap, cseq });
   return d;
 }

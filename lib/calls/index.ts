@@ -4,7 +4,7 @@ export { CallManager, type CallManagerDeps, type ConnectRequest } from './call-m
 export { COMPLETED_ELSEWHERE, type ForkBranch, type ForkTarget } from './outbound-fork';
 export { opposite } from './call';
 export { relayOffer, type OfferInterceptor } from './reinvite-relay';
-export { attachMediaServer, reconnect, resumeOnMediaServer, type AttachOptions, type MediaServerLeg } from './third-party';
+export { attachMediaServer, reconnect, rejoinMediaServer, resumeOnMediaServer, type AttachOptions, type MediaServerLeg } from './third-party';
 export { resumeCseq, snapshotOf, type DialogSnapshot } from './dialog-snapshot';
 export { modify, modifyWithRetry } from './modify';
 export { awaitAck } from './ack';

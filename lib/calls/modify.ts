@@ -1,18 +1,20 @@
 import type Srf from 'drachtio-srf';
+import { stampFor } from '../sip/sdp-origin';
 
 interface ReinviteQueue {
   _reinvitesInProgress?: { count: number; admitOne: Array<() => void> };
 }
 
 /**
- * `dialog.modify` (a re-INVITE) that leaves the dialog usable when the far end refuses.
+ * `dialog.modify` (a re-INVITE) with our o= line for that dialog (RFC 3264 8: same
+ * session id, version one up; lib/sip/sdp-origin), that leaves the dialog usable when the far end refuses.
  * drachtio-srf 5.0 serializes re-INVITEs per dialog but only releases its queue on a
  * 200, so after a 488 or 491 every later re-INVITE on that dialog would wait forever;
  * this releases it on any final failure.
  */
 export async function modify(d: Srf.Dialog, sdp: string): Promise<string> {
   try {
-    return await d.modify(sdp);
+    return await d.modify(stampFor(d, sdp));
   } catch (err) {
     const q = (d as unknown as ReinviteQueue)._reinvitesInProgress;
     if ((err as { status?: number }).status !== undefined && q && q.count > 0) {

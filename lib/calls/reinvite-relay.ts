@@ -1,6 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { MediaAnchor } from '../media';
 import { isHoldSdp } from '../sip/hold';
+import { lastSentSdp, stampFor } from '../sip/sdp-origin';
 import { opposite, type Call, type Side } from './call';
 import { modify } from './modify';
 
@@ -42,7 +43,7 @@ export async function relayOffer(call: Call, media: MediaAnchor, from: Side, req
     // RFC 3311 5.2: an UPDATE without an offer (a session refresh, RFC 4028) gets a 2xx
     // without SDP; an offerless re-INVITE gets our current SDP as the offer (RFC 3261 14.2)
     if (req.method === 'UPDATE') res.send(200);
-    else res.send(200, { body: src.local.sdp });
+    else res.send(200, { body: lastSentSdp(src) });
     return;
   }
   try {
@@ -50,7 +51,8 @@ export async function relayOffer(call: Call, media: MediaAnchor, from: Side, req
     // no retry here: a 491 goes back to the sender, which retries itself (RFC 3261 14.1)
     const answer = await modify(dst, offer);
     const back = await media.answer({ callId: call.mediaCallId, fromTag: call.tag(from), toTag: call.tag(to), sdp: answer });
-    res.send(200, { body: back });
+    // RFC 3264 8: the answer on the sender's dialog keeps the o= we use there
+    res.send(200, { body: stampFor(src, back) });
   } catch (err) {
     const status = (err as SipError).status;
     call.log.warn('mid-call offer failed', { from, status, error: (err as Error).message });

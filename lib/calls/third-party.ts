@@ -4,6 +4,7 @@ import type { MediaAnchor } from '../media';
 import { opposite, type Call, type Side } from './call';
 import { resumeDialog, type DialogSnapshot } from './dialog-snapshot';
 import { hangUp, isConnected } from '../sip/hang-up';
+import { sentFirst } from '../sip/sdp-origin';
 import { modifyWithRetry } from './modify';
 
 /** A party of a call connected to a media server (music, announcements, a bridge). */
@@ -82,6 +83,8 @@ async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, 
     const answer = await reach(offer);
     const back = await media.answer({ callId: mediaCallId, fromTag: msTag, toTag: partyTag, sdp: answer });
     const dialog = await pending.ack(back);
+    // our first SDP on the media server's dialog went in the ACK, where srf does not keep it
+    sentFirst(dialog, back);
     let released = false;
     const release = async (): Promise<void> => {
       if (released) return;
@@ -96,6 +99,19 @@ async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, 
     await media.delete({ callId: mediaCallId }).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Puts a party back on the media server `leg` after a re-INVITE moved it elsewhere and
+ * what it moved to fell through (a retrieve whose retriever is gone): the media server's
+ * SDP, through the leg's own rtpengine session, as a re-INVITE offer to the party, and
+ * its answer back into that session. The media server's dialog is not touched.
+ */
+export async function rejoinMediaServer(media: MediaAnchor, party: Srf.Dialog, partyTag: string, leg: MediaServerLeg): Promise<void> {
+  const p = { callId: leg.mediaCallId, fromTag: leg.serverTag, toTag: partyTag };
+  const offer = await media.offer({ ...p, sdp: leg.dialog.remote.sdp });
+  const answer = await modifyWithRetry(party, offer);
+  await media.answer({ ...p, sdp: answer });
 }
 
 /**
