@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { createApi } from './api';
+import { RequestBus, redisTransport } from './bus';
 import { CallManager } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
@@ -14,7 +15,7 @@ import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
 import { banRoutes } from './api/routes/bans';
 import { AuthFailures, BanList, SipAuthenticator } from './security';
 import { DigestAuth } from './sip/digest-auth';
-import { ApiTokenRepository, CallRepository, connectRedis, InstanceBus, keys, NonceCountStore, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
+import { ApiTokenRepository, CallRepository, connectRedis, keys, NonceCountStore, type CallRecord, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
 export interface RunningServer {
   sipPort: number;
@@ -81,7 +82,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const digest = new DigestAuth({ secret, nonceLifetimeMs: config.nonceLifetime * 1000, algorithms: config.digestAlgorithms,
       counter: new NonceCountStore(conn.client) });
     // bans are told to every instance over the bus, so it starts before SIP is served
-    const bus = await InstanceBus.start(conn.client, config.instanceId, logger);
+    const bus = await RequestBus.start(redisTransport(conn.client, logger), config.instanceId, logger);
     closers.push(() => bus.close());
     const bans = new BanList(conn.client, { banMs: config.authBanTime * 1000, logger });
     await bans.start(bus);
