@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { createApi } from './api';
-import { RequestBus, redisTransport } from './bus';
+import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus';
 import { CallManager } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
@@ -93,6 +93,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const srf = new Srf();
     const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId });
     const metrics = createMetrics(calls);
+    // an operation on a call of another instance is run by that instance (lib/bus)
+    const owners = new CallOwners({ bus, logger, local: (id) => calls.get(id) !== undefined, hangupLocal: (id) => calls.hangup(id),
+      record: (id) => callStore.get(id), forget: (id) => callStore.remove(id) });
     const dispatcher = new FeatureCodeDispatcher();
     let draining = false;
     const route = createRouter({ users, registrations, auth, calls, features: dispatcher, logger,
@@ -158,9 +161,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           }
           return r;
         },
-        hangup: async (id) => calls.hangup(id) || false,
+        hangup: (id) => owners.hangup(id),
       },
     });
+    forwardCallRoutes(api.app, owners);
     banRoutes(api.router, bans);
     for (const f of opts.features) f.routes?.(api.router);
     await api.app.listen({ host: config.httpHost, port: config.httpPort });

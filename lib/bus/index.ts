@@ -6,3 +6,6 @@ export { BusError, defineOp, RequestBus, type BusErrorCode, type Op, type OpHand
 export { MAX_MESSAGE_BYTES, ProtocolError } from './protocol';
 export { redisTransport, type BusTransport } from './transport';
 export * as guards from './guards';
+export { callHangup, restForward, FORWARD_TIMEOUT_MS, HANGUP_TIMEOUT_MS } from './call-ops';
+export { CallOwners, ownerErrors, toOwnerApiError, type CallOwnersDeps, type Whereabouts } from './call-owners';
+export { forwardCallRoutes, FORWARDED_BY_HEADER, type RestOwnerOptions } from './rest-owner';
