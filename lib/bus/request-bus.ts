@@ -60,6 +60,8 @@ interface Pending {
 }
 
 const LOG_EVERY_MS = 10_000;
+/** a request with less than this left of its wait is dropped, not started */
+const DEADLINE_SLACK_MS = 100;
 
 /**
  * Typed requests between instances (DESIGN: several instances serve one platform; a
@@ -247,8 +249,10 @@ export class RequestBus {
   }
 
   private async serveRequest(e: RequestEnvelope): Promise<void> {
-    // RequestEnvelope.deadline: the asker has given up and told its client so; acting now would surprise it
-    if (Date.now() > e.deadline) {
+    // RequestEnvelope.deadline: the asker has given up (or is about to: its timer may fire
+    // a millisecond before the wall clock reaches the deadline) and told its client so;
+    // acting now would surprise it. A request started before then may still finish after.
+    if (Date.now() >= e.deadline - DEADLINE_SLACK_MS) {
       this.logger.warn('instance bus: request past its deadline dropped', { op: e.op, from: e.from, lateMs: Date.now() - e.deadline });
       return;
     }
