@@ -6,7 +6,8 @@ import type { CallManager } from './calls';
 import type { Config } from './config';
 import type { MediaAnchor } from './media';
 import type { Replaces } from './sip/replaces';
-import type { InstanceBus, RedisClient } from './store';
+import type { RequestBus } from './bus';
+import type { RedisClient } from './store';
 
 /** What a dialed feature code's handler gets: the INVITE, and who dialed what. */
 export interface FeatureCallContext {
@@ -79,7 +80,7 @@ export interface FeatureContext {
   /** `sip:<user>@<engine address>`: where a request to this platform's own services goes */
   selfUri(user: string): string;
   /** requests to other instances (the owner of a call) and events to all of them */
-  bus: InstanceBus;
+  bus: RequestBus;
   /** the server's Prometheus registry (GET /metrics): a feature registers its own metrics here */
   metrics: Registry;
 }

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { createApi } from './api';
+import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus';
 import { CallManager, MediaWatchdog, watchedCalls } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
@@ -16,7 +17,7 @@ import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
 import { banRoutes } from './api/routes/bans';
 import { AuthFailures, BanList, SipAuthenticator } from './security';
 import { DigestAuth } from './sip/digest-auth';
-import { ApiTokenRepository, CallRepository, connectRedis, InstanceBus, keys, NonceCountStore, type CallRecord, redisDataCheck, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
+import { ApiTokenRepository, CallRepository, connectRedis, keys, NonceCountStore, type CallRecord, redisDataCheck, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
 export interface RunningServer {
   sipPort: number;
@@ -93,7 +94,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const digest = new DigestAuth({ secret, nonceLifetimeMs: config.nonceLifetime * 1000, algorithms: config.digestAlgorithms,
       counter: new NonceCountStore(conn.client) });
     // bans are told to every instance over the bus, so it starts before SIP is served
-    const bus = await InstanceBus.start(conn.client, config.instanceId, logger);
+    const bus = await RequestBus.start(redisTransport(conn.client, logger), config.instanceId, logger);
     closers.push(() => bus.close());
     const bans = new BanList(conn.client, { banMs: config.authBanTime * 1000, logger });
     await bans.start(bus);
@@ -113,6 +114,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       watchdog.start();
       closers.push(() => watchdog.stop());
     }
+    // an operation on a call of another instance is run by that instance (lib/bus)
+    const owners = new CallOwners({ bus, logger, local: (id) => calls.get(id) !== undefined, hangupLocal: (id) => calls.hangup(id),
+      record: (id) => callStore.get(id), forget: (id) => callStore.remove(id) });
     const dispatcher = new FeatureCodeDispatcher();
     let draining = false;
     const route = createRouter({ users, registrations, auth, calls, features: dispatcher, logger,
@@ -182,9 +186,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           }
           return r;
         },
-        hangup: async (id) => calls.hangup(id) || false,
+        hangup: (id) => owners.hangup(id),
       },
     });
+    forwardCallRoutes(api.app, owners);
     banRoutes(api.router, bans);
     for (const f of opts.features) f.routes?.(api.router);
     await api.app.listen({ host: config.httpHost, port: config.httpPort });

@@ -65,6 +65,8 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
   // missing one): their ids must not tell a tenant what runs elsewhere.
   api.post<{ Body: { calls: [string, string] } }>('/conferences', {
     tenant: tenantFrom.resource,
+    // two calls of another instance: the merge is run there (lib/bus/rest-owner.ts)
+    callIds: { from: 'body', name: 'calls' },
     schema: {
       summary: 'Merge two calls that share a party into a conference', tags: ['conference'],
       body: {

@@ -6,6 +6,7 @@ import { DialogInfoWatchers, type DialogInfoEntry } from '../../lib/sip/dialog-i
 import { respond } from '../../lib/sip/respond';
 import { parseAddress } from '../../lib/sip/addresses';
 import { RegistrationRepository, UserRepository } from '../../lib/store';
+import { ringForOp, RING_FOR_TIMEOUT_MS } from './bus-ops';
 import { PickupError, PickupService } from './pickup-service';
 import { RingingStore } from './ringing-store';
 import { pickupRoutes, toPickupError } from './routes';
@@ -167,18 +168,17 @@ export function pickupFeature(): Feature {
           },
           async ringFor(rc, picker) {
             try {
-              await c.bus.request(rc.instanceId, 'pickup.ring-for', { callId: rc.callId, picker }, 5000);
+              await c.bus.request(rc.instanceId, ringForOp, { callId: rc.callId, picker }, { timeoutMs: RING_FOR_TIMEOUT_MS });
             } catch (err) {
               throw new PickupError('lost', `the owning instance could not take it: ${(err as Error).message}`);
             }
           },
         },
       });
-      c.bus.handle('pickup.ring-for', async (body) => {
-        const b = body as { callId: string; picker: string };
-        await svc.ringForwarded(b.callId, b.picker);
+      unsubscribe.push(c.bus.serve(ringForOp, async ({ callId, picker }) => {
+        await svc.ringForwarded(callId, picker);
         return true;
-      });
+      }));
       pickup = svc;
       // the phone that rang stays a party of the call's lamps after a pickup took the call
       const rang = new Map<string, string>();

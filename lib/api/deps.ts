@@ -21,7 +21,7 @@ export type TenantTokensPort = Pick<ApiTokenRepository, 'resolve' | 'create' | '
 export interface CallsPort {
   list(): Promise<CallRecord[]>;
   get(id: string): Promise<CallRecord | null>;
-  /** false when there is no such call */
+  /** false when there is no such call; an ApiError (503) when the instance that owns it does not answer */
   hangup(id: string): Promise<boolean>;
 }
 

@@ -5,7 +5,7 @@
 export { createApi, type Api } from './create-api';
 export type { ApiDeps, CallsPort, HealthCheckResult, RegistrationsPort, TenantTokensPort, UsersPort } from './deps';
 export { ApiScope, tenantFrom, type TenantSource } from './scope';
-export type { ApiRouter, RouteHandler, RouteOptions } from './router';
+export type { ApiRouter, CallIdSource, RouteHandler, RouteOptions } from './router';
 export { ApiError, defineErrors, errors, isApiError, type ErrorFactory, type ErrorSpec } from './errors';
 export { toApiError } from './error-handler';
 export * as apiSchemas from './schemas';

@@ -22,6 +22,33 @@ export interface RouteOptions {
    * route is for the operator token alone.
    */
   tenant?: TenantSource;
+  /**
+   * Where the route finds the live call(s) it acts on, so that a call owned by another
+   * instance is acted on by its owner (the request is forwarded there over the instance
+   * bus, see lib/bus/rest-owner.ts). Routes under `/calls/:id/` name their call by the
+   * `id` parameter without saying so; `false` keeps a route local.
+   */
+  callIds?: CallIdSource | false;
+}
+
+/** A path parameter or a body field holding a call id (or an array of call ids). */
+export interface CallIdSource {
+  readonly from: 'param' | 'body';
+  readonly name: string;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** see RouteOptions.callIds; undefined: the route acts on no call of another instance */
+    callIds?: CallIdSource;
+  }
+}
+
+/** The call-id source of a route: declared, or by convention for `/calls/:id/...`. */
+function callIdsOf(path: string, opts: RouteOptions): CallIdSource | undefined {
+  if (opts.callIds === false) return undefined;
+  if (opts.callIds) return opts.callIds;
+  return path.startsWith('/calls/:id/') ? { from: 'param', name: 'id' } : undefined;
 }
 
 /**
@@ -54,7 +81,7 @@ export function createRouter(app: FastifyInstance): ApiRouter {
     };
     // The handler's reply type is checked by the response schema at run time, not by
     // fastify's type provider, so it is typed `unknown` here.
-    app.route<R>({ method, url: `${PROTECTED_PREFIX}${path}`, schema, config: { tenant: opts.tenant }, handler: handler as unknown as RouteHandlerMethod<RawServerDefault, IncomingMessage, ServerResponse, R> });
+    app.route<R>({ method, url: `${PROTECTED_PREFIX}${path}`, schema, config: { tenant: opts.tenant, callIds: callIdsOf(path, opts) }, handler: handler as unknown as RouteHandlerMethod<RawServerDefault, IncomingMessage, ServerResponse, R> });
   };
   return { get: add('GET'), post: add('POST'), put: add('PUT'), patch: add('PATCH'), delete: add('DELETE') };
 }

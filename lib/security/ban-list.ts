@@ -8,7 +8,7 @@ export interface Ban {
   failures: number;
 }
 
-/** What the ban list needs of the instance bus (lib/store/instance-bus.ts). */
+/** What the ban list needs of the instance bus (lib/bus). */
 export interface BanBus {
   publish(topic: string, body: unknown): Promise<void>;
   on(topic: string, fn: (body: unknown) => void): () => void;

@@ -6,7 +6,6 @@ export { startRedis, type RedisProcess, type RedisProcessOptions } from './redis
 export { connectRedis, isStoreUnavailable, type RedisClient, type RedisConnection, type RedisConnectOptions } from './connection';
 export { redisDataCheck, redisHealthCheck, type HealthStatus } from './health';
 export { channels, keys, KEYSPACE, specOf, tenantId, type KeyLifetime, type KeySpec } from './keys';
-export { InstanceBus, BusError, type BusHandler } from './instance-bus';
 export { LuaScript } from './lua-script';
 export { digestHa1, NonceCountStore, type DigestAlgorithm } from './digest';
 export { UserRepository, type UserInput, type UserRecord, type DigestCredentials } from './users';

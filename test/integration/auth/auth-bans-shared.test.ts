@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { AuthFailures, BanList } from '../../../lib/security';
 import { NonceCountStore } from '../../../lib/store';
-import { InstanceBus } from '../../../lib/store/instance-bus';
+import { RequestBus, redisTransport } from '../../../lib/bus';
 import { assertKeyspace, captureLogger, pollUntil, startTestRedis, type TestRedis } from '../../support/redis';
 
 /**
@@ -28,7 +28,7 @@ describe('auth: bans and nonce-counts shared by instances (Redis)', function () 
   });
 
   async function instance(name: string, opts: { bus?: boolean; refreshMs?: number } = {}): Promise<{ bans: BanList; failures: AuthFailures }> {
-    const bus = opts.bus === false ? undefined : await InstanceBus.start(redis.client, name, logger);
+    const bus = opts.bus === false ? undefined : await RequestBus.start(redisTransport(redis.client, logger), name, logger);
     if (bus) closers.push(() => bus.close());
     const bans = new BanList(redis.client, { banMs: 60_000, refreshMs: opts.refreshMs, logger });
     await bans.start(bus);

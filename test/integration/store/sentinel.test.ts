@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { connectRedis, InstanceBus, LuaScript, redisHealthCheck, type RedisConnection } from '../../../lib/store';
+import { RequestBus, redisTransport } from '../../../lib/bus';
+import { connectRedis, LuaScript, redisHealthCheck, type RedisConnection } from '../../../lib/store';
 import { sentinelOf } from '../../../lib/store/sentinel-client';
 import { captureLogger, pollUntil, type LogEntry } from '../../support/redis';
 import { startSentinelSet, type TestSentinelSet } from '../../support/redis-sentinel';
@@ -21,7 +22,7 @@ function nextEvent<T>(subscribe: (fn: (v: T) => void) => () => void, match: (v: 
 }
 
 /** An event published on `from`'s bus, as `to`'s bus hears it. */
-async function busDelivers(from: InstanceBus, to: InstanceBus, body: string): Promise<void> {
+async function busDelivers(from: RequestBus, to: RequestBus, body: string): Promise<void> {
   const heard = nextEvent<unknown>((fn) => to.on('test.ping', fn), (b) => b === body, 5000, `bus event '${body}'`);
   await from.publish('test.ping', body);
   await heard;
@@ -68,11 +69,11 @@ describe('store: Redis through Sentinel (REDIS_URL=redis+sentinel://...)', funct
     const connA = await connectRedis(set.url, a.logger, { name: 'fs-a', startupRetries: 20, maxDelayMs: 200 });
     const connB = await connectRedis(set.url, b.logger, { name: 'fs-b', startupRetries: 20, maxDelayMs: 200 });
     const conns: RedisConnection[] = [connA, connB];
-    const buses: InstanceBus[] = [];
+    const buses: RequestBus[] = [];
     try {
-      const busA = await InstanceBus.start(connA.client, 'fs-a', a.logger);
+      const busA = await RequestBus.start(redisTransport(connA.client, a.logger), 'fs-a', a.logger);
       buses.push(busA);
-      const busB = await InstanceBus.start(connB.client, 'fs-b', b.logger);
+      const busB = await RequestBus.start(redisTransport(connB.client, b.logger), 'fs-b', b.logger);
       buses.push(busB);
       busB.handle('test.echo', (body) => ({ echoed: body }));
 
