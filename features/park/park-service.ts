@@ -99,7 +99,7 @@ export class ParkService {
     let leg: MediaServerLeg;
     try {
       const music = await this.deps.music(call.tenant, lot.mohClass);
-      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, { headers: music.headers, mediaCallId: musicMediaId });
+      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music, { mediaCallId: musicMediaId });
     } catch (err) {
       await this.deps.slots.free(call.tenant, slot, call.id);
       throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
