@@ -4,7 +4,7 @@ import type { Logger } from 'winston';
 import type { ApiRouter } from './api';
 import type { CallManager } from './calls';
 import type { Config } from './config';
-import type { MediaAnchor } from './media';
+import type { EmbeddedServices, MediaAnchor } from './media';
 import type { Replaces } from './sip/replaces';
 import type { RequestBus } from './bus';
 import type { RedisClient } from './store';
@@ -21,9 +21,11 @@ export interface FeatureCallContext {
 }
 
 /**
- * A SIP service the platform calls on itself through the engine (an embedded media
- * server): matched on the Request-URI user before authentication, and only for requests
- * carrying the internal token every instance shares (FeatureContext.internalToken).
+ * A SIP service one instance calls on another through the engines (a retrieve or a pickup
+ * of a call that lives on the other instance): matched on the Request-URI user before
+ * authentication, and only for requests carrying the internal token every instance
+ * shares (FeatureContext.internalToken). Never a request to this instance's own engine:
+ * a drachtio-server refuses those, and what lives here is reached in this process.
  */
 export interface InternalService {
   user: RegExp;
@@ -57,7 +59,7 @@ export interface ReplacesHandler {
   handle(ctx: Omit<FeatureCallContext, 'match'>, replaces: Replaces): Promise<boolean> | boolean;
 }
 
-/** The header carrying the internal token on requests the platform sends to itself. */
+/** The header carrying the internal token on requests one instance sends to another. */
 export const INTERNAL_TOKEN_HEADER = 'X-Internal-Token';
 
 export interface FeatureCode {
@@ -77,8 +79,13 @@ export interface FeatureContext {
   config: Config;
   /** proves a request came from this platform (INTERNAL_TOKEN_HEADER) */
   internalToken: string;
-  /** `sip:<user>@<engine address>`: where a request to this platform's own services goes */
-  selfUri(user: string): string;
+  /**
+   * `sip:<user>@<this instance's engine address>`: where OTHER instances reach an internal
+   * service of this one (InternalService); this instance never sends SIP there itself
+   */
+  instanceUri(user: string): string;
+  /** media servers that run in this process (the embedded music server), shared by features */
+  embedded: EmbeddedServices;
   /** requests to other instances (the owner of a call) and events to all of them */
   bus: RequestBus;
   /** the server's Prometheus registry (GET /metrics): a feature registers its own metrics here */

@@ -6,7 +6,7 @@ import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus
 import { CallManager, MediaWatchdog, watchedCalls } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
-import { createRtpengineAnchor, startRtpengine, type RtpengineProcess } from './media';
+import { createRtpengineAnchor, EmbeddedServices, startRtpengine, type RtpengineProcess } from './media';
 import { createRegistrar } from './registrar';
 import { Admission, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { MemoryReducer } from './engine';
@@ -80,6 +80,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // the engine must never carry SIP to the services beside it (issue #13)
       const denyDestinations = engineDenyList({ redisUrl, sentinels: isSentinelUrl(redisUrl) ? parseSentinelUrl(redisUrl).sentinels : undefined,
         rtpengineNg: ng, http: { host: config.httpHost, port: config.httpPort } });
+      // and, like a drachtio-server, nothing to its own SIP address: the platform reaches what
+      // runs in this process without SIP, so a request there is a loop (or a bug) on either engine
+      denyDestinations.push({ host: config.sipHost, port: config.sipPort });
       engine = await launchEngine({ sipHost: config.sipHost, sipPort: config.sipPort, advertisedHost: config.sipAdvertisedHost,
         logger, logLevel: config.logLevel === 'debug' ? 'debug' : 'warn', extraArgs: opts.engineArgs,
         rateLimit: config.sipRateLimit, rateBurst: config.sipRateBurst, trustedSources: config.sipTrustedSources, denyDestinations, runDir });
@@ -142,10 +145,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await connectSrf(srf, endpoint, logger);
     closers.push(async () => srf.disconnect());
 
-    // with DRACHTIO_HOST, SIP_HOST and SIP_PORT name that server's SIP address
+    // with DRACHTIO_HOST, SIP_HOST and SIP_PORT name that server's SIP address; other
+    // instances reach this one's internal services there (never this instance itself)
     const selfHost = config.sipAdvertisedHost ?? config.sipHost;
     const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config, internalToken, bus, metrics,
-      selfUri: (user) => `sip:${user}@${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${config.sipPort}` };
+      embedded: new EmbeddedServices(),
+      instanceUri: (user) => `sip:${user}@${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${config.sipPort}` };
     for (const f of opts.features) {
       dispatcher.register(f);
       await f.start({ ...ctx, logger: logger.child({ feature: f.name }) });

@@ -1,81 +1,93 @@
-import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { awaitAck } from '../../lib/calls';
+import { LocalMediaSession, type EmbeddedMediaServer, type MediaSession } from '../../lib/media';
 import { answerTarget, chosenPayloadType, sdpOffer, type G711PayloadType } from '../../lib/media/audio';
-import { respond } from '../../lib/sip/respond';
-import { hangUp } from '../../lib/sip/hang-up';
 import type { ConferenceMixer } from './mixer';
 
-/** The Request-URI user of a bridge member: `conf~<conference>~<member>`. */
-export const BRIDGE_USER = /^conf~([A-Za-z0-9-]{1,64})~([A-Za-z0-9-]{1,64})$/;
-
-
 /**
- * The conference bridge as a SIP endpoint on the platform's own engine (issue: "a SIP
- * endpoint reachable by URI"): one dialog per member, one mixer stream per dialog. It
- * answers an offerless INVITE with its offer (third-party call control, RFC 3725 4.1:
- * the answer comes in the ACK) or an INVITE with an offer with its answer. The member
- * leaves the mix with its BYE.
+ * The embedded conference bridge, in this process: one mixer stream per member, joined
+ * without SIP (a drachtio-server refuses requests to its own address, so the platform
+ * never calls its own bridge through the engine). A member joins by the bridge's offer
+ * and the member's answer (third-party call control, RFC 3725 4.1, in values), or by the
+ * member's offer and the bridge's answer (a phone's own INVITE, RFC 3264 6.1). The
+ * member leaves the mix when its session is released.
  */
 export class BridgeServer {
-  private dialogs = 0;
+  private members = 0;
+  private readonly live = new Set<LocalMediaSession>();
 
-  constructor(private readonly srf: Srf, private readonly mixer: ConferenceMixer, private readonly logger: Logger) {}
+  constructor(private readonly mixer: ConferenceMixer, private readonly logger: Logger) {}
 
   get activeMembers(): number {
-    return this.dialogs;
+    return this.members;
   }
 
-  async handle(req: Srf.SrfRequest, res: Srf.SrfResponse, conference: string, member: string): Promise<void> {
-    const offered = req.body ? chosenPayloadType(req.body) : undefined;
-    if (req.body && offered === undefined) {
-      respond(res, 488, 'Not Acceptable Here - the bridge mixes PCMU and PCMA');
-      return;
-    }
-    let local: { address: string; port: number };
+  /** One member of one conference as a media server the call model can re-target a party to. */
+  server(conference: string, member: string): EmbeddedMediaServer {
+    return {
+      kind: 'embedded', name: `bridge ${conference}/${member}`,
+      open: () => this.open(conference, member),
+      accept: (offer) => this.accept(conference, member, offer),
+    };
+  }
+
+  /** The bridge offers (PCMU and PCMA); the member's answer says where its mix goes. */
+  async open(conference: string, member: string): Promise<MediaSession> {
+    const local = await this.addMember(conference, member, 0);
+    return this.session(member, sdpOffer({ localAddress: local.address, localPort: local.port },
+      { sessionId: Date.now(), version: 1, name: 'conference', direction: 'sendrecv' }));
+  }
+
+  /** The member offers; the bridge answers with the offer's preferred G.711 only (RFC 3264 6.1). */
+  async accept(conference: string, member: string, offer: string): Promise<{ answer: string; session: MediaSession }> {
+    const pt = chosenPayloadType(offer);
+    if (pt === undefined) throw new Error('the bridge mixes PCMU and PCMA');
+    const local = await this.addMember(conference, member, pt);
+    const answer = onlyCodec(sdpOffer({ localAddress: local.address, localPort: local.port },
+      { sessionId: Date.now(), version: 1, name: 'conference', direction: 'sendrecv' }), pt);
+    const session = this.session(member, answer);
+    // the member's offer plays the part of the answer: it says where the mix goes
+    await session.answer(offer);
+    return { answer, session };
+  }
+
+  private async addMember(conference: string, member: string, payloadType: G711PayloadType): Promise<{ address: string; port: number }> {
     try {
-      local = await this.mixer.addMember(conference, member, { payloadType: offered ?? 0, latch: true });
+      return await this.mixer.addMember(conference, member, { payloadType, latch: true });
     } catch (err) {
       this.logger.warn('bridge: no mixer stream for a member', { conference, member, error: (err as Error).message });
-      respond(res, 503, 'Service Unavailable - bridge full');
-      return;
+      throw new Error(`bridge full: ${(err as Error).message}`, { cause: err });
     }
-    const remove = (): void => void this.mixer.removeMember(member).catch(() => undefined);
-    const sdp = sdpOffer({ localAddress: local.address, localPort: local.port }, { sessionId: Date.now(), version: 1, name: 'conference', direction: 'sendrecv' });
-    let dialog: Srf.Dialog;
-    try {
-      if (req.body && offered !== undefined) {
-        const target = answerTarget(req.body);
-        if (target) await this.mixer.setRemote(member, { ...target, payloadType: offered });
-        // RFC 3264 6.1: the answer keeps the offer's preferred G.711 only
-        dialog = await this.srf.createUAS(req, res, { localSdp: onlyCodec(sdp, offered) });
-      } else {
-        dialog = await this.srf.createUAS(req, res, { localSdp: sdp });
-        if (!(await awaitAck(dialog))) {
-          remove();
-          return;
-        }
-        const answer = dialog.remote.sdp;
-        const pt = answer ? chosenPayloadType(answer) : undefined;
-        const target = answer ? answerTarget(answer) : undefined;
-        if (pt === undefined || !target) {
-          this.logger.warn('bridge: unusable answer; hanging up', { conference, member });
-          hangUp(dialog);
-          remove();
-          return;
-        }
+  }
+
+  private session(member: string, sdp: string): LocalMediaSession {
+    let joined = false;
+    const session = new LocalMediaSession(sdp, {
+      answer: async (remote) => {
+        const pt = chosenPayloadType(remote);
+        const target = answerTarget(remote);
+        if (pt === undefined || !target) throw new Error('bridge: unusable SDP from the member (no G.711 or no address)');
         await this.mixer.setRemote(member, { ...target, payloadType: pt });
-      }
-    } catch (err) {
-      this.logger.warn('bridge: member setup failed', { conference, member, error: (err as Error).message });
-      remove();
-      return;
-    }
-    this.dialogs++;
-    dialog.on('destroy', () => {
-      this.dialogs--;
-      remove();
+        if (!joined) {
+          joined = true;
+          this.members++;
+        }
+      },
+      close: async () => {
+        this.live.delete(session);
+        if (joined) {
+          joined = false;
+          this.members--;
+        }
+        await this.mixer.removeMember(member).catch(() => undefined);
+      },
     });
+    this.live.add(session);
+    return session;
+  }
+
+  /** Every member's session ends (the conference service is told), before the mixer stops. */
+  async close(): Promise<void> {
+    for (const s of [...this.live]) await s.gone();
   }
 }
 

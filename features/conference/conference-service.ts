@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { attachMediaServer, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
-import type { MediaAnchor } from '../../lib/media';
-import { hangUp, isConnected } from '../../lib/sip/hang-up';
+import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
+import type { MediaAnchor, MediaServerTarget, MediaSession } from '../../lib/media';
+import { isConnected } from '../../lib/sip/hang-up';
 import type { ConferenceStore } from './conference-store';
 import { MemberOffers, type MemberMedia } from './member-offers';
 import type { ConferenceSettingsStore } from './settings';
@@ -42,14 +42,12 @@ export interface ConferenceServiceDeps {
   calls: CallManager;
   store: ConferenceStore;
   settings: ConferenceSettingsStore;
-  /** the bridge's URI for one member, and the headers that reach it */
-  bridge(tenant: string, conference: string, member: string): Promise<{ uri: string; headers: Record<string, string> }>;
+  /** the bridge for one member: the embedded one (in this process) or the tenant's external one by URI */
+  bridge(tenant: string, conference: string, member: string): Promise<MediaServerTarget>;
   phones(tenant: string, user: string): Promise<ForkTarget[]>;
   ringMs: number;
   logger: Logger;
 }
-
-type CreateUac = (uri: string, opts: object, progress?: object) => Promise<{ sdp: string; ack(sdp: string): Promise<Srf.Dialog>; destroy(): Promise<void> }>;
 
 const id = (): string => randomBytes(6).toString('hex');
 
@@ -137,25 +135,26 @@ export class ConferenceService {
     const memberId = id();
     for (const phone of phones) {
       const bridge = await this.deps.bridge(conf.tenant, conf.id, memberId);
-      const pending = await (this.deps.srf.createUAC as unknown as CreateUac).call(this.deps.srf, bridge.uri, { noAck: true, headers: bridge.headers });
+      // RFC 3725 4.1: the bridge's offer (an external bridge's in the 200 to an INVITE without SDP)
+      const session = await openMediaSession(this.deps.srf, bridge);
       const mediaCallId = `cf-${conf.id}-${memberId}`;
       const bridgeTag = `cf-${id()}`;
       try {
-        const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag: bridgeTag, sdp: pending.sdp });
+        const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag: bridgeTag, sdp: session.serverSdp });
         let invite: Srf.SrfRequest | undefined;
         const timer = setTimeout(() => invite && (invite.cancel as unknown as () => void).call(invite), this.deps.ringMs);
         const party = await (this.deps.srf.createUAC as unknown as (u: string, o: object, p: object) => Promise<Srf.Dialog>).call(this.deps.srf, phone.uri, {
           localSdp: offer, proxy: phone.proxy, headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },
         }, { cbRequest: (_e: unknown, r: Srf.SrfRequest) => (invite = r) }).finally(() => clearTimeout(timer));
         const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag: bridgeTag, toTag: party.sip.remoteTag, sdp: party.remote.sdp });
-        const leg = await pending.ack(answer);
-        const media: MemberMedia = { mediaCallId, memberTag: party.sip.remoteTag, bridgeTag, bridgeSdp: () => pending.sdp };
+        await session.answer(answer);
+        const media: MemberMedia = { mediaCallId, memberTag: party.sip.remoteTag, bridgeTag, bridgeSdp: () => session.serverSdp };
         return this.track(conf, memberId, to, party, media, async () => {
-          hangUp(leg);
+          await session.release();
           await this.deps.media.delete({ callId: mediaCallId });
-        }, leg);
+        }, session);
       } catch (err) {
-        await pending.destroy().catch(() => undefined);
+        await session.release().catch(() => undefined);
         await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
         this.deps.logger.info('conference: a phone did not join', { conference: conf.id, to, error: (err as Error).message });
       }
@@ -199,14 +198,14 @@ export class ConferenceService {
   private async joinParty(conf: Conference, call: Call, side: Side): Promise<Member> {
     const memberId = id();
     const bridge = await this.deps.bridge(conf.tenant, conf.id, memberId);
-    const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, bridge.uri, { headers: bridge.headers });
+    const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, bridge);
     const party = this.deps.calls.detach(call, side);
     if (!party) {
       await leg.release();
       throw new Error(`the ${side} of call ${call.id} left while joining`);
     }
-    const media: MemberMedia = { mediaCallId: leg.mediaCallId, memberTag: call.tag(side), bridgeTag: leg.serverTag, bridgeSdp: () => leg.dialog.remote.sdp };
-    return this.track(conf, memberId, call[side].user, party, media, () => leg.release(), leg.dialog);
+    const media: MemberMedia = { mediaCallId: leg.mediaCallId, memberTag: call.tag(side), bridgeTag: leg.serverTag, bridgeSdp: () => leg.serverSdp() };
+    return this.track(conf, memberId, call[side].user, party, media, () => leg.release(), leg);
   }
 
   /** The user's own INVITE (the merge code) answered by the bridge through rtpengine. */
@@ -216,23 +215,28 @@ export class ConferenceService {
     const mediaCallId = `cf-${conf.id}-${memberId}`;
     const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
     const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag, sdp: req.body });
+    let session: MediaSession | undefined;
     try {
-      const leg = await (this.deps.srf.createUAC as unknown as (u: string, o: object) => Promise<Srf.Dialog>).call(this.deps.srf, bridge.uri, { localSdp: offer, headers: bridge.headers });
-      const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: leg.sip.remoteTag, sdp: leg.remote.sdp });
+      const joined = await offerToMediaServer(this.deps.srf, bridge, offer);
+      session = joined.session;
+      const bridgeSession = session;
+      const bridgeTag = `cf-${id()}`;
+      const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: bridgeTag, sdp: joined.answer });
       const party = await this.deps.srf.createUAS(req, res, { localSdp: answer });
-      const media: MemberMedia = { mediaCallId, memberTag: fromTag, bridgeTag: leg.sip.remoteTag, bridgeSdp: () => leg.remote.sdp };
+      const media: MemberMedia = { mediaCallId, memberTag: fromTag, bridgeTag, bridgeSdp: () => bridgeSession.serverSdp };
       return this.track(conf, memberId, user, party, media, async () => {
-        hangUp(leg);
+        await bridgeSession.release();
         await this.deps.media.delete({ callId: mediaCallId });
-      }, leg);
+      }, bridgeSession);
     } catch (err) {
+      await session?.release().catch(() => undefined);
       await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
       throw err;
     }
   }
 
   private track(conf: Conference, memberId: string, user: string, party: Srf.Dialog, media: MemberMedia,
-    release: () => Promise<void>, bridgeLeg: Srf.Dialog): Member {
+    release: () => Promise<void>, bridgeLeg: { onGone(cb: () => void): void }): Member {
     let released = false;
     const offers = new MemberOffers(this.deps.media, media, this.deps.logger.child({ conference: conf.id, member: memberId }));
     offers.listen(party);
@@ -246,8 +250,8 @@ export class ConferenceService {
     };
     conf.members.set(memberId, m);
     party.on('destroy', () => void this.leave(conf, m));
-    // the bridge hung up on the member (mixer gone): the member is out
-    bridgeLeg.on('destroy', () => void this.leave(conf, m));
+    // the bridge ended the member's session (an external bridge's BYE, the mixer gone): the member is out
+    bridgeLeg.onGone(() => void this.leave(conf, m));
     void this.save(conf);
     this.deps.logger.info('conference: member joined', { conference: conf.id, member: memberId, user });
     return m;

@@ -1,8 +1,9 @@
-import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
+import type { Feature, FeatureContext } from '../../lib/feature';
+import type { MediaServerTarget } from '../../lib/media';
 import { contactTarget } from '../../lib/routing';
 import { respond } from '../../lib/sip/respond';
 import { RegistrationRepository } from '../../lib/store';
-import { BRIDGE_USER, BridgeServer } from './bridge-server';
+import { BridgeServer } from './bridge-server';
 import { ConferenceService } from './conference-service';
 import { ConferenceStore } from './conference-store';
 import { ConferenceMixer } from './mixer';
@@ -11,8 +12,8 @@ import { ConferenceSettingsStore } from './settings';
 
 /**
  * 3-way conference bridging (issue: a real audio mixer, *3 merge, REST): the embedded
- * bridge (a SIP endpoint on the platform's engine, `conf~<id>~<member>`, backed by the
- * mixer in ./mixer) or an external one per tenant; members moved in by 3pcc.
+ * bridge (in this process, backed by the mixer in ./mixer; no SIP) or an external one per
+ * tenant (by URI, SIP); members moved in by 3pcc.
  */
 export function conferenceFeature(): Feature {
   let ctx: FeatureContext | undefined;
@@ -27,18 +28,6 @@ export function conferenceFeature(): Feature {
 
   return {
     name: 'conference',
-    services: [{
-      user: BRIDGE_USER,
-      async handle(req, res) {
-        const { bridge: b } = need();
-        const [, conference, member] = BRIDGE_USER.exec(/^sips?:([^@]+)@/.exec(req.uri)?.[1] ?? '') ?? [];
-        if (!conference || !member) {
-          respond(res, 404, 'Not Found');
-          return;
-        }
-        await b.handle(req, res, conference, member);
-      },
-    }],
     codes: [{
       // any star code: the tenant's merge code is conference's, the rest fall through
       pattern: /^[*#][*#0-9]*$/,
@@ -67,15 +56,16 @@ export function conferenceFeature(): Feature {
       ctx = c;
       settings = new ConferenceSettingsStore(c.redis);
       mixer = await ConferenceMixer.start({ host: c.config.sipHost, portMin: c.config.conferencePortMin, portMax: c.config.conferencePortMax });
-      bridge = new BridgeServer(c.srf, mixer, c.logger.child({ feature: 'conference' }));
+      const b = new BridgeServer(mixer, c.logger.child({ feature: 'conference' }));
+      bridge = b;
       const registrations = new RegistrationRepository(c.redis);
       const s = settings;
       service = new ConferenceService({
         srf: c.srf, media: c.media, calls: c.calls, store: new ConferenceStore(c.redis, c.config.instanceId), settings: s,
-        async bridge(tenant, conference, member): Promise<{ uri: string; headers: Record<string, string> }> {
+        async bridge(tenant, conference, member): Promise<MediaServerTarget> {
           const external = (await s.get(tenant)).bridgeUri;
-          if (external) return { uri: external.replace('{conference}', conference), headers: {} };
-          return { uri: c.selfUri(`conf~${conference}~${member}`), headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken } };
+          if (external) return { kind: 'sip', uri: external.replace('{conference}', conference), headers: {} };
+          return b.server(conference, member);
         },
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         ringMs: c.config.noAnswerTimeout * 1000,
@@ -84,6 +74,7 @@ export function conferenceFeature(): Feature {
     },
     async stop() {
       await service?.stop();
+      await bridge?.close();
       await mixer?.close();
     },
   };

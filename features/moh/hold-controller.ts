@@ -1,7 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { attachMediaServer, modifyWithRetry, opposite, reconnect, type Call, type CallManager, type MediaServerLeg, type OfferInterceptor, type Side } from '../../lib/calls';
-import type { MediaAnchor } from '../../lib/media';
+import { describeTarget, type MediaAnchor, type MediaServerTarget } from '../../lib/media';
 import { isHoldSdp } from '../../lib/sip/hold';
 import { holdAnswer } from './sdp-direction';
 
@@ -11,7 +11,7 @@ export interface HoldControllerDeps {
   calls: CallManager;
   logger: Logger;
   /** the music server for the party about to be held, or undefined when MoH is off for it */
-  musicFor(call: Call, held: Side): Promise<{ uri: string; headers: Record<string, string> } | undefined>;
+  musicFor(call: Call, held: Side): Promise<MediaServerTarget | undefined>;
 }
 
 /**
@@ -49,12 +49,12 @@ export class HoldController {
       if (!music) return false;
       const offerForHeld = await this.answerHolder(call, from, req, res);
       try {
-        this.legs.set(call.id, await attachMediaServer(this.deps.srf, this.deps.media, call, held, music.uri, { headers: music.headers }));
+        if (!(await this.attach(call, held, music))) return true;
         await this.silence(call, from, true);
         // `held` names the party that held (as REST's `held.caller` does), `music` the one hearing the music
-        call.log.info('music on hold', { held: from, music: held, uri: music.uri });
+        call.log.info('music on hold', { held: from, music: held, source: describeTarget(music) });
       } catch (err) {
-        call.log.warn('music server unavailable; plain hold instead', { uri: music.uri, error: (err as Error).message });
+        call.log.warn('music server unavailable; plain hold instead', { music: describeTarget(music), error: (err as Error).message });
         await this.plainHold(call, held, offerForHeld);
       }
       return true;
@@ -75,7 +75,7 @@ export class HoldController {
     if (this.legs.has(call.id)) throw new Error('already on hold');
     const music = await this.deps.musicFor(call, party);
     if (!music) throw new Error('music on hold is off');
-    this.legs.set(call.id, await attachMediaServer(this.deps.srf, this.deps.media, call, party, music.uri, { headers: music.headers }));
+    if (!(await this.attach(call, party, music))) throw new Error('the call ended');
     await this.silence(call, opposite(party), true);
     this.deps.calls.setHeld(call, opposite(party), true);
   }
@@ -89,6 +89,22 @@ export class HoldController {
     await this.silence(call, opposite(leg.side), false);
     await reconnect(this.deps.media, call, leg.side);
     this.deps.calls.setHeld(call, opposite(leg.side), false);
+    return true;
+  }
+
+  /**
+   * Connects `party` to the music and keeps the leg; false when the call ended while the
+   * music was being attached (a BYE during the re-INVITE): `ended` found no leg to release
+   * then, so it is released here, or its media session and music listener would outlive
+   * the call.
+   */
+  private async attach(call: Call, party: Side, music: MediaServerTarget): Promise<boolean> {
+    const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, party, music);
+    if (call.state === 'ended' || !call.dialog(party)) {
+      await leg.release().catch((err: Error) => this.deps.logger.warn('music leg release failed', { error: err.message }));
+      return false;
+    }
+    this.legs.set(call.id, leg);
     return true;
   }
 

@@ -1,13 +1,11 @@
 import type { Call, Side } from '../../lib/calls';
 import { opposite } from '../../lib/calls';
-import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
-import { respond } from '../../lib/sip/respond';
+import { Gauge } from 'prom-client';
+import type { Feature, FeatureContext } from '../../lib/feature';
 import { HoldController } from './hold-controller';
 import { MusicServer } from './music-server';
 import { mohRoutes } from './routes';
-import { classFor, EMBEDDED_MUSIC_USER, MohSettingsStore, musicTarget } from '../../lib/media';
-
-const MUSIC_USER = EMBEDDED_MUSIC_USER;
+import { classFor, MohSettingsStore, musicTarget, type MediaServerTarget } from '../../lib/media';
 
 /**
  * Music on hold (issue: hold, MoH by 3pcc, consultation hold, swap): holds are relayed
@@ -26,30 +24,17 @@ export function mohFeature(): Feature {
     return { ctx, settings, music, holds };
   };
 
-  async function musicFor(call: Call, held: Side): Promise<{ uri: string; headers: Record<string, string> } | undefined> {
+  async function musicFor(call: Call, held: Side): Promise<MediaServerTarget | undefined> {
     const { ctx: c, settings: s } = need();
     // the holder's class: what its callers hear is the holder's (or its company's) choice
     const holder = opposite(held) === 'caller' ? call.caller.user : call.callee.user;
     const chosen = classFor(await s.get(call.tenant), holder);
     if (!chosen) return undefined;
-    return musicTarget(chosen, call.tenant, { uri: c.selfUri, headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken } });
+    return musicTarget(chosen, call.tenant, c.embedded);
   }
 
   return {
     name: 'moh',
-    services: [{
-      user: MUSIC_USER,
-      async handle(req, res) {
-        const { settings: s, music: m } = need();
-        const [, tenant, name] = MUSIC_USER.exec(/^sips?:([^@]+)@/.exec(req.uri)?.[1] ?? '') ?? [];
-        const cls = tenant ? (await s.get(tenant)).classes[name] : undefined;
-        if (!cls) {
-          respond(res, 404, 'Not Found - no such music class');
-          return;
-        }
-        await m.handle(req, res, { key: `${tenant}~${name}`, file: cls.file });
-      },
-    }],
     routes(api) {
       mohRoutes(api, {
         get settings() {
@@ -66,7 +51,11 @@ export function mohFeature(): Feature {
     start(c) {
       ctx = c;
       settings = new MohSettingsStore(c.redis);
-      music = new MusicServer(c.srf, c.config.sipHost, c.logger);
+      const m = new MusicServer(c.config.sipHost, c.logger);
+      music = m;
+      // the embedded music server is reached in this process, by moh and by park (lib/media/media-service.ts)
+      c.embedded.music = { server: (tenant, name, file) => m.server({ key: `${tenant}~${name}`, file }) };
+      new Gauge({ name: 'feature_server_music_listeners', help: 'Parties the embedded music server streams to', registers: [c.metrics], collect() { this.set(m.activeSessions); } });
       holds = new HoldController({ srf: c.srf, media: c.media, calls: c.calls, logger: c.logger, musicFor });
       const h = holds;
       unsubscribe.push(c.calls.interceptOffers(h.interceptor));
@@ -75,6 +64,7 @@ export function mohFeature(): Feature {
     async stop() {
       for (const u of unsubscribe.splice(0)) u();
       await holds?.stop();
+      if (ctx?.embedded.music) ctx.embedded.music = undefined;
       await music?.close();
     },
   };

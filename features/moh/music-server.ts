@@ -1,10 +1,7 @@
-import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { awaitAck } from '../../lib/calls';
-import { respond } from '../../lib/sip/respond';
-import { hangUp } from '../../lib/sip/hang-up';
+import { LocalMediaSession, type EmbeddedMediaServer, type MediaSession } from '../../lib/media';
 import { defaultMusic, readWav } from './music/default-music';
-import { answerTarget, chosenPayloadType, MusicStream, sdpOffer } from './music/music-stream';
+import { answerTarget, chosenPayloadType, MusicStream, sdpOffer, type ListenerHandle } from './music/music-stream';
 
 /** What a music class plays: the default music, or an operator's WAV file. */
 export interface MusicSource {
@@ -13,53 +10,56 @@ export interface MusicSource {
 }
 
 /**
- * The embedded music server: a SIP user agent on the platform's own engine that answers
- * an offerless INVITE with an offer (RFC 3264: the offer in the 200, the answer in the
- * ACK; RFC 3725 4.1) and streams its class's music to whoever answered, one shared
- * stream per class (one clock, one loop position), until the BYE.
+ * The embedded music server, in this process (no SIP: a drachtio-server refuses requests
+ * to its own address, so the platform never calls its own music server through the
+ * engine). A session is third-party call control without the INVITE (RFC 3725 4.1 in
+ * values): the server's offer (RFC 3264: send-only G.711), the party's answer, then its
+ * class's music streamed to the address the answer names, one shared stream per class
+ * (one clock, one loop position), until the session is released.
  */
 export class MusicServer {
   private readonly streams = new Map<string, Promise<MusicStream>>();
-  private sessions = 0;
+  private readonly live = new Set<LocalMediaSession>();
+  private listeners = 0;
 
-  constructor(private readonly srf: Srf, private readonly bindAddress: string, private readonly logger: Logger) {}
+  constructor(private readonly bindAddress: string, private readonly logger: Logger) {}
 
+  /** listeners the music is streamed to now */
   get activeSessions(): number {
-    return this.sessions;
+    return this.listeners;
   }
 
-  async handle(req: Srf.SrfRequest, res: Srf.SrfResponse, source: MusicSource): Promise<void> {
-    if (req.body) {
-      // the music server makes the offer itself; an INVITE with one is not what 3pcc sends
-      respond(res, 488, 'Not Acceptable Here - send the INVITE without SDP');
-      return;
-    }
+  /** A class as a media server the call model can re-target a party to (lib/calls attachMediaServer). */
+  server(source: MusicSource): EmbeddedMediaServer {
+    return { kind: 'embedded', name: `music ${source.key}`, open: () => this.open(source) };
+  }
+
+  async open(source: MusicSource): Promise<MediaSession> {
     let stream: MusicStream;
     try {
       stream = await this.stream(source);
     } catch (err) {
       this.logger.error('music source unusable', { source: source.key, error: (err as Error).message });
-      respond(res, 500, 'Server Internal Error - music source unusable');
-      return;
+      throw new Error(`music source ${source.key} unusable`, { cause: err });
     }
-    const offer = sdpOffer(stream, { sessionId: Date.now(), version: 1 });
-    const dialog = await this.srf.createUAS(req, res, { localSdp: offer });
-    // the answer comes in the ACK (srf resolves the dialog at the 200)
-    if (!(await awaitAck(dialog))) return;
-    const answer = dialog.remote.sdp;
-    const pt = answer ? chosenPayloadType(answer) : undefined;
-    const target = answer ? answerTarget(answer) : undefined;
-    if (pt === undefined || !target) {
-      this.logger.warn('music answer unusable; hanging up', { answer });
-      hangUp(dialog);
-      return;
-    }
-    this.sessions++;
-    const listener = stream.addListener({ address: target.address, port: target.port, payloadType: pt });
-    dialog.on('destroy', () => {
-      listener.remove();
-      this.sessions--;
+    let listener: ListenerHandle | undefined;
+    const session = new LocalMediaSession(sdpOffer(stream, { sessionId: Date.now(), version: 1 }), {
+      answer: (sdp) => {
+        const pt = chosenPayloadType(sdp);
+        const target = answerTarget(sdp);
+        if (pt === undefined || !target) throw new Error('music answer unusable: no G.711 or no address');
+        listener = stream.addListener({ address: target.address, port: target.port, payloadType: pt });
+        this.listeners++;
+      },
+      close: () => {
+        this.live.delete(session);
+        if (!listener || listener.removed) return;
+        listener.remove();
+        this.listeners--;
+      },
     });
+    this.live.add(session);
+    return session;
   }
 
   private stream(source: MusicSource): Promise<MusicStream> {
@@ -77,7 +77,9 @@ export class MusicServer {
     return s;
   }
 
+  /** Every session ends (whoever holds one is told), then the streams close. */
   async close(): Promise<void> {
+    for (const s of [...this.live]) await s.gone();
     for (const s of this.streams.values()) await (await s.catch(() => undefined))?.close();
     this.streams.clear();
   }

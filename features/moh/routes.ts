@@ -73,6 +73,8 @@ export function mohRoutes(api: ApiRouter, deps: MohRoutesDeps): void {
       await deps.holds.hold(call, req.body.party);
     } catch (err) {
       if ((err as Error).message === 'music on hold is off') throw mohErrors.E_MOH_OFF();
+      // the call ended while its party was being put on music (nothing is left of it)
+      if (!deps.calls.get(call.id)) throw mohErrors.E_CALL_NOT_FOUND();
       throw mohErrors.E_MOH_FAILED(`the music server could not be reached: ${(err as Error).message}`);
     }
     reply.code(204);

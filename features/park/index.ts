@@ -163,11 +163,12 @@ export function parkFeature(): Feature {
       watchers = blf;
       const changed = (tenant: string, slot: string, entry: ParkedEntry | undefined): void => void c.bus.publish(SLOT_CHANGED, { tenant, slot, entry: entry ?? null })
         .catch((err: Error) => c.logger.warn('park: slot change not published', { error: err.message }));
-      const ownerUri = (tenant: string, slot: string): string => c.selfUri(`park~${tenant}~${slot}`);
+      // where another instance forwards a retrieve of a call parked here (this one retrieves its own locally)
+      const ownerUri = (tenant: string, slot: string): string => c.instanceUri(`park~${tenant}~${slot}`);
       const music = async (tenant: string, mohClass: string): Promise<MusicTarget> => {
         const settings = await moh.get(tenant);
         const cls = settings.classes[mohClass] ?? DEFAULT_SETTINGS.classes.default;
-        return musicTarget({ name: settings.classes[mohClass] ? mohClass : 'default', cls }, tenant, { uri: c.selfUri, headers: { [INTERNAL_TOKEN_HEADER]: c.internalToken } });
+        return musicTarget({ name: settings.classes[mohClass] ? mohClass : 'default', cls }, tenant, c.embedded);
       };
       park = new ParkService({
         announcer: new SlotAnnouncer(), changed, ownerUri, music,

@@ -102,7 +102,7 @@ export class ParkService {
     try {
       await this.deps.media.blockMedia(silence);
       const music = await this.deps.music(call.tenant, lot.mohClass);
-      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music.uri, { headers: music.headers, mediaCallId: musicMediaId });
+      leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, music, { mediaCallId: musicMediaId });
     } catch (err) {
       await this.deps.media.unblockMedia(silence).catch((e: Error) => call.log.warn('park: unblocking the parker failed', { error: e.message }));
       await this.deps.slots.free(call.tenant, slot, call.id);

@@ -109,7 +109,7 @@ export class ParkTakeover {
     try {
       const lot = await this.deps.lots.get(e.tenant);
       const music = await this.deps.music(e.tenant, lot.mohClass);
-      const { party, leg } = await resumeOnMediaServer(this.deps.srf, this.deps.media, e.dialog, cseq, side, music.uri, { headers: music.headers });
+      const { party, leg } = await resumeOnMediaServer(this.deps.srf, this.deps.media, e.dialog, cseq, side, music);
       if (e.musicMediaId) await this.deps.media.delete({ callId: e.musicMediaId }).catch(() => undefined);
       const parties = this.parties(e, await this.deps.record(e.callId).catch(() => null));
       const call = this.deps.calls.restore({ id: e.callId, tenant: e.tenant, ...parties, mediaCallId: leg.mediaCallId }, side, party);

@@ -155,7 +155,8 @@ export function pickupFeature(): Feature {
         calls: c.calls, users, ringing: new RingingStore(c.redis, c.config.noAnswerTimeout * 1000 + RINGING_GRACE_MS),
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         instanceId: c.config.instanceId, logger: c.logger.child({ feature: 'pickup' }),
-        ownerUri: (callId) => c.selfUri(`pickup~${callId}`),
+        // where another instance forwards a pickup of a call ringing here (this one picks its own locally)
+        ownerUri: (callId) => c.instanceUri(`pickup~${callId}`),
         alive: (instanceId) => c.bus.alive(instanceId),
         remote: {
           async forward(rc, picker, req, res) {

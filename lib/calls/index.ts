@@ -5,6 +5,7 @@ export { COMPLETED_ELSEWHERE, type ForkBranch, type ForkTarget } from './outboun
 export { opposite } from './call';
 export { relayOffer, type OfferInterceptor } from './reinvite-relay';
 export { attachMediaServer, reconnect, rejoinMediaServer, resumeOnMediaServer, type AttachOptions, type MediaServerLeg } from './third-party';
+export { offerToMediaServer, openMediaSession, type OpenedSession, type SipSessionOptions } from './media-session';
 export { resumeCseq, snapshotOf, type DialogSnapshot } from './dialog-snapshot';
 export { modify, modifyWithRetry } from './modify';
 export { awaitAck } from './ack';

@@ -5,17 +5,32 @@ interface ReinviteQueue {
   _reinvitesInProgress?: { count: number; admitOne: Array<() => void> };
 }
 
+/** RFC 3261 17.1.1.2: an INVITE client transaction gives up after 64*T1 (32 s) */
+const REINVITE_TIMEOUT_MS = 32_000;
+
 /**
  * `dialog.modify` (a re-INVITE) with our o= line for that dialog (RFC 3264 8: same
  * session id, version one up; lib/sip/sdp-origin), that leaves the dialog usable when the far end refuses.
  * drachtio-srf 5.0 serializes re-INVITEs per dialog but only releases its queue on a
  * 200, so after a 488 or 491 every later re-INVITE on that dialog would wait forever;
- * this releases it on any final failure.
+ * this releases it on any final failure. It also fails when the dialog ends first (a BYE
+ * crossing the re-INVITE: drachtio-server drops the re-INVITE's transaction then, so
+ * srf's promise never settles) and after 64*T1 without a final response.
  */
-export async function modify(d: Srf.Dialog, sdp: string): Promise<string> {
+export async function modify(d: Srf.Dialog, sdp: string, timeoutMs = REINVITE_TIMEOUT_MS): Promise<string> {
+  const sent = d.modify(stampFor(d, sdp));
+  let onEnd = (): void => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<never>((_resolve, reject) => {
+    onEnd = () => reject(new Error('the dialog ended during the re-INVITE'));
+    d.once('destroy', onEnd);
+    timer = setTimeout(() => reject(new Error('no final response to the re-INVITE')), timeoutMs);
+  });
   try {
-    return await d.modify(stampFor(d, sdp));
+    return await Promise.race([sent, cut]);
   } catch (err) {
+    // srf's own promise may still settle later: nothing waits for it any more
+    sent.catch(() => undefined);
     const q = (d as unknown as ReinviteQueue)._reinvitesInProgress;
     if ((err as { status?: number }).status !== undefined && q && q.count > 0) {
       q.count--;
@@ -23,6 +38,9 @@ export async function modify(d: Srf.Dialog, sdp: string): Promise<string> {
       if (next) setImmediate(next);
     }
     throw err;
+  } finally {
+    clearTimeout(timer);
+    d.off('destroy', onEnd);
   }
 }
 

@@ -1,56 +1,59 @@
 import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
-import type { MediaAnchor } from '../media';
+import type { MediaAnchor, MediaServerTarget } from '../media';
+import { openMediaSession, type SipSessionOptions } from './media-session';
 import { opposite, type Call, type Side } from './call';
 import { resumeDialog, type DialogSnapshot } from './dialog-snapshot';
-import { hangUp, isConnected } from '../sip/hang-up';
-import { sentFirst } from '../sip/sdp-origin';
 import { modifyWithRetry } from './modify';
 
-/** A party of a call connected to a media server (music, announcements, a bridge). */
+/** A party of a call connected to a media server (music, a bridge, a phone by 3pcc). */
 export interface MediaServerLeg {
   side: Side;
   /** the rtpengine session between the party and the media server */
   mediaCallId: string;
   /** the media server's tag in that session (the party's is its dialog tag) */
   serverTag: string;
-  dialog: Srf.Dialog;
-  /** BYE to the media server and the end of its media session; the party is left where it is */
+  /** the media server's SDP in its session (its offer) */
+  serverSdp(): string;
+  /** the SIP dialog with the media server; none for an embedded one */
+  dialog?: Srf.Dialog;
+  /** ends the media server's session (a BYE to an external one) and its rtpengine session; the party is left where it is */
   release(): Promise<void>;
+  /** the media server ended the session itself (its BYE, its service stopped); the leg is released by then */
+  onGone(cb: () => void): void;
 }
 
-interface Pending3pcc {
-  sdp: string;
-  ack(sdp: string): Promise<Srf.Dialog>;
-  destroy(): Promise<void>;
-}
-
-type CreateUac = (uri: string, opts: object, progress?: object) => Promise<Pending3pcc>;
-
-export interface AttachOptions {
+export interface AttachOptions extends SipSessionOptions {
+  /** headers of the INVITE to a media server given by URI */
   headers?: Record<string, string>;
-  /** next hop (a NATed phone: where its REGISTER came from) */
-  proxy?: string;
-  /** the INVITE as sent, so the caller can CANCEL it (a phone that does not answer) */
-  onRequest?(req: Srf.SrfRequest): void;
   /** rtpengine's call-id for the new session (default: a fresh one) */
   mediaCallId?: string;
 }
 
+/** A media server given by URI is an external SIP one. */
+function targetOf(target: string | MediaServerTarget, opts: AttachOptions): MediaServerTarget {
+  return typeof target === 'string' ? { kind: 'sip', uri: target, headers: opts.headers ?? {} } : target;
+}
+
 /**
  * Re-targets one party of a call to a media server by third-party call control
- * (RFC 3725 section 4.1, the service example "Music On Hold"): an INVITE without SDP to
- * the media server; its offer, through rtpengine, to the party in a re-INVITE; the
- * party's answer, through rtpengine, in the ACK to the media server. The party's media
- * then runs through a second rtpengine session, so the call's own session (and the
+ * (RFC 3725 section 4.1, the service example "Music On Hold"): the media server's offer
+ * (an external one's in the 200 to an INVITE without SDP; an embedded one's asked for in
+ * this process), through rtpengine, to the party in a re-INVITE; the party's answer,
+ * through rtpengine, back to the media server (an external one's in the ACK). The party's
+ * media then runs through a second rtpengine session, so the call's own session (and the
  * other party's view of it) is untouched and `reconnect` can restore it.
  */
 export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call, side: Side, uri: string,
+  opts?: AttachOptions): Promise<MediaServerLeg & { dialog: Srf.Dialog }>;
+export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call, side: Side, target: MediaServerTarget,
+  opts?: AttachOptions): Promise<MediaServerLeg>;
+export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call, side: Side, target: string | MediaServerTarget,
   opts: AttachOptions = {}): Promise<MediaServerLeg> {
   const party = call.dialog(side);
   if (!party) throw new Error(`call ${call.id} has no ${side} dialog`);
-  return toMediaServer(srf, media, opts.mediaCallId ?? `ms-${call.id}-${randomBytes(3).toString('hex')}`, side, call.tag(side), uri, opts,
-    (offer) => modifyWithRetry(party, offer));
+  return toMediaServer(srf, media, opts.mediaCallId ?? `ms-${call.id}-${randomBytes(3).toString('hex')}`, side, call.tag(side),
+    targetOf(target, opts), opts, (offer) => modifyWithRetry(party, offer));
 }
 
 /**
@@ -59,10 +62,10 @@ export async function attachMediaServer(srf: Srf, media: MediaAnchor, call: Call
  * dialog here (`resumeDialog`), and the resumed dialog comes back with the leg.
  */
 export async function resumeOnMediaServer(srf: Srf, media: MediaAnchor, snap: DialogSnapshot, cseq: number, side: Side,
-  uri: string, opts: AttachOptions = {}): Promise<{ party: Srf.Dialog; leg: MediaServerLeg }> {
+  target: MediaServerTarget, opts: AttachOptions = {}): Promise<{ party: Srf.Dialog; leg: MediaServerLeg }> {
   let party: Srf.Dialog | undefined;
   const mediaCallId = opts.mediaCallId ?? `ms-${snap.callId}-${randomBytes(3).toString('hex')}`;
-  const attached = await toMediaServer(srf, media, mediaCallId, side, snap.remoteTag, uri, opts, async (offer) => {
+  const attached = await toMediaServer(srf, media, mediaCallId, side, snap.remoteTag, target, opts, async (offer) => {
     party = await resumeDialog(srf, snap, offer, cseq);
     return party.remote.sdp;
   });
@@ -70,32 +73,35 @@ export async function resumeOnMediaServer(srf: Srf, media: MediaAnchor, snap: Di
 }
 
 /** RFC 3725 4.1 with `reach` carrying the media server's offer to the party and its answer back. */
-async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, side: Side, partyTag: string, uri: string,
+async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, side: Side, partyTag: string, target: MediaServerTarget,
   opts: AttachOptions, reach: (offer: string) => Promise<string>): Promise<MediaServerLeg> {
   const msTag = `ms-${randomBytes(4).toString('hex')}`;
-  const pending = await (srf.createUAC as unknown as CreateUac).call(srf, uri, { noAck: true, headers: opts.headers ?? {}, proxy: opts.proxy }, {
-    cbRequest: (_err: unknown, req: Srf.SrfRequest) => {
-      if (req) opts.onRequest?.(req);
-    },
-  });
+  const session = await openMediaSession(srf, target, opts);
   try {
-    const offer = await media.offer({ callId: mediaCallId, fromTag: msTag, sdp: pending.sdp });
+    const offer = await media.offer({ callId: mediaCallId, fromTag: msTag, sdp: session.serverSdp });
     const answer = await reach(offer);
     const back = await media.answer({ callId: mediaCallId, fromTag: msTag, toTag: partyTag, sdp: answer });
-    const dialog = await pending.ack(back);
-    // our first SDP on the media server's dialog went in the ACK, where srf does not keep it
-    sentFirst(dialog, back);
+    await session.answer(back);
     let released = false;
     const release = async (): Promise<void> => {
       if (released) return;
       released = true;
-      if (isConnected(dialog)) hangUp(dialog);
+      await session.release();
       await media.delete({ callId: mediaCallId });
     };
-    dialog.on('destroy', () => void release());
-    return { side, mediaCallId, serverTag: msTag, dialog, release };
+    const gone: Array<() => void> = [];
+    session.onGone(() => {
+      void release().catch(() => undefined);
+      for (const cb of gone.splice(0)) cb();
+    });
+    const dialog = session.dialog();
+    return {
+      side, mediaCallId, serverTag: msTag, release, ...(dialog ? { dialog } : {}),
+      serverSdp: () => dialog?.remote.sdp ?? session.serverSdp,
+      onGone: (cb) => void gone.push(cb),
+    };
   } catch (err) {
-    await pending.destroy().catch(() => undefined);
+    await session.release().catch(() => undefined);
     await media.delete({ callId: mediaCallId }).catch(() => undefined);
     throw err;
   }
@@ -109,7 +115,7 @@ async function toMediaServer(srf: Srf, media: MediaAnchor, mediaCallId: string, 
  */
 export async function rejoinMediaServer(media: MediaAnchor, party: Srf.Dialog, partyTag: string, leg: MediaServerLeg): Promise<void> {
   const p = { callId: leg.mediaCallId, fromTag: leg.serverTag, toTag: partyTag };
-  const offer = await media.offer({ ...p, sdp: leg.dialog.remote.sdp });
+  const offer = await media.offer({ ...p, sdp: leg.serverSdp() });
   const answer = await modifyWithRetry(party, offer);
   await media.answer({ ...p, sdp: answer });
 }

@@ -1,9 +1,10 @@
 import type { RedisClient } from '../store';
 import { keys, TenantSettings } from '../store';
+import type { EmbeddedServices, MediaServerTarget } from './media-service';
 
 /**
  * Music classes, a platform service (DESIGN: lib/media holds the music source): music on
- * hold, park and anything else that plays music to a party ask here which SIP music
+ * hold, park and anything else that plays music to a party ask here which music
  * server a tenant's class names. A tenant's music on hold: whether it is on, its classes (each an external music
  * server URI, or the embedded server playing the default music or an operator's WAV
  * file), the default class and each user's class.
@@ -40,19 +41,15 @@ export function classFor(settings: MohSettings, user: string): { name: string; c
   return cls ? { name, cls } : undefined;
 }
 
-/** The embedded music server's user part for a class: `moh~<tenant>~<class>` (features/moh serves it). */
-export const EMBEDDED_MUSIC_USER = /^moh~([^~]+)~([^~]+)$/;
-
-export interface MusicTarget {
-  uri: string;
-  headers: Record<string, string>;
-}
+/** Where music is played from: an external SIP music server or the embedded one. */
+export type MusicTarget = MediaServerTarget;
 
 /**
- * Where a class's music comes from: its external server, or the embedded one on this
- * platform (reached through the engine with the internal token).
+ * Where a class's music comes from: its external SIP music server (RFC 3725 4.1), or the
+ * embedded one in this process (no SIP: see media-service.ts).
  */
-export function musicTarget(cls: { name: string; cls: MohClass }, tenant: string, self: { uri(user: string): string; headers: Record<string, string> }): MusicTarget {
-  if (cls.cls.uri) return { uri: cls.cls.uri, headers: {} };
-  return { uri: self.uri(`moh~${tenant}~${cls.name}`), headers: self.headers };
+export function musicTarget(cls: { name: string; cls: MohClass }, tenant: string, embedded: EmbeddedServices): MediaServerTarget {
+  if (cls.cls.uri) return { kind: 'sip', uri: cls.cls.uri, headers: {} };
+  if (!embedded.music) throw new Error('no embedded music server (the moh feature is not running)');
+  return embedded.music.server(tenant, cls.name, cls.cls.file);
 }

@@ -184,6 +184,92 @@ describe('moh: hanging up while on music', function () {
   });
 });
 
+describe('moh: the embedded music server is in this process', function () {
+  this.timeout(40000);
+  const fx = coreFixture();
+  const listeners = async (): Promise<number> => {
+    const text = String((await fx.api('GET', '/metrics', undefined, '')).body);
+    return Number(/^feature_server_music_listeners (\d+)$/m.exec(text)?.[1] ?? NaN);
+  };
+
+  it('no SIP to the engine\'s own address: a class pointing there is refused at once (as drachtio-server refuses it), the embedded class plays', async () => {
+    const self = `sip:music@127.0.0.1:${fx.sipPort()}`;
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true, classes: { default: {}, self: { uri: self } }, defaultClass: 'default', users: { 'se-a': 'self' } })).status, 200);
+    await fx.provision('se-a');
+    await fx.provision('se-b');
+    const epB = await createRtpEndpoint();
+    try {
+      const uas = await fx.uas('core-uas-hold-media.xml', await fx.register('se-b'), { vars: { rtp_port: String(epB.port) } });
+      const caller = fx.call('core-call-bye-received.xml', 'se-a', 'se-b', { timeoutSec: 20 });
+      const call = await fx.liveCall();
+      // the holder (se-a) has the class at the engine's own address: the engine refuses the
+      // INVITE (no timer B to wait for), so the REST hold fails at once
+      const before = (await fx.engineStats()).messagesIn;
+      const started = Date.now();
+      const refused = await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' });
+      assert.equal(refused.status, 502);
+      assert.ok(Date.now() - started < 2000, `refused in ${Date.now() - started} ms`);
+      assert.equal((await fx.engineStats()).messagesIn, before, 'no request reached the engine from itself');
+      // the embedded class needs no SIP: music reaches the held party
+      assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true })).status, 200);
+      assert.equal((await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' })).status, 204);
+      await epB.waitFor(OTHER, 25, 5000);
+      assert.equal(await listeners(), 1, 'one listener of the embedded music server');
+      assert.equal((await fx.api('POST', `/v1/calls/${call.id}/resume`)).status, 204);
+      assert.equal(await listeners(), 0, 'the resume removed it');
+      assert.equal((await fx.api('DELETE', `/v1/calls/${call.id}`)).status, 204);
+      assert.equal((await caller).code, 0);
+      const rb = await uas.done;
+      assert.equal(rb.code, 0, rb.errors);
+      const invites = rb.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission);
+      assert.equal(invites.length, 3, 'the call, the music, the resume: the refused hold re-INVITEd nobody');
+    } finally {
+      await epB.stop();
+      await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true });
+    }
+  });
+});
+
+describe('moh: hanging up while the music is being attached', function () {
+  this.timeout(40000);
+  // the engine's dialog count is not checked here: the embedded engine keeps a dialog for
+  // the 2xx to a re-INVITE that arrives after the dialog's BYE (lib/engine/core/app-request.ts
+  // trackDialog), so this test checks what the server owns itself
+  const fx = coreFixture({}, { checkAfterEach: false });
+  const listeners = async (): Promise<number> => {
+    const text = String((await fx.api('GET', '/metrics', undefined, '')).body);
+    return Number(/^feature_server_music_listeners (\d+)$/m.exec(text)?.[1] ?? NaN);
+  };
+
+  it('the held party hangs up while the music is being attached: no music listener and no media session outlive the call', async () => {
+    await fx.provision('bd-a');
+    await fx.provision('bd-b');
+    const uas = await fx.uas('moh-uas-bye-during-music.xml', await fx.register('bd-b'));
+    const caller = fx.call('core-call-bye-received.xml', 'bd-a', 'bd-b', { timeoutSec: 20 });
+    const call = await fx.liveCall();
+    // the BYE reaches the server before the 200 to the music re-INVITE: the hold finds the call gone
+    const hold = await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' });
+    assert.equal(hold.status, 404, JSON.stringify(hold.body));
+    const rb = await uas.done;
+    assert.equal(rb.code, 0, rb.errors);
+    assert.equal((await caller).code, 0);
+    const deadline = Date.now() + 5000;
+    while ((await listeners()) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await listeners(), 0, 'the music listener was removed');
+    const deadline2 = Date.now() + 5000;
+    for (;;) {
+      const sessions = await fx.media().anchor.list();
+      const callKeys = await fx.redis().client.keys('call:*');
+      if ((sessions.length === 0 && callKeys.length === 0) || Date.now() > deadline2) {
+        assert.deepEqual({ sessions, callKeys }, { sessions: [], callKeys: [] }, 'no rtpengine session (the music one included) and no call record left');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(fx.server().calls.size, 0);
+  });
+});
+
 describe('moh: consultation hold and call swap', function () {
   this.timeout(60000);
   const fx = coreFixture();
