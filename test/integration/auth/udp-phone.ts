@@ -19,16 +19,23 @@ export interface RequestSpec {
   headers?: Record<string, string | string[]>;
 }
 
+const T1_MS = 500;
+const T2_MS = 4000;
+
 /**
  * A bare UDP phone for the authentication tests: it sends exactly the request it is
  * given (so a test can replay credentials byte for byte) from a chosen loopback address
  * (each test its own, so failure counts and bans of one never touch another), and
  * resolves with the first final response of that transaction (ACKing a non-2xx INVITE
- * response, RFC 3261 17.1.1.3).
+ * response, RFC 3261 17.1.1.3). Like a phone it retransmits the same bytes over UDP
+ * (RFC 3261 17.1.1.2 timer A, 17.1.2.2 timer E) until a response arrives (INVITE) or a
+ * final one (other methods): a datagram lost in a burst is sent again, not a failed test.
  */
 export class UdpPhone {
   private readonly socket = dgram.createSocket('udp4');
   private readonly waiting = new Map<string, (r: Reply) => void>();
+  /** branches that got a provisional response (an INVITE then stops retransmitting) */
+  private readonly provisional = new Set<string>();
   private port = 0;
 
   constructor(readonly address: string, private readonly server: { host: string; port: number }) {}
@@ -71,17 +78,31 @@ export class UdpPhone {
     }
     lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
     const text = lines.join('\r\n');
+    let rtx: NodeJS.Timeout | undefined;
     const reply = new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
+        clearTimeout(rtx);
         this.waiting.delete(branch);
+        this.provisional.delete(branch);
         reject(new Error(`no final response to ${spec.method} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiting.set(branch, (r) => {
         clearTimeout(timer);
+        clearTimeout(rtx);
+        this.provisional.delete(branch);
         resolve(r);
       });
     });
+    // RFC 3261 17.1.2.2: T1, doubling up to T2 (for an INVITE, timer A until any response)
+    const retransmit = (interval: number): void => {
+      rtx = setTimeout(() => {
+        if (!this.waiting.has(branch) || (spec.method === 'INVITE' && this.provisional.has(branch))) return;
+        this.socket.send(text, this.server.port, this.server.host);
+        retransmit(Math.min(interval * 2, T2_MS));
+      }, interval);
+    };
     this.socket.send(text, this.server.port, this.server.host);
+    retransmit(T1_MS);
     const r = await reply;
     if (spec.method === 'INVITE' && r.status >= 300) {
       const to = r.headers.get('to')?.[0] ?? spec.to;
@@ -105,8 +126,11 @@ export class UdpPhone {
       headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
     }
     const status = Number(m[1]);
-    if (status < 200) return;
     const branch = /branch=([^;\s]+)/.exec(headers.get('via')?.[0] ?? '')?.[1] ?? '';
+    if (status < 200) {
+      if (this.waiting.has(branch)) this.provisional.add(branch);
+      return;
+    }
     const done = this.waiting.get(branch);
     if (!done) return;
     this.waiting.delete(branch);

@@ -1,15 +1,17 @@
 import { features } from '../../../features';
 import { loadConfig } from '../../../lib/config';
 import { startServer, type RunningServer } from '../../../lib/server';
-import { apiRequest, engineStatsAt } from '../../support/api-client';
+import { apiRequest } from '../../support/api-client';
 import { phonesAt } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
 import { testLogger, withRtpengine } from '../../support/rtpengine';
 import { startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
+import { countSrfDialogs, srfDialogCount } from '../../support/srf-dialogs';
+import { startTestSipEngine, type TestSipEngine } from '../../support/test-engine';
 import { TENANT, TOKEN, type LiveCall } from '../core/fixture';
 
-/** One feature-server instance of the cluster, with its own embedded engine. */
+/** One feature-server instance of the cluster, with its own SIP engine (embedded, or a drachtio-server of its own). */
 export interface Instance {
   server: RunningServer;
   sipPort: number;
@@ -18,7 +20,8 @@ export interface Instance {
   register(user: string): Promise<number>;
   call(scenario: string, caller: string, callee: string, opts?: Partial<SippOptions>): Promise<SippResult>;
   liveCall(pred?: (c: LiveCall) => boolean): Promise<LiveCall>;
-  engineStats(): Promise<Record<string, number>>;
+  /** this instance's engine dialogs where the engine reports them (embedded); on drachtio, every instance's dialogs as srf holds them */
+  dialogs(): Promise<number>;
 }
 
 export interface ClusterFixture {
@@ -30,7 +33,7 @@ export interface ClusterFixture {
 
 
 /**
- * Several feature-server instances, each with its own embedded SIP engine, sharing one
+ * Several feature-server instances, each with its own SIP engine, sharing one
  * Redis and one rtpengine (DESIGN: shared state lets several instances serve one
  * platform). After each test nothing of any call is left on any instance.
  */
@@ -38,25 +41,27 @@ export function clusterFixture(n = 2): ClusterFixture {
   const media = withRtpengine();
   let redis: TestRedis | undefined;
   const instances: Instance[] = [];
+  const engines: TestSipEngine[] = [];
   const sipps: SippRun[] = [];
 
   before(async function () {
     this.timeout(40000);
     await media.start();
     redis = await startTestRedis();
+    countSrfDialogs();
     for (let i = 0; i < n; i++) {
       const sipPort = await freePort('both');
       const httpPort = await freePort('tcp');
-      const engineHttp = await freePort('tcp');
+      const engine = await startTestSipEngine({ sipPort });
+      engines.push(engine);
       const config = loadConfig({
-        API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url, INSTANCE_ID: `fs-${i + 1}`,
+        ...engine.env, API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url, INSTANCE_ID: `fs-${i + 1}`,
         RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn',
         DIGEST_ALGORITHMS: 'MD5', // sipp 3.6.1 answers only MD5
         CONFERENCE_PORT_MIN: String(40000 + i * 1000), CONFERENCE_PORT_MAX: String(40999 + i * 1000),
       });
       const phones = phonesAt(() => `127.0.0.1:${sipPort}`, sipps);
-      const server = await startServer({ config, logger: testLogger(), features: features(),
-        engineArgs: ['--t1', '50', '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });
+      const server = await startServer({ config, logger: testLogger(), features: features(), engineArgs: engine.engineArgs });
       const inst: Instance = {
         server, sipPort,
         api: (method, path, body) => apiRequest(httpPort, method, path, body, TOKEN),
@@ -72,7 +77,7 @@ export function clusterFixture(n = 2): ClusterFixture {
           }
           throw new Error('no such live call');
         },
-        engineStats: () => engineStatsAt(engineHttp),
+        dialogs: async () => (await engine.counts())?.dialogs ?? srfDialogCount(),
       };
       instances.push(inst);
     }
@@ -83,12 +88,14 @@ export function clusterFixture(n = 2): ClusterFixture {
     for (const s of sipps.splice(0)) await s.kill();
     const deadline = Date.now() + 5000;
     for (;;) {
-      const stats = await Promise.all(instances.map((i) => i.engineStats()));
+      const counts = await Promise.all(engines.map((e) => e.counts()));
+      const appDialogs = srfDialogCount();
       const callKeys = redis ? await redis.client.keys('call:*') : [];
       const sessions = await media.anchor.list();
       const live = instances.reduce((k, i) => k + i.server.calls.size, 0);
-      const left = { dialogs: stats.map((s) => s.dialogs), callKeys, sessions, live };
-      if (stats.every((s) => s.dialogs === 0) && callKeys.length === 0 && sessions.length === 0 && live === 0) break;
+      const left = { engineDialogs: counts.map((c) => c?.dialogs), appDialogs, callKeys, sessions, live };
+      const enginesIdle = counts.every((c) => !c || c.dialogs === 0);
+      if (enginesIdle && appDialogs === 0 && callKeys.length === 0 && sessions.length === 0 && live === 0) break;
       if (Date.now() > deadline) throw new Error(`state left behind after the test: ${JSON.stringify(left)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -97,6 +104,7 @@ export function clusterFixture(n = 2): ClusterFixture {
   after(async function () {
     this.timeout(30000);
     for (const i of instances.splice(0)) await i.server.stop();
+    for (const e of engines.splice(0)) await e.stop();
     await redis?.stop();
     await media.stop();
   });

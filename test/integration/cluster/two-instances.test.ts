@@ -45,7 +45,7 @@ describe('cluster: two instances, one Redis', function () {
     assert.equal((await parker).code, 0);
     // the lot's 1 s timeout: the owner calls the parker back, exactly once
     const deadline = Date.now() + 10000;
-    while ((await parks()).length > 0 || (await one().engineStats()).dialogs !== 2) {
+    while ((await parks()).length > 0 || (await one().dialogs()) !== 2) {
       if (Date.now() > deadline) throw new Error('no comeback');
       await new Promise((r) => setTimeout(r, 25));
     }

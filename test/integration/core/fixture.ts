@@ -1,21 +1,24 @@
 import { features } from '../../../features';
 import { loadConfig } from '../../../lib/config';
 import { startServer, type RunningServer } from '../../../lib/server';
-import { apiRequest, engineStatsAt } from '../../support/api-client';
+import { apiRequest } from '../../support/api-client';
 import { phonesAt } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
 import { testLogger, withRtpengine, type RtpengineFixture } from '../../support/rtpengine';
 import { startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
+import { countSrfDialogs, srfDialogCount } from '../../support/srf-dialogs';
+import { startTestSipEngine, type EngineKind, type TestSipEngine } from '../../support/test-engine';
 
 export const TENANT = '127.0.0.1';
 export const TOKEN = 'test-token-0123456789';
 
 /**
- * The whole feature server in this process (engine, features, REST) on a real
- * redis-server and rtpengine of the test's own; sipp plays the phones. After each test:
- * no dialog or pending transaction in the engine, no call key in Redis, no session in
- * rtpengine.
+ * The whole feature server in this process (features, REST) on a real redis-server and
+ * rtpengine of the test's own, and on the SIP engine TEST_ENGINE names (the embedded one
+ * by default, or a real drachtio-server); sipp plays the phones. After each test: no SIP
+ * dialog held by the application, none and no pending transaction in the engine where it
+ * reports them (the embedded engine), no call key in Redis, no session in rtpengine.
  */
 export interface CoreFixture {
   server(): RunningServer;
@@ -28,7 +31,12 @@ export interface CoreFixture {
   register(user: string, opts?: { port?: number; expires?: number; password?: string }): Promise<number>;
   uas(scenario: string, port: number, opts?: Partial<SippOptions>): Promise<SippRun>;
   call(scenario: string, caller: string, callee: string, opts?: Partial<SippOptions>): Promise<SippResult>;
+  /** which SIP engine the server runs on */
+  engine(): EngineKind;
+  /** the embedded engine's /stats; drachtio-server has none (throws there) */
   engineStats(): Promise<Record<string, number>>;
+  /** live SIP dialogs: the engine's own count where it reports one, else the application's (srf) */
+  dialogs(): Promise<number>;
   /** the first live call (GET /v1/calls) that matches, answered by default; polls up to 8 s */
   liveCall(pred?: (c: LiveCall) => boolean): Promise<LiveCall>;
 }
@@ -50,7 +58,7 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
   let server: RunningServer | undefined;
   let sipPort = 0;
   let httpPort = 0;
-  let engineHttp = 0;
+  let engine: TestSipEngine | undefined;
   const sipps: SippRun[] = [];
 
   before(async function () {
@@ -59,31 +67,34 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
     redis = await startTestRedis();
     sipPort = await freePort('both');
     httpPort = await freePort('tcp');
-    engineHttp = await freePort('tcp');
+    countSrfDialogs();
+    engine = await startTestSipEngine({ sipPort, t1: opts.t1 });
     const config = loadConfig({
-      API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url,
+      ...engine.env, API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url,
       RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn',
       // sipp 3.6.1 answers only MD5 and gives up on a SHA-256 challenge listed first
       DIGEST_ALGORITHMS: 'MD5', ...env,
     });
-    server = await startServer({ config, logger: testLogger(), features: features(),
-      engineArgs: ['--t1', String(opts.t1 ?? 50), '--t2', '400', '--t4', '500', '--http-port', String(engineHttp)] });
+    server = await startServer({ config, logger: testLogger(), features: features(), engineArgs: engine.engineArgs });
   });
 
   afterEach(async function () {
     this.timeout(15000);
     for (const s of sipps.splice(0)) await s.kill();
     if (opts.checkAfterEach === false) return;
-    // nothing of any call may outlive it: engine dialogs, Redis call keys, rtpengine sessions
+    // nothing of any call may outlive it: dialogs (the app's, and the engine's where it
+    // reports them), Redis call keys, rtpengine sessions
     const deadline = Date.now() + 5000;
     let last: string;
     for (;;) {
-      const stats = await fx.engineStats();
+      const counts = await engine?.counts();
+      const appDialogs = srfDialogCount();
       const callKeys = redis ? await redis.client.keys('call:*') : [];
       const sessions = await media.anchor.list();
       const liveCalls = server?.calls.size ?? 0;
-      if (stats.dialogs === 0 && stats.activeTransactions === 0 && callKeys.length === 0 && sessions.length === 0 && liveCalls === 0) break;
-      last = JSON.stringify({ dialogs: stats.dialogs, active: stats.activeTransactions, callKeys, sessions, liveCalls });
+      const engineIdle = !counts || (counts.dialogs === 0 && counts.activeTransactions === 0);
+      if (engineIdle && appDialogs === 0 && callKeys.length === 0 && sessions.length === 0 && liveCalls === 0) break;
+      last = JSON.stringify({ engine: counts, appDialogs, callKeys, sessions, liveCalls });
       if (Date.now() > deadline) throw new Error(`state left behind after the test: ${last}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -94,6 +105,7 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
   after(async function () {
     this.timeout(20000);
     await server?.stop();
+    await engine?.stop();
     await redis?.stop();
     await media.stop();
   });
@@ -132,7 +144,15 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
       }
       throw new Error('no such live call');
     },
-    engineStats: () => engineStatsAt(engineHttp),
+    engine: () => engine?.kind ?? 'embedded',
+    async engineStats() {
+      const stats = await engine?.stats();
+      if (!stats) throw new Error(`the ${engine?.kind ?? 'unstarted'} engine reports no /stats`);
+      return stats;
+    },
+    async dialogs() {
+      return (await engine?.counts())?.dialogs ?? srfDialogCount();
+    },
   };
   return fx;
 }

@@ -204,7 +204,7 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     assert.equal((await parker).code, 0);
     await until('the comeback', async () => (await partyOf(id, 'caller')) === 'tc-a' && (await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).status === 200
       && ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: unknown[] }).parks.length === 0
-      && (await fx.engineStats()).dialogs === 2);
+      && (await fx.dialogs()) === 2);
     assert.equal((await fx.api('DELETE', `/v1/calls/${id}`)).status, 204);
     const rb = await back.done;
     assert.equal(rb.code, 0, rb.errors);
@@ -224,7 +224,7 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     const id = (await fx.liveCall()).id;
     assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee' })).status, 200);
     assert.equal((await parker).code, 0);
-    await until('the fallback', async () => (await partyOf(id, 'caller')) === 'fb-f' && (await fx.engineStats()).dialogs === 2);
+    await until('the fallback', async () => (await partyOf(id, 'caller')) === 'fb-f' && (await fx.dialogs()) === 2);
     assert.equal((await noAnswer.done).code, 0, 'the parker\'s phone rang and was cancelled');
     assert.equal((await fx.api('DELETE', `/v1/calls/${id}`)).status, 204);
     assert.equal((await fallback.done).code, 0);
@@ -261,7 +261,7 @@ describe('park: BLF for slots (RFC 4235 dialog-info)', function () {
     for (const u of ['bl-w', 'bl-a', 'bl-b']) await fx.provision(u);
     const watcher = fx.call('core-blf.xml', 'bl-w', '703', { vars: { caller: 'bl-w', expires: '6' }, timeoutSec: 20 });
     const deadline = Date.now() + 5000;
-    while ((await fx.engineStats()).dialogs < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((await fx.dialogs()) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('bl-b'), { durationMs: 1000 });
     const parker = fx.call('core-call-bye-received.xml', 'bl-a', 'bl-b', { timeoutSec: 20 });
     const id = (await fx.liveCall()).id;
