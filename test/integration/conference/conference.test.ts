@@ -5,13 +5,15 @@ import { freePort } from '../../support/ports';
 import { testLogger } from '../../support/rtpengine';
 import { coreFixture, TENANT } from '../core/fixture';
 import { flow } from '../engine/fixture';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { hearing, settledGap, type MergeGap } from './merge-gap';
 import { pcmOf, TonePeer } from './tone-peer';
 
 const HZ = { a: 500, b: 1100, c: 1700 } as const;
 /** issue: "moved into a new bridge by 3pcc re-INVITEs, with no media gap longer than ~200 ms" */
 const MAX_GAP_MS = 200;
+
+type MergeGaps = Record<'b' | 'c', MergeGap> & { ownStallMs: number };
 
 /**
  * The rtpengine port a phone's RTP must go to: in whichever session has a stream whose
@@ -97,19 +99,27 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
    * Runs a merge while B and C talk with the host, and returns the gap each heard in the
    * host's voice (see merge-gap.ts for what is measured), printed for the record.
    */
-  async function measuredMerge(kind: string, peersOf: { b: TonePeer; c: TonePeer }, merge: () => Promise<void>): Promise<Record<'b' | 'c', MergeGap>> {
+  async function measuredMerge(kind: string, peersOf: { b: TonePeer; c: TonePeer }, merge: () => Promise<void>): Promise<MergeGaps> {
     await Promise.all([hearing(peersOf.b, HZ.a), hearing(peersOf.c, HZ.a)]);
+    // the test's own phones stamp frames when this process gets to read them: a stall of
+    // this event loop (a loaded machine) shows up as a gap the server did not make
+    const stalls = monitorEventLoopDelay({ resolution: 10 });
+    stalls.enable();
     const start = performance.now();
     await merge();
     const [b, c] = await Promise.all([settledGap(peersOf.b, HZ.a, start), settledGap(peersOf.c, HZ.a, start)]);
+    stalls.disable();
+    const ownStallMs = stalls.max / 1e6;
     const show = (g: MergeGap): string => `gap ${g.gapMs.toFixed(0)} ms (any source ${g.anySourceMs.toFixed(0)} ms), re-INVITEd at +${g.movedAtMs.toFixed(0)} ms`;
-    console.log(`      ${kind} merge: B ${show(b)}; C ${show(c)}`);
-    return { b, c };
+    console.log(`      ${kind} merge: B ${show(b)}; C ${show(c)}; the test's longest own stall ${ownStallMs.toFixed(0)} ms`);
+    return { b, c, ownStallMs };
   }
 
-  function assertGaps(gaps: Record<'b' | 'c', MergeGap>): void {
-    for (const [who, g] of Object.entries(gaps)) {
-      assert.ok(g.gapMs <= MAX_GAP_MS, `${who.toUpperCase()} did not hear the host for ${g.gapMs.toFixed(0)} ms during the merge (at most ${MAX_GAP_MS})`);
+  function assertGaps(gaps: MergeGaps): void {
+    const budget = MAX_GAP_MS + gaps.ownStallMs;
+    for (const who of ['b', 'c'] as const) {
+      const g = gaps[who];
+      assert.ok(g.gapMs <= budget, `${who.toUpperCase()} did not hear the host for ${g.gapMs.toFixed(0)} ms during the merge (at most ${MAX_GAP_MS} ms + the test's own stall of ${gaps.ownStallMs.toFixed(0)} ms)`);
     }
   }
 
