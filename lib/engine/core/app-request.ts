@@ -178,10 +178,11 @@ class UacUser implements ClientTxnUser {
       }
       return existing;
     }
-    // an in-dialog request whose dialog is gone (a BYE crossed a re-INVITE and its 2xx came
-    // late): RFC 3261 12.1.2 creates dialogs from responses to requests outside one only,
-    // so nothing is created here, or it would be left with no one to end it
-    if (tagOf(req.get('to'))) return undefined;
+    // a request the application sent inside a dialog of ours that is gone (a BYE crossed a
+    // re-INVITE and its 2xx came late): nothing is created here, or it would be left with no
+    // one to end it. A request the application sends with a To tag but outside any dialog
+    // of this engine (a dialog resumed from another instance's snapshot) creates one.
+    if (this.dialogId && tagOf(req.get('to'))) return undefined;
     if (!remoteTag || msg.status >= 300) {
       if (msg.status >= 300 && remoteTag) {
         const early = this.ctx.dialogs.find(req.callId, localTag, remoteTag);
