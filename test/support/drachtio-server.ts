@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, udpFree } from './ports';
+import { connectable, freePort, udpFree } from './ports';
 
 /**
  * A real drachtio-server for the compatibility suite (`npm run test:drachtio`). It is no
@@ -35,17 +34,6 @@ const KEPT_LOG_LINES = 400;
 /** The binary named by the environment, or undefined when the suite is not pointed at one. */
 export function drachtioBinFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env.DRACHTIO_SERVER_BIN || env.DRACHTIO_BIN || undefined;
-}
-
-function connectable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** drachtio-server's XML configuration: admin on loopback, SIP over UDP and TCP on one loopback port. */

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
-import { freePort } from './ports';
+import { connectable, freePort } from './ports';
 
 export interface EngineProcess {
   sipPort: number;
@@ -44,17 +43,6 @@ function getJson(port: number, urlPath: string): Promise<Record<string, number>>
         }
       });
     }).on('error', reject);
-  });
-}
-
-function connectable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
   });
 }
 

@@ -97,3 +97,15 @@ export function waitUdpBound(port: number, timeoutMs = 5000): Promise<void> {
 export function waitTcpListening(port: number, timeoutMs = 5000): Promise<void> {
   return waitBound('tcp', port, timeoutMs);
 }
+
+/** Whether something accepts a TCP connection on this loopback port now. */
+export function connectable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

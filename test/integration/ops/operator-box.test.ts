@@ -8,6 +8,7 @@ import { createClient } from 'redis';
 import { apiRequest, type ApiReply } from '../../support/api-client';
 import { phonesAt } from '../../support/phones';
 import { freePort, tcpFree, udpFree } from '../../support/ports';
+import { running } from '../../support/processes';
 import { startSippUas, type SippRun } from '../../support/sipp';
 
 /**
@@ -62,16 +63,6 @@ function descendants(pid: number): number[] {
   };
   walk(pid);
   return out;
-}
-
-/** running (not a zombie) */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {

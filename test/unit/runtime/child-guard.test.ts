@@ -4,19 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { killStale, pidfilePath, withParentDeathSignal, writePidfile } from '../../../lib/runtime/child-guard';
+import { running } from '../../support/processes';
 
 /** Children that never outlive the server (issue #14): parent-death signal and pidfiles. */
 
 const GUARD = path.join(__dirname, '../../../lib/runtime/child-guard.js');
-
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function until(what: string, ms: number, ok: () => boolean): Promise<void> {
   const deadline = Date.now() + ms;
