@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isSameProcess, processCommandLine, processStartTime } from './process-identity';
 
 /**
  * Children that never outlive the server (issue #14: a crashed server left its
@@ -40,20 +41,13 @@ export function withParentDeathSignal(command: string, args: string[]): { comman
   return setprivPath && executable(command) ? { command: setprivPath, args: ['--pdeathsig', 'KILL', '--', command, ...args] } : { command, args };
 }
 
-/** What /proc says the process runs (NUL-separated argv joined by spaces), undefined when it is gone. */
-export async function processCommandLine(pid: number): Promise<string | undefined> {
-  try {
-    const text = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return text === '' ? undefined : text.split('\0').join(' ');
-  } catch {
-    return undefined;
-  }
-}
 
 interface PidRecord {
   pid: number;
   /** a word the process's command line must contain to be ours (pids are reused) */
   mark: string;
+  /** the child's start time (process-identity.ts): only that process is ours */
+  start?: string;
 }
 
 export function pidfilePath(runDir: string, name: string): string {
@@ -63,7 +57,7 @@ export function pidfilePath(runDir: string, name: string): string {
 /** Records a child just started (best effort: a pidfile that cannot be written costs only the clean-up). */
 export async function writePidfile(runDir: string | undefined, name: string, pid: number | undefined, mark: string): Promise<void> {
   if (!runDir || pid === undefined) return;
-  const rec: PidRecord = { pid, mark };
+  const rec: PidRecord = { pid, mark, start: await processStartTime(pid) };
   await writeFile(pidfilePath(runDir, name), JSON.stringify(rec), { mode: 0o600 }).catch(() => undefined);
 }
 
@@ -88,8 +82,7 @@ export async function killStale(runDir: string | undefined, name: string, timeou
   }
   let killed: number | undefined;
   if (Number.isInteger(rec.pid) && rec.pid > 1 && rec.pid !== process.pid && typeof rec.mark === 'string' && rec.mark !== '') {
-    const cmd = await processCommandLine(rec.pid);
-    if (cmd?.includes(rec.mark)) {
+    if (await isSameProcess(rec.pid, typeof rec.start === 'string' ? rec.start : undefined, rec.mark)) {
       try {
         process.kill(rec.pid, 'SIGKILL');
         killed = rec.pid;

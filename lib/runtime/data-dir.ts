@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { processCommandLine } from './child-guard';
+import { isSameProcess, processStartTime } from './process-identity';
 
 /**
  * The server's own folder for what must outlive the process (issue #15): the embedded
@@ -25,7 +25,7 @@ export interface DataDir {
 export class DataDirError extends Error {}
 
 const LOCK = 'server.lock';
-/** what a process holding the lock runs: a lock of another program is stale (pid reuse) */
+/** what a process holding a lock without a start time runs (an older version's lock) */
 const OWNER_MARK = 'node';
 
 /**
@@ -60,7 +60,7 @@ export async function openDataDir(dir: string): Promise<DataDir> {
     async release() {
       if (released) return;
       released = true;
-      if ((await readPid(lockFile)) === process.pid) await rm(lockFile, { force: true });
+      if ((await readLock(lockFile))?.pid === process.pid) await rm(lockFile, { force: true });
     },
   };
 }
@@ -70,7 +70,9 @@ async function takeLock(lockFile: string): Promise<void> {
     try {
       const fh = await open(lockFile, 'wx', 0o600);
       try {
-        await fh.writeFile(`${process.pid}\n`);
+        // the pid and its start time: a later process with the same pid is not the owner
+        const start = await processStartTime(process.pid);
+        await fh.writeFile(start === undefined ? `${process.pid}\n` : `${process.pid} ${start}\n`);
       } finally {
         await fh.close();
       }
@@ -78,8 +80,9 @@ async function takeLock(lockFile: string): Promise<void> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const owner = await readPid(lockFile);
-    if (owner !== undefined && (owner === process.pid || (await processCommandLine(owner))?.includes(OWNER_MARK))) {
+    const lock = await readLock(lockFile);
+    const owner = lock?.pid;
+    if (lock && (lock.pid === process.pid || (await isSameProcess(lock.pid, lock.start, OWNER_MARK)))) {
       throw new DataDirError(`DATA_DIR ${path.dirname(lockFile)} is in use by another feature server (pid ${owner}); ` +
         'stop it, or give each server its own DATA_DIR');
     }
@@ -89,13 +92,18 @@ async function takeLock(lockFile: string): Promise<void> {
   throw new DataDirError(`could not take the lock ${lockFile}`);
 }
 
-async function readPid(file: string): Promise<number | undefined> {
+/** `<pid> <start time>` (or `<pid>` alone, as older versions wrote it) */
+async function readLock(file: string): Promise<{ pid: number; start?: string } | undefined> {
+  let text: string;
   try {
-    const n = Number((await readFile(file, 'utf8')).trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
+    text = (await readFile(file, 'utf8')).trim();
   } catch {
     return undefined;
   }
+  const [pidText, start] = text.split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return { pid, start: start !== undefined && /^[0-9]+$/.test(start) ? start : undefined };
 }
 
 async function readOrCreateToken(file: string): Promise<string> {

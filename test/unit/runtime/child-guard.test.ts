@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { killStale, pidfilePath, withParentDeathSignal, writePidfile } from '../../../lib/runtime/child-guard';
@@ -52,8 +52,12 @@ describe('runtime: child guard', function () {
       assert.equal(await killStale(dir, 'redis-server'), stale.pid);
       await until('stale child gone', 5000, () => !running(stale.pid ?? -1));
       assert.ok(!existsSync(pidfilePath(dir, 'redis-server')), 'the pidfile is removed');
-      // a recorded pid now used by another program (pid reuse) is left alone
-      await writePidfile(dir, 'rtpengine', other.pid, 'rtpengine');
+      // a recorded pid now used by another process (pid reuse) is left alone: the same
+      // program started at another time, and (a pidfile without a start time, as older
+      // versions wrote them) another program
+      writeFileSync(pidfilePath(dir, 'rtpengine'), JSON.stringify({ pid: other.pid, mark: 'sleep', start: '1' }));
+      assert.equal(await killStale(dir, 'rtpengine'), undefined);
+      writeFileSync(pidfilePath(dir, 'rtpengine'), JSON.stringify({ pid: other.pid, mark: 'rtpengine' }));
       assert.equal(await killStale(dir, 'rtpengine'), undefined);
       assert.ok(running(other.pid ?? -1));
     } finally {

@@ -42,8 +42,27 @@ describe('runtime: data directory', () => {
     await (await openDataDir(dir)).release(); // the folder exists
     writeFileSync(path.join(dir, 'server.lock'), `${gone.pid}\n`);
     const d = await openDataDir(dir);
-    assert.equal(readFileSync(path.join(dir, 'server.lock'), 'utf8').trim(), String(process.pid));
+    assert.equal(readFileSync(path.join(dir, 'server.lock'), 'utf8').split(' ')[0].trim(), String(process.pid));
     await d.release();
+  });
+
+  it('takes over a lock whose pid now names another node process (pid reuse), not a live owner', async () => {
+    const dir = path.join(root, 'data');
+    await (await openDataDir(dir)).release();
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => other.once('spawn', r));
+      const start = readFileSync(`/proc/${other.pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+      // the recorded owner started at another time: whoever has its pid now is not it
+      writeFileSync(path.join(dir, 'server.lock'), `${other.pid} ${Number(start) + 1}\n`);
+      const d = await openDataDir(dir);
+      await d.release();
+      // the same pid and start time: the owner still runs
+      writeFileSync(path.join(dir, 'server.lock'), `${other.pid} ${start}\n`);
+      await assert.rejects(openDataDir(dir), (e: Error) => e instanceof DataDirError && new RegExp(`pid ${other.pid}`).test(e.message));
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('says which DATA_DIR it cannot use, and why', async () => {
