@@ -3,6 +3,10 @@
  * input's size. A parser is timed on an input of `base` size and one 8 times larger,
  * each the best of several runs (a busy machine only ever makes a run slower), and the
  * ratio must stay under `maxRatio` (linear: ~8; quadratic: ~64; cubic: ~512).
+ *
+ * Time is this process's CPU time, not the wall clock: on a loaded machine a short sample
+ * often fits in one scheduler slice while a long one is spread over many, shared with
+ * other processes, which made wall-clock ratios of linear parsers look quadratic.
  */
 
 export interface LinearCase {
@@ -30,8 +34,8 @@ export interface LinearResult {
 }
 
 const FACTOR = 8;
-/** each timed sample repeats the call until it lasts this long, so a timer tick does not dominate */
-const SAMPLE_MS = 1;
+/** each timed sample repeats the call until it costs this much CPU, so the clock's grain does not dominate */
+const SAMPLE_MS = 4;
 /** a call this fast at the larger size is linear enough whatever the ratio says */
 const FLOOR_MS = 0.5;
 
@@ -39,10 +43,12 @@ function flat(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
 }
 
+/** CPU ms (user + system, every thread of the process: the GC's work counts) of `iterations` calls */
 function timeOnce(fn: () => unknown, iterations: number): number {
-  const start = process.hrtime.bigint();
+  const start = process.cpuUsage();
   for (let i = 0; i < iterations; i++) fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 /** The fastest of `runs` samples of `iterations` calls, in ms per call. */
@@ -67,16 +73,20 @@ export function measureLinearity(parse: (s: string) => unknown, c: LinearCase, o
       return undefined; // a parser may throw on garbage; only its time matters here
     }
   };
-  // warm up (JIT, string flattening) and size the sample so it lasts SAMPLE_MS at base size
-  const warm = timeOnce(once(small), 3) / 3;
-  const iterations = Math.max(1, Math.min(100_000, Math.ceil(SAMPLE_MS / Math.max(warm, 1e-5))));
+  // warm up (JIT, string flattening) and size each size's sample so it costs about SAMPLE_MS
+  const sized = (s: string): number => {
+    const warm = timeOnce(once(s), 3) / 3;
+    return Math.max(1, Math.min(100_000, Math.ceil(SAMPLE_MS / Math.max(warm, 1e-5))));
+  };
+  const smallIterations = sized(small);
+  const largeIterations = sized(large);
   let ratio = Infinity;
   let tSmall = 0;
   let tLarge = 0;
   // a second attempt when the first looks super-linear: one unlucky scheduling stall is not a bug
   for (let attempt = 0; attempt < 2 && ratio >= (opts.maxRatio ?? 20); attempt++) {
-    tSmall = best(once(small), iterations, runs);
-    tLarge = best(once(large), iterations, runs);
+    tSmall = best(once(small), smallIterations, runs);
+    tLarge = best(once(large), largeIterations, runs);
     // below FLOOR_MS at 8 x base, the timer and the allocator dominate: no parser worry there
     ratio = tLarge < FLOOR_MS ? 0 : tLarge / Math.max(tSmall, 1e-6);
   }

@@ -54,7 +54,8 @@ describe('cluster: two instances, one Redis', function () {
     assert.equal(rback.code, 0, rback.errors);
     assert.equal(rback.events.filter((e) => e.dir === 'received' && e.method === 'INVITE' && e.status === undefined && !e.retransmission).length, 1,
       'one comeback call, not one per instance');
-    assert.equal((await parked.done).code, 0);
+    const rparked = await parked.done;
+    assert.equal(rparked.code, 0, rparked.errors);
     const empty = await two().api('POST', '/v1/parks/710/retrieve', { tenant: TENANT, to: 'yc' });
     assert.equal(empty.status, 404);
   });
