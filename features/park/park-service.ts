@@ -236,9 +236,14 @@ export class ParkService {
       await this.finish(p);
       await leg.release();
       call.mediaCallId = mediaCallId;
-      this.deps.calls.adopt(call, opposite(side), uas, {
+      if (!this.deps.calls.adopt(call, opposite(side), uas, {
         user: retriever, tenant, callId: req.get('Call-ID'), tag: fromTag, uri: `sip:${retriever}@${tenant}`,
-      });
+      })) {
+        // the call ended while the retriever answered: adopt hung the retriever up
+        await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
+        call.log.info('the parked call ended while it was retrieved', { slot, retriever });
+        return true;
+      }
       call.log.info('parked call retrieved', { slot, retriever });
     } catch (err) {
       const status = (err as SipError).status;
@@ -355,9 +360,15 @@ export class ParkService {
         clearTimeout(timer);
         await p.leg.release();
         call.mediaCallId = leg.mediaCallId;
-        this.deps.calls.adopt(call, opposite(side), leg.dialog, {
+        if (!this.deps.calls.adopt(call, opposite(side), leg.dialog, {
           user, tenant: call.tenant, callId: leg.dialog.sip.callId, tag: leg.dialog.sip.remoteTag, uri: `sip:${user}@${call.tenant}`,
-        });
+        })) {
+          // the call ended while `user` answered (a hang-up during the hand-over): adopt
+          // hung `user` up; nobody else is to be tried
+          await this.deps.media.delete({ callId: leg.mediaCallId }).catch(() => undefined);
+          call.log.info('the parked call ended while it was handed over', { to: user });
+          return true;
+        }
         call.log.info('parked call handed over', { to: user });
         return true;
       } catch (err) {

@@ -458,12 +458,20 @@ export class CallManager {
   /**
    * A new dialog takes a side of the call (retrieving a parked call, a pickup): the
    * caller of `dialog` becomes that party, with its media already in the call's session.
+   * False when the call ended meanwhile (the other party hung up, a REST hang-up while
+   * the new party answered): the new dialog gets its BYE at once rather than living on
+   * unattached, and the caller cleans up what it set up for it (its media session).
    */
-  adopt(call: Call, side: Side, dialog: Srf.Dialog, party: CallParty): void {
+  adopt(call: Call, side: Side, dialog: Srf.Dialog, party: CallParty): boolean {
+    if (call.state === 'ended') {
+      hangUp(dialog);
+      return false;
+    }
     call.setDialog(side, dialog);
     call.setParty(side, party);
     this.wireParty(call, side, dialog);
     void this.persist(call).catch(() => undefined);
+    return true;
   }
 
   /**

@@ -49,6 +49,9 @@ describe('cluster: two instances, one Redis', function () {
       if (Date.now() > deadline) throw new Error('no comeback');
       await new Promise((r) => setTimeout(r, 25));
     }
+    // the hand-over is done when the parker's new dialog is the call's caller (a hang-up
+    // before that would cross the re-INVITE that moves the parked party to it)
+    await one().liveCall((c) => c.id === call.id && c.caller.tag !== call.caller.tag);
     assert.equal((await one().api('DELETE', `/v1/calls/${call.id}`)).status, 204);
     const rback = await back.done;
     assert.equal(rback.code, 0, rback.errors);
