@@ -3,7 +3,7 @@ import Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { createApi } from './api';
 import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus';
-import { CallManager, MediaReanchor, MediaWatchdog, watchedCalls } from './calls';
+import { CallManager, MediaReanchor, MediaWatchdog, rebindDialogs, watchedCalls } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, EmbeddedServices, RtpengineRestartWatch, startRtpengine, type RtpengineProcess } from './media';
@@ -152,7 +152,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const subscribe = createSubscribeRouter({ users, auth, features: dispatcher, logger });
     (srf as unknown as { subscribe(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).subscribe(admission.guard('SUBSCRIBE', subscribe));
     let engineUp = false;
-    srf.on('connect', () => (engineUp = true));
+    let connects = 0;
+    srf.on('connect', () => {
+      engineUp = true;
+      // a reconnect is a new engine (issue #14): the dialogs of live calls are continued on it
+      if (connects++ === 0) return;
+      void rebindDialogs({ srf, calls: () => calls.list(), logger, hangup: (id, reason) => void calls.hangup(id, reason),
+        adopt: (call, side, d) => calls.adopt(call, side, d, side === 'caller' ? call.caller : call.callee) })
+        .catch((err: Error) => logger.error('continuing dialogs after an engine restart failed', { error: err.message }));
+    });
     (srf.on as unknown as (e: string, f: () => void) => void).call(srf, 'close', () => (engineUp = false));
     await connectSrf(srf, endpoint, logger);
     closers.push(async () => srf.disconnect());

@@ -11,3 +11,4 @@ export { modify, modifyWithRetry } from './modify';
 export { awaitAck } from './ack';
 export { MediaWatchdog, observeMedia, watchedCalls, type MediaSeen, type MediaSample, type WatchedCall } from './media-watchdog';
 export { MediaReanchor, reanchorCall, restartAction, type MediaRestartHandler, type MediaRestartPolicy, type ReanchorReport } from './media-reanchor';
+export { rebindDialogs, type DialogRebindDeps, type RebindReport } from './dialog-rebind';

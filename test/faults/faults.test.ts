@@ -159,6 +159,14 @@ describe('faults: kill -9 of each process under live and parked calls', function
     }
     const summary = `live calls: ${withMedia} with media, ${ended} ended with BYE, ${LIVE - withMedia - ended} neither; parked: ${retrieved} retrieved, ${parkEnded} ended with BYE`;
     assert.equal(withMedia + ended, LIVE, summary);
+    // a call that kept its media also keeps its dialogs: the caller's BYE is answered and reaches the callee
+    for (const c of s.live) {
+      if (byeIn(c.a, c.ad.callId)) continue;
+      const r = await c.a.request(c.ad, 'BYE');
+      assert.equal(r.status, 200, `a caller's BYE after the fault: ${r.status}`);
+      await c.b.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === c.bd.callId, 8000, 'BYE at the callee');
+    }
+    await until('no call left listed', 8000, async () => listOf<unknown>((await b.api('GET', '/v1/calls')).body, 'calls').length === 0);
     return summary;
   }
 
