@@ -87,5 +87,33 @@ for (const policy of ['reanchor', 'hangup'] as const) {
         });
       }
     });
+
+    if (policy === 'reanchor') {
+      it('a call on music on hold, whose music the feature owns, is ended cleanly: BYE to both phones, nothing listed', async () => {
+        await fx.provision('rr-ha');
+        await fx.provision('rr-hb');
+        const server = { host: '127.0.0.1', port: fx.sipPort() };
+        const [a, b] = [await new MediaPhone(server, TENANT).start(), await new MediaPhone(server, TENANT).start()];
+        phones.push(a, b);
+        await b.register('rr-hb');
+        const c = await mediaCall(a, 'rr-ha', b, 'rr-hb');
+        // RFC 3264 8.4: the caller holds; the server puts the callee on music
+        const hold = await a.request(c.ad, 'INVITE', { body: a.sdp().replace('a=sendrecv', 'a=sendonly') });
+        assert.equal(hold.status, 200);
+        await fx.liveCall((x) => x.caller.user === 'rr-ha' && x.held !== undefined);
+        await until('rtpengine uptime of 4 s', 15000, async () => ((await fx.media().anchor.uptime()) ?? 0) >= 4);
+        const restarts = fx.media().process.restarts;
+        process.kill(fx.media().process.pid!, 'SIGKILL');
+        await until('rtpengine restarted', 15000, () => fx.media().process.restarts > restarts);
+        await Promise.all([
+          a.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === c.ad.callId, 15000, 'BYE at the holder'),
+          b.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === c.bd.callId, 15000, 'BYE at the held party'),
+        ]);
+        await until('no call listed', 8000, async () => {
+          const listed = (await fx.api('GET', '/v1/calls')).body as { calls?: unknown[] } | unknown[];
+          return (Array.isArray(listed) ? listed : listed.calls ?? []).length === 0;
+        });
+      });
+    }
   });
 }
