@@ -47,6 +47,8 @@ export interface Config {
   drainTimeout: number;
   /** seconds without any media packet before an answered call is hung up; 0: never */
   mediaTimeout: number;
+  /** what a restart of rtpengine (every media session lost) does to live calls: offer/answer again, or BYE both legs */
+  mediaRestart: 'reanchor' | 'hangup';
   /** RFC 4028 session interval asked of both legs, seconds; 0: no session timers */
   sessionExpires: number;
   /** RFC 4028 Min-SE: the smallest interval taken (422 below it) */
@@ -152,6 +154,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['always', 'everysec', 'no'].includes(redisAppendfsync)) {
     throw new ConfigError(`REDIS_APPENDFSYNC must be always, everysec or no, got '${redisAppendfsync}'`);
   }
+  const mediaRestart = (env.MEDIA_RESTART || 'reanchor') as Config['mediaRestart'];
+  if (!['reanchor', 'hangup'].includes(mediaRestart)) throw new ConfigError(`MEDIA_RESTART must be reanchor or hangup, got '${mediaRestart}'`);
   const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
   if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be error, warn, info or debug, got '${logLevel}'`);
   const redisUrl = env.REDIS_URL || undefined;
@@ -199,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
     anonymousRejectStatus: int(env, 'ANONYMOUS_REJECT_STATUS', 433, 400, 699),
     drainTimeout: int(env, 'DRAIN_TIMEOUT', 30, 0, 3600),
     mediaTimeout: int(env, 'MEDIA_TIMEOUT', 60, 0, 86400),
+    mediaRestart,
     ...sessionTimers(env),
     minExpires,
     maxExpires,

@@ -3,10 +3,10 @@ import Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { createApi } from './api';
 import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus';
-import { CallManager, MediaWatchdog, watchedCalls } from './calls';
+import { CallManager, MediaReanchor, MediaWatchdog, rebindDialogs, watchedCalls } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
-import { createRtpengineAnchor, EmbeddedServices, startRtpengine, type RtpengineProcess } from './media';
+import { createRtpengineAnchor, EmbeddedServices, RtpengineRestartWatch, startRtpengine, type RtpengineProcess } from './media';
 import { createRegistrar } from './registrar';
 import { Admission, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { MemoryReducer } from './engine';
@@ -66,9 +66,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     const conn = await connectRedis(redisUrl, logger);
     closers.push(() => conn.close());
+    // issue #14: a restarted rtpengine lost every call's media; MEDIA_RESTART says what the calls get
+    let mediaRestarted: () => void = () => undefined;
     let ng = config.rtpengine;
     if (!ng) {
-      const rtp: RtpengineProcess = await startRtpengine({ logger, address: config.sipHost, portMin: config.rtpPortMin, portMax: config.rtpPortMax, runDir });
+      const rtp: RtpengineProcess = await startRtpengine({ logger, address: config.sipHost, portMin: config.rtpPortMin, portMax: config.rtpPortMax, runDir,
+        onRestart: () => mediaRestarted() });
       closers.push(() => rtp.stop());
       ng = { host: config.sipHost, port: rtp.ngPort };
     }
@@ -109,6 +112,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId,
       sessionTimers: config.sessionExpires > 0 ? { expires: config.sessionExpires, minSe: config.sessionMinSe } : undefined });
     const metrics = createMetrics(calls);
+    const reanchor = new MediaReanchor({ calls: () => calls.list(), hangup: (id, reason) => void calls.hangup(id, reason), media,
+      policy: config.mediaRestart, logger: logger.child({ component: 'media-reanchor' }) });
+    mediaRestarted = () => void reanchor.restarted().catch((err: Error) => logger.error('media restart handling failed', { error: err.message }));
+    if (config.rtpengine) {
+      // one we do not supervise: its restarts are seen by its start time
+      const watch = new RtpengineRestartWatch({ uptime: () => media.uptime(), onRestart: () => mediaRestarted(), logger });
+      watch.start();
+      closers.push(() => watch.stop());
+    }
     if (config.mediaTimeout > 0) {
       // dead calls end: no media for MEDIA_TIMEOUT seconds hangs up both legs
       const watchdog = new MediaWatchdog({ calls: () => watchedCalls(calls.list()), packets: (id) => media.mediaPackets(id),
@@ -140,7 +152,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const subscribe = createSubscribeRouter({ users, auth, features: dispatcher, logger });
     (srf as unknown as { subscribe(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).subscribe(admission.guard('SUBSCRIBE', subscribe));
     let engineUp = false;
-    srf.on('connect', () => (engineUp = true));
+    let connects = 0;
+    srf.on('connect', () => {
+      engineUp = true;
+      // a reconnect is a new engine (issue #14): the dialogs of live calls are continued on it
+      if (connects++ === 0) return;
+      void rebindDialogs({ srf, calls: () => calls.list(), logger, hangup: (id, reason) => void calls.hangup(id, reason),
+        adopt: (call, side, d) => calls.adopt(call, side, d, side === 'caller' ? call.caller : call.callee) })
+        .catch((err: Error) => logger.error('continuing dialogs after an engine restart failed', { error: err.message }));
+    });
     (srf.on as unknown as (e: string, f: () => void) => void).call(srf, 'close', () => (engineUp = false));
     await connectSrf(srf, endpoint, logger);
     closers.push(async () => srf.disconnect());

@@ -10,3 +10,5 @@ export { resumeCseq, snapshotOf, type DialogSnapshot } from './dialog-snapshot';
 export { modify, modifyWithRetry } from './modify';
 export { awaitAck } from './ack';
 export { MediaWatchdog, observeMedia, watchedCalls, type MediaSeen, type MediaSample, type WatchedCall } from './media-watchdog';
+export { MediaReanchor, reanchorCall, restartAction, type MediaRestartHandler, type MediaRestartPolicy, type ReanchorReport } from './media-reanchor';
+export { rebindDialogs, type DialogRebindDeps, type RebindReport } from './dialog-rebind';

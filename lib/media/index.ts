@@ -8,6 +8,7 @@
  */
 export type { MediaAnchor, OfferParams, AnswerParams, DeleteParams, PlayMediaParams } from './media-anchor';
 export { createRtpengineAnchor, type RtpengineAnchor, type RtpengineAnchorOptions } from './rtpengine-anchor';
+export { RtpengineRestartWatch, observeUptime, type RestartWatchDeps } from './rtpengine-restart';
 export { startRtpengine, type RtpengineProcess, type RtpengineProcessOptions } from './rtpengine-process';
 export type { RtpengineState } from './rtpengine-state';
 export { MediaError, type MediaErrorCode } from './media-error';

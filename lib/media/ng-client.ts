@@ -5,7 +5,7 @@ import type { Logger } from 'winston';
 import { MediaError } from './media-error';
 
 /** The ng commands lib/media sends, by rtpengine-client's method name. */
-export type NgCommand = 'ping' | 'offer' | 'answer' | 'delete' | 'list' | 'query' | 'playMedia' | 'stopMedia' | 'blockMedia' | 'unblockMedia';
+export type NgCommand = 'ping' | 'offer' | 'answer' | 'delete' | 'list' | 'query' | 'playMedia' | 'stopMedia' | 'blockMedia' | 'unblockMedia' | 'statistics';
 
 export interface NgClientOptions {
   host: string;
@@ -72,6 +72,7 @@ export function createNgClient(opts: NgClientOptions): NgClient {
     stopMedia: (p) => client.stopMedia(dest, p),
     blockMedia: (p) => client.blockMedia(dest, p),
     unblockMedia: (p) => client.unblockMedia(dest, p),
+    statistics: () => client.statistics(dest),
   };
 
   return {

@@ -18,6 +18,12 @@ export interface RtpengineAnchorOptions {
 
 /** A MediaAnchor backed by one rtpengine; `close()` releases its socket. */
 export interface RtpengineAnchor extends MediaAnchor {
+  /**
+   * Seconds since rtpengine started (ng `statistics`, `totalstatistics.uptime`); a value
+   * that falls behind our own clock means it restarted (rtpengine-restart.ts). Never
+   * throws: undefined when it could not say.
+   */
+  uptime(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -125,6 +131,14 @@ export function createRtpengineAnchor(opts: RtpengineAnchorOptions): RtpengineAn
       await request('stopMedia', { 'call-id': p.callId, 'from-tag': p.fromTag });
     },
 
+    async uptime() {
+      try {
+        return uptimeOf(await ng.request('statistics'));
+      } catch {
+        return undefined;
+      }
+    },
+
     close: () => ng.close(),
   };
 }
@@ -147,4 +161,11 @@ export function packetsOf(res: NgResponse): number | undefined {
     }
   }
   return sum;
+}
+
+/** `statistics.totalstatistics.uptime` of an ng `statistics` reply (rtpengine sends it as a decimal string). */
+export function uptimeOf(res: NgResponse): number | undefined {
+  const total = (res as { statistics?: { totalstatistics?: { uptime?: unknown } } }).statistics?.totalstatistics;
+  const n = Number(total?.uptime);
+  return total?.uptime !== undefined && Number.isFinite(n) && n >= 0 ? n : undefined;
 }

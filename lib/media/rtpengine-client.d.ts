@@ -47,6 +47,7 @@ declare module 'rtpengine-client' {
     stopMedia: Command;
     blockMedia: Command;
     unblockMedia: Command;
+    statistics: Command;
     close(): void;
   }
 

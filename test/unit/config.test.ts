@@ -21,6 +21,8 @@ describe('config: environment variables', () => {
     assert.equal(loadConfig({}).apiToken, undefined);
     assert.equal(c.dataDir, path.join(__dirname, '../../..', 'data'));
     assert.equal(c.redisAppendfsync, 'always');
+    assert.equal(c.mediaRestart, 'reanchor');
+    assert.equal(loadConfig({ ...base, MEDIA_RESTART: 'hangup' }).mediaRestart, 'hangup');
     assert.equal(loadConfig({ ...base, DATA_DIR: 'rel/dir' }).dataDir, path.resolve('rel/dir'));
   });
 
@@ -34,6 +36,7 @@ describe('config: environment variables', () => {
       [{ ...base, REDIS_URL: 'http://x' }, /REDIS_URL/],
       [{ ...base, DRACHTIO_HOST: 'h' }, /DRACHTIO_SECRET/],
       [{ ...base, LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+      [{ ...base, MEDIA_RESTART: 'ignore' }, /MEDIA_RESTART must be reanchor or hangup/],
       [{ ...base, NO_ANSWER_TIMEOUT: '0' }, /NO_ANSWER_TIMEOUT/],
       [{ ...base, MIN_EXPIRES: '600', MAX_EXPIRES: '60' }, /MAX_EXPIRES/],
       [{ ...base, RTP_PORT_MIN: '40000', RTP_PORT_MAX: '40001' }, /RTP_PORT_MAX/],
