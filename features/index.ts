@@ -1,11 +1,16 @@
 import type { Feature } from '../lib/feature';
 import { conferenceFeature } from './conference';
 import { echoFeature } from './echo';
+import { forwardingFeature } from './forwarding';
 import { mohFeature } from './moh';
 import { parkFeature } from './park';
 import { pickupFeature } from './pickup';
+import { screeningFeature } from './screening';
 
 /** The one list of features, in start order (stopped in reverse). */
 export function features(): Feature[] {
-  return [echoFeature(), mohFeature(), parkFeature(), pickupFeature(), conferenceFeature()];
+  return [
+    echoFeature(), mohFeature(), parkFeature(), pickupFeature(), conferenceFeature(),
+    // call services, in the order their hooks decide: screening refuses before forwarding diverts
+    screeningFeature(), forwardingFeature()];
 }

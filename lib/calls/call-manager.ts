@@ -6,7 +6,9 @@ import type { CallParty, CallRecord, CallRepository } from '../store';
 import { respond } from '../sip/respond';
 import { quoted } from '../sip/name-addr';
 import { Call, opposite, type CallListener, type Side } from './call';
-import { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } from './outbound-fork';
+import { COMPLETED_ELSEWHERE, type ForkBranch, type ForkTarget, type OutboundFork } from './outbound-fork';
+import { fixedRing, type RingNext, type RingSequence, type StepOutcome } from './ring-plan';
+import { RingStepRun, type StepResult } from './ring-step';
 import { hangUp, isConnected } from '../sip/hang-up';
 import { joinOffers } from './take-over';
 import { relayOffers, type OfferInterceptor } from './reinvite-relay';
@@ -24,19 +26,26 @@ export interface CallManagerDeps {
   sessionTimers?: UasTimerPolicy;
 }
 
-export interface ConnectRequest {
+interface ConnectBase {
   tenant: string;
   caller: Omit<CallParty, 'callId' | 'tag'> & { display?: string };
+  /** the dialed callee: the To of every outbound INVITE, even after a diversion (RFC 7044 retargeting) */
   callee: { user: string; uri: string };
-  targets: ForkTarget[];
-  noAnswerMs: number;
   /** more headers on the outbound INVITEs (the internal token, toward another instance's service) */
   headers?: Record<string, string>;
 }
 
+/**
+ * A call to connect: either fixed targets ringing for `noAnswerMs` (park comeback, a
+ * pickup through another instance), or a ring plan asked for step after step while the
+ * caller waits (a user call, lib/calls/user-call-plan.ts).
+ */
+export type ConnectRequest = ConnectBase & ({ targets: ForkTarget[]; noAnswerMs: number } | { plan: RingSequence });
+
 interface Unanswered {
   req: Srf.SrfRequest;
   res: Srf.SrfResponse;
+  /** the fork of the step ringing now */
   fork: OutboundFork;
   /** the caller's SDP offer */
   offer: string;
@@ -208,9 +217,10 @@ export class CallManager {
 
   /**
    * Connects the caller's INVITE to the callee (call flows "Successful call", "busy",
-   * "no answer", "caller cancels"): SDP through rtpengine both ways, provisional
-   * responses relayed, the no-answer timer, and the caller's CANCEL carried to every
-   * branch.
+   * "no answer", "caller cancels", and the forwarding service examples): SDP through
+   * rtpengine both ways, provisional responses relayed, the ring plan's steps one after
+   * another (each with its ring time, 181 when the call was diverted), and the caller's
+   * CANCEL carried to every branch.
    */
   async connect(req: Srf.SrfRequest, res: Srf.SrfResponse, r: ConnectRequest): Promise<Call | undefined> {
     const { media } = this.deps;
@@ -218,8 +228,6 @@ export class CallManager {
     const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
     const id = randomUUID();
     const log = this.deps.logger.child({ callId, call: id, tenant: r.tenant });
-    const call = new Call(id, r.tenant, { ...r.caller, callId, tag: fromTag },
-      { user: r.callee.user, tenant: r.tenant, uri: r.callee.uri, callId: '', tag: '' }, callId, this.deps.instanceId, log);
     if (!req.body) {
       // late offer (an INVITE without SDP) is not bridged yet: say so rather than fail later
       respond(res, 488, 'Not Acceptable Here - SDP offer required', { Warning: '399 feature-server "offerless INVITE not supported"' });
@@ -232,46 +240,65 @@ export class CallManager {
       return undefined;
     }
     const sessionTimer = timer422;
+    const plan = 'plan' in r ? r.plan : fixedRing(r.targets, r.noAnswerMs);
+    // the plan may refuse the call before anything is set up (screening, a loop)
+    let next: RingNext = await plan.first();
+    if (next.kind === 'final') {
+      respond(res, next.status, next.reason);
+      return undefined;
+    }
+    const call = new Call(id, r.tenant, { ...r.caller, callId, tag: fromTag },
+      { user: r.callee.user, tenant: r.tenant, uri: r.callee.uri, callId: '', tag: '' }, callId, this.deps.instanceId, log);
     this.calls.set(id, call);
     let answeredCaller = false;
     let callerCancelled = false;
-    let noAnswer = false;
-    const fork = new OutboundFork(this.deps.srf);
-    const timer = setTimeout(() => {
-      noAnswer = true;
-      fork.cancel();
-    }, r.noAnswerMs);
+    let step = new RingStepRun(this.deps.srf);
     this.pendingCancel.set(id, () => {
       // the callee may have answered already (its dialog joined, the caller not answered yet)
       callerCancelled = true;
-      fork.cancel();
+      pending.fork.cancel();
       if (!answeredCaller) respond(res, 487);
     });
     req.on('cancel', () => {
       callerCancelled = true;
-      fork.cancel();
+      pending.fork.cancel();
     });
-    const pending: Unanswered = { req, res, fork, offer: req.body, taken: false };
+    const pending: Unanswered = { req, res, fork: step.fork, offer: req.body, taken: false };
     this.unanswered.set(id, pending);
     try {
       await this.persist(call);
       const offer = await media.offer({ callId, fromTag, sdp: req.body });
       // RFC 3261 25.1: the display name travels escaped, and no longer than a person's name
       const display = r.caller.display ? `${quoted(r.caller.display.slice(0, 64))} ` : '';
-      const result = await fork.run(r.targets, {
-        offer,
-        headers: { ...r.headers, ...this.calleeTimerHeaders(), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
-        onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled || pending.taken),
-      });
-      clearTimeout(timer);
+      const over = (): boolean => answeredCaller || callerCancelled || pending.taken;
+      let result: StepResult | undefined;
+      let last: StepOutcome | undefined;
+      while (next.kind === 'ring' && !over()) {
+        if (next.forwarded) respond(res, 181, 'Call Is Being Forwarded'); // RFC 3261 21.1.3
+        if (next.callee && next.callee !== call.callee.user) {
+          call.setParty('callee', { ...call.callee, user: next.callee, uri: `sip:${next.callee}@${r.tenant}` });
+        }
+        if (result) {
+          step = new RingStepRun(this.deps.srf);
+          pending.fork = step.fork;
+        }
+        result = await step.run({
+          targets: next.targets, ringMs: next.ringMs, offer,
+          headers: { ...r.headers, ...next.headers, ...this.calleeTimerHeaders(), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
+          onProvisional: (prov) => void this.provisional(call, res, prov, over),
+        });
+        if (!result.outcome || over()) break;
+        last = result.outcome;
+        next = await plan.next(result.outcome);
+      }
       if (pending.taken) {
         // a phone picked the call up (takeOver owns it now); a callee answering late is hung up
-        hangUp(result.dialog);
+        hangUp(result?.dialog);
         return call;
       }
-      if (!result.dialog) {
-        if (!callerCancelled) respond(res, noAnswer ? 480 : result.status, noAnswer ? 'Temporarily Unavailable - No Answer' : undefined);
-        await this.end(call, callerCancelled ? 'caller-cancelled' : noAnswer ? 'no-answer' : `failed-${result.status}`);
+      if (!result?.dialog) {
+        if (!callerCancelled && next.kind === 'final') respond(res, next.status, next.reason);
+        await this.end(call, callerCancelled ? 'caller-cancelled' : last?.timedOut ? 'no-answer' : `failed-${next.kind === 'final' ? next.status : 0}`);
         return undefined;
       }
       const uac = result.dialog;
@@ -328,7 +355,6 @@ export class CallManager {
       log.info('call answered', { callee: r.callee.user });
       return call;
     } catch (err) {
-      clearTimeout(timer);
       log.error('call setup failed', { error: (err as Error).message });
       if (!answeredCaller && !callerCancelled) respond(res, 503, 'Service Unavailable');
       hangUp(call.uas);
