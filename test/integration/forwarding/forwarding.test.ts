@@ -87,6 +87,18 @@ describe('forwarding: CFU, CFB, CFNR and do-not-disturb through the ring plan', 
     assert.match(header(invite(await uas.done), 'Diversion') ?? '', /reason=user-busy/);
   });
 
+  it('busy with 182 Queued (call flow 3.8): the 182 reaches the caller, then the busy forward rings the target', async () => {
+    const [a, b, c] = await users('qba', 'qbb', 'qbc');
+    await forward(b, { busy: c });
+    const queued = await fx.uas('fwd-uas-queued-busy.xml', await fx.register(b));
+    const uas = await fx.uas('core-uas.xml', await fx.register(c));
+    const ra = await fx.call('fwd-call.xml', a, b);
+    assert.equal(ra.code, 0, ra.errors);
+    assert.deepEqual(flow((await queued.done).events), ['< INVITE', '> 182', '> 486', '< ACK']);
+    assert.equal((await uas.done).code, 0);
+    assert.deepEqual(progress(ra.events), ['< 182', '< 181', '< 180', '< 200']);
+  });
+
   it('CFNR (call flow 3.6, service example 2.8): after the ring time the phone gets CANCEL, the target rings and answers', async () => {
     const [a, b, c] = await users('cfna', 'cfnb', 'cfnc');
     await forward(b, { noAnswer: c });
