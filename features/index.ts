@@ -1,6 +1,7 @@
 import type { Feature } from '../lib/feature';
 import { conferenceFeature } from './conference';
 import { echoFeature } from './echo';
+import { findMeFeature } from './findme';
 import { forwardingFeature } from './forwarding';
 import { mohFeature } from './moh';
 import { parkFeature } from './park';
@@ -11,6 +12,7 @@ import { screeningFeature } from './screening';
 export function features(): Feature[] {
   return [
     echoFeature(), mohFeature(), parkFeature(), pickupFeature(), conferenceFeature(),
-    // call services, in the order their hooks decide: screening refuses before forwarding diverts
-    screeningFeature(), forwardingFeature()];
+    // call services, in the order their hooks decide: screening refuses before forwarding
+    // diverts, and an unconditional forward or do-not-disturb comes before find-me
+    screeningFeature(), forwardingFeature(), findMeFeature()];
 }

@@ -221,6 +221,11 @@ export class CallManager {
       let last: StepOutcome | undefined;
       while (next.kind === 'ring' && !over()) {
         if (next.forwarded) respond(res, 181, 'Call Is Being Forwarded'); // RFC 3261 21.1.3
+        if (next.ringback && call.to('ringing')) {
+          respond(res, 180, 'Ringing');
+          void this.persist(call).catch(() => undefined);
+          this.emit((l) => l.onRinging?.(call));
+        }
         if (next.callee && next.callee !== call.callee.user) {
           call.setParty('callee', { ...call.callee, user: next.callee, uri: `sip:${next.callee}@${r.tenant}` });
         }

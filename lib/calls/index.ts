@@ -11,5 +11,5 @@ export { modify, modifyWithRetry } from './modify';
 export { awaitAck } from './ack';
 export { MediaWatchdog, observeMedia, watchedCalls, type MediaSeen, type MediaSample, type WatchedCall } from './media-watchdog';
 export { fixedRing, timedOutStatus, type RingNext, type RingSequence, type StepOutcome } from './ring-plan';
-export { classify, UserCallPlan, type AfterOutcome, type BeforeRing, type RingOutcome, type UserCallContext, type UserCallHook, type UserCallPlanDeps } from './user-call-plan';
+export { classify, UserCallPlan, type AfterOutcome, type BeforeRing, type RingLocation, type RingOutcome, type UserCallContext, type UserCallHook, type UserCallPlanDeps } from './user-call-plan';
 export { diversionHeaders, type DiversionCause, type Hop } from './diversion';

@@ -38,6 +38,8 @@ export type RingNext =
     headers?: Record<string, string>;
     /** the call was diverted since the last step: the caller gets 181 (RFC 3261 21.1.3) */
     forwarded?: boolean;
+    /** the caller hears 180 from us if no phone sent a provisional response yet (find-me) */
+    ringback?: boolean;
     /** the user this step rings, when not the dialed callee */
     callee?: string;
   }

@@ -20,10 +20,18 @@ export interface UserCallContext {
   logger: Logger;
 }
 
+/** A location of a find-me sequence: the phones of these users ring together for ringMs. */
+export interface RingLocation {
+  users: string[];
+  ringMs: number;
+}
+
 export type BeforeRing =
   | { action: 'continue'; /** how long this user's phones ring (a per-user no-answer time) */ ringMs?: number }
   | { action: 'reject'; status: number; reason?: string }
-  | { action: 'divert'; user: string; cause: DiversionCause };
+  | { action: 'divert'; user: string; cause: DiversionCause }
+  /** find-me (service example 2.11): the user's locations one after another instead of its phones */
+  | { action: 'sequence'; steps: RingLocation[] };
 
 export type AfterOutcome = { action: 'divert'; user: string; cause: DiversionCause } | undefined;
 
@@ -72,6 +80,8 @@ export class UserCallPlan implements RingSequence {
   private readonly hops: Hop[] = [];
   /** chain length at the last step handed out: a longer chain means the call was diverted */
   private rung = 1;
+  /** the current user's find-me locations not rung yet */
+  private locations: RingLocation[] = [];
 
   constructor(private readonly deps: UserCallPlanDeps, private readonly base: Omit<UserCallContext, 'user' | 'chain'>) {
     this.users = [base.dialed];
@@ -82,6 +92,12 @@ export class UserCallPlan implements RingSequence {
   }
 
   async next(outcome: StepOutcome): Promise<RingNext> {
+    // find-me: no answer, busy, unavailable -> the next location; a refusal (603) ends it
+    if (this.locations.length > 0 && classify(outcome) !== 'declined') {
+      const n = await this.nextLocation();
+      if (n) return n;
+    }
+    this.locations = [];
     if (await this.after(classify(outcome))) return this.enter();
     return outcome.timedOut ? { kind: 'final', ...timedOutStatus(outcome) } : { kind: 'final', status: outcome.status, reason: outcome.reason };
   }
@@ -105,17 +121,35 @@ export class UserCallPlan implements RingSequence {
         this.divert(decision.user, decision.cause);
         continue;
       }
-      const targets = await this.deps.contacts(this.current);
-      if (targets.length > 0) {
-        const forwarded = this.users.length > this.rung;
-        this.rung = this.users.length;
-        return {
-          kind: 'ring', targets, ringMs: decision.ringMs ?? this.deps.ringMs, forwarded,
-          headers: diversionHeaders(this.base.tenant, this.users, this.hops), callee: this.current,
-        };
+      if (decision.action === 'sequence') {
+        this.locations = [...decision.steps];
+        const n = await this.nextLocation();
+        if (n) return n;
+      } else {
+        const targets = await this.deps.contacts(this.current);
+        if (targets.length > 0) return this.ring(targets, decision.ringMs ?? this.deps.ringMs, false);
       }
       if (!(await this.after('unreachable'))) return { kind: 'final', status: 404, reason: 'Not Found - Not Registered' };
     }
+  }
+
+  /** The next find-me location with a phone registered; undefined when none is left. */
+  private async nextLocation(): Promise<RingNext | undefined> {
+    for (let loc = this.locations.shift(); loc; loc = this.locations.shift()) {
+      const targets = (await Promise.all(loc.users.map((u) => this.deps.contacts(u)))).flat();
+      // the caller hears ringback throughout, even while a location stays silent
+      if (targets.length > 0) return this.ring(targets, loc.ringMs, true);
+    }
+    return undefined;
+  }
+
+  private ring(targets: ForkTarget[], ringMs: number, ringback: boolean): RingNext {
+    const forwarded = this.users.length > this.rung;
+    this.rung = this.users.length;
+    return {
+      kind: 'ring', targets, ringMs, forwarded, ringback,
+      headers: diversionHeaders(this.base.tenant, this.users, this.hops), callee: this.current,
+    };
   }
 
   private async before(): Promise<BeforeRing> {

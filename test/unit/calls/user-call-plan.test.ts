@@ -95,3 +95,40 @@ describe('UserCallPlan: the ring plan of a call to a user', () => {
     assert.equal(n.ringMs, 12000);
   });
 });
+
+describe('UserCallPlan: find-me (service example 2.11)', () => {
+  const findMe: UserCallHook = {
+    beforeRing: (c) => (c.user === 'bob'
+      ? { action: 'sequence', steps: [{ users: ['bob'], ringMs: 10000 }, { users: ['desk'], ringMs: 15000 }, { users: ['mobile', 'home'], ringMs: 20000 }] }
+      : { action: 'continue' }),
+  };
+
+  it('rings the locations one after another, each for its own time, with ringback; a group rings together', async () => {
+    const p = plan([findMe], { offline: ['desk'] });
+    const first = ring(await p.first());
+    assert.deepEqual(first.targets, [{ uri: 'sip:bob@phone' }]);
+    assert.equal(first.ringMs, 10000);
+    assert.equal(first.ringback, true);
+    assert.equal(first.forwarded, false, 'a location is no diversion: no 181');
+    // desk has no phone: skipped; busy moves on like a timeout
+    const third = ring(await p.next(busy));
+    assert.deepEqual(third.targets, [{ uri: 'sip:mobile@phone' }, { uri: 'sip:home@phone' }]);
+    assert.equal(third.ringMs, 20000);
+    assert.deepEqual(await p.next({ status: 487, rang: true, timedOut: true }), { kind: 'final', status: 480, reason: 'Temporarily Unavailable - No Answer' });
+  });
+
+  it('a refusal (603) ends the sequence; after the last location the no-answer forward takes the call', async () => {
+    const declined = plan([findMe]);
+    await declined.first();
+    assert.deepEqual(await declined.next({ status: 603, rang: true, timedOut: false }), { kind: 'final', status: 603, reason: undefined });
+    const cfnr: UserCallHook = { afterOutcome: (c, o) => (c.user === 'bob' && o === 'noAnswer' ? { action: 'divert', user: 'carol', cause: 'noAnswer' } : undefined) };
+    const p = plan([findMe, cfnr]);
+    await p.first();
+    const timeout: StepOutcome = { status: 487, rang: true, timedOut: true };
+    ring(await p.next(timeout));
+    ring(await p.next(timeout));
+    const n = ring(await p.next(timeout));
+    assert.deepEqual(n.targets, [{ uri: 'sip:carol@phone' }]);
+    assert.equal(n.forwarded, true);
+  });
+});
