@@ -4,6 +4,7 @@ import { echoFeature } from './echo';
 import { findMeFeature } from './findme';
 import { forwardingFeature } from './forwarding';
 import { mohFeature } from './moh';
+import { outboundFeature } from './outbound';
 import { parkFeature } from './park';
 import { pickupFeature } from './pickup';
 import { screeningFeature } from './screening';
@@ -14,5 +15,5 @@ export function features(): Feature[] {
     echoFeature(), mohFeature(), parkFeature(), pickupFeature(), conferenceFeature(),
     // call services, in the order their hooks decide: screening refuses before forwarding
     // diverts, and an unconditional forward or do-not-disturb comes before find-me
-    screeningFeature(), forwardingFeature(), findMeFeature()];
+    screeningFeature(), forwardingFeature(), findMeFeature(), outboundFeature()];
 }

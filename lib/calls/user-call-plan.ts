@@ -46,6 +46,12 @@ export interface UserCallHook {
   originating?(ctx: Omit<UserCallContext, 'user' | 'chain'>): Promise<BeforeRing> | BeforeRing;
   beforeRing?(ctx: UserCallContext): Promise<BeforeRing> | BeforeRing;
   afterOutcome?(ctx: UserCallContext, outcome: RingOutcome): Promise<AfterOutcome> | AfterOutcome;
+  /**
+   * A destination that is no user of the tenant (a number, another domain): the ring
+   * sequence that reaches it (an outbound route), or undefined. With no sequence from any
+   * hook the caller gets 404: nothing is sent anywhere without a route (no open relay).
+   */
+  external?(ctx: Omit<UserCallContext, 'user' | 'chain'>): Promise<RingSequence | undefined> | RingSequence | undefined;
 }
 
 export interface UserCallPlanDeps {

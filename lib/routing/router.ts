@@ -107,7 +107,15 @@ export function createRouter(deps: RouterDeps) {
         return;
       }
     }
+    const callerForCalls = { user: callerParty.user, tenant, uri: callerParty.uri, display: caller.display };
     if (!(await deps.users.get(tenant, dialed))) {
+      for (const h of hooks) {
+        const external = await h.external?.(base);
+        if (external) {
+          await deps.calls.connect(req, res, { tenant, caller: callerForCalls, callee: { user: dialed, uri: `sip:${dialed}@${tenant}` }, plan: external });
+          return;
+        }
+      }
       respond(res, 404, 'Not Found');
       return;
     }
@@ -117,7 +125,7 @@ export function createRouter(deps: RouterDeps) {
     }, base);
     await deps.calls.connect(req, res, {
       tenant,
-      caller: { user: callerParty.user, tenant, uri: callerParty.uri, display: caller.display },
+      caller: callerForCalls,
       callee: { user: dialed, uri: `sip:${dialed}@${tenant}` },
       plan,
     });
