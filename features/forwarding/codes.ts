@@ -1,6 +1,7 @@
 import type { FeatureCallContext, FeatureCode } from '../../lib/feature';
 import { respond } from '../../lib/sip/respond';
 import type { UserRepository } from '../../lib/store';
+import { NUMBER } from './routes';
 import type { Forwarding, ForwardingStore } from './settings';
 
 /**
@@ -8,7 +9,7 @@ import type { Forwarding, ForwardingStore } from './settings';
  * `*72<user>` / `*73` set / clear unconditional, `*90<user>` / `*91` busy, `*92<user>` /
  * `*93` no answer, `*78` / `*79` do not disturb on / off. The phone gets a final response
  * naming what changed (no confirmation tone yet): 480 with the setting as its reason
- * phrase once it is stored, 404 for a target that is no user of the tenant.
+ * phrase once it is stored, 404 for a target that is neither a user of the tenant nor a number.
  */
 const SET: Record<string, keyof Forwarding> = { 72: 'unconditional', 90: 'busy', 92: 'noAnswer' };
 const CLEAR: Record<string, keyof Forwarding> = { 73: 'unconditional', 91: 'busy', 93: 'noAnswer' };
@@ -31,7 +32,7 @@ export function forwardingCodes(deps: () => ForwardingCodeDeps): FeatureCode[] {
         const field = SET[c.match[1]];
         const target = c.match[2];
         const { store, users } = deps();
-        if (target === c.caller.user || !(await users.get(c.tenant, target))) {
+        if (target === c.caller.user || (!NUMBER.test(target) && !(await users.get(c.tenant, target)))) {
           respond(c.res, 404, 'Not Found - No Such Forwarding Target');
           return;
         }

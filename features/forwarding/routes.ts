@@ -3,14 +3,17 @@ import { apiSchemas, defineErrors, errors, tenantFrom } from '../../lib/api';
 import type { UserRepository } from '../../lib/store';
 import type { Forwarding, ForwardingStore } from './settings';
 
+/** A target that is no user but a number (E.164 or digits): reached through the tenant's outbound routes. */
+export const NUMBER = /^\+?[0-9]{2,32}$/;
+
 export const forwardingErrors = defineErrors({
-  E_FORWARD_TARGET_UNKNOWN: { status: 422, message: 'the forwarding target is no user of the tenant' },
+  E_FORWARD_TARGET_UNKNOWN: { status: 422, message: 'the forwarding target is no user of the tenant, nor a number' },
   E_FORWARD_TO_SELF: { status: 422, message: 'a user cannot forward to itself' },
 });
 
 const target = {
   ...apiSchemas.sipUserSchema,
-  description: 'a user of the same tenant (a URI outside it needs an outbound route, not there yet)',
+  description: 'a user of the same tenant, or a number reached through the outbound routes (404 at call time without a matching route)',
 } as const;
 
 const forwardingSchema = {
@@ -56,7 +59,7 @@ export function forwardingRoutes(api: ApiRouter, deps: () => ForwardingRoutesDep
     for (const t of [req.body.unconditional, req.body.busy, req.body.noAnswer]) {
       if (t === undefined) continue;
       if (t === user) throw forwardingErrors.E_FORWARD_TO_SELF(`${user} cannot forward to itself`);
-      if (!(await deps().users.get(domain, t))) throw forwardingErrors.E_FORWARD_TARGET_UNKNOWN(`no user ${t} in ${domain}`);
+      if (!NUMBER.test(t) && !(await deps().users.get(domain, t))) throw forwardingErrors.E_FORWARD_TARGET_UNKNOWN(`no user ${t} in ${domain}`);
     }
     await deps().store.put(domain, user, req.body);
     return req.body;

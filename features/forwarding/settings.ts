@@ -3,8 +3,8 @@ import { keys } from '../../lib/store';
 
 /**
  * A user's call forwarding and do-not-disturb (issue 17 items 2 and 4; service examples
- * 2.6 CFU, 2.7 CFB, 2.8 CFNR). Targets are users of the same tenant: a URI outside it
- * needs an outbound route, which the platform does not have yet.
+ * 2.6 CFU, 2.7 CFB, 2.8 CFNR). Targets are users of the same tenant, or numbers that
+ * the tenant's outbound routes reach (the ring plan asks the `external` hook).
  */
 export interface Forwarding {
   /** CFU: every call goes there, the user's phones never ring */

@@ -58,6 +58,8 @@ export interface UserCallPlanDeps {
   hooks: readonly UserCallHook[];
   /** the registered contacts of a user of the tenant */
   contacts(user: string): Promise<ForkTarget[]>;
+  /** whether a diversion target is a user of the tenant (else an outbound route must reach it) */
+  isUser(user: string): Promise<boolean>;
   /** ring time when no hook sets one */
   ringMs: number;
   /** most users a call may reach, the dialed one included (loop and chain protection) */
@@ -88,6 +90,8 @@ export class UserCallPlan implements RingSequence {
   private rung = 1;
   /** the current user's find-me locations not rung yet */
   private locations: RingLocation[] = [];
+  /** a diversion to a destination outside the tenant: its outbound route's sequence runs the rest */
+  private delegate?: RingSequence;
 
   constructor(private readonly deps: UserCallPlanDeps, private readonly base: Omit<UserCallContext, 'user' | 'chain'>) {
     this.users = [base.dialed];
@@ -98,6 +102,7 @@ export class UserCallPlan implements RingSequence {
   }
 
   async next(outcome: StepOutcome): Promise<RingNext> {
+    if (this.delegate) return this.decorate(await this.delegate.next(outcome));
     // find-me: no answer, busy, unavailable -> the next location; a refusal (603) ends it
     if (this.locations.length > 0 && classify(outcome) !== 'declined') {
       const n = await this.nextLocation();
@@ -119,6 +124,7 @@ export class UserCallPlan implements RingSequence {
   /** The user at the end of the chain: hooks first, then its phones, or its unreachable outcome. */
   private async enter(): Promise<RingNext> {
     for (;;) {
+      if (this.users.length > 1 && !(await this.deps.isUser(this.current))) return this.leave();
       const decision = await this.before();
       if (decision.action === 'reject') return { kind: 'final', status: decision.status, reason: decision.reason };
       if (decision.action === 'divert') {
@@ -139,6 +145,28 @@ export class UserCallPlan implements RingSequence {
     }
   }
 
+  /**
+   * The call was diverted to a destination that is no user (a number): an outbound route
+   * reaches it (hook `external`), or the caller gets 404; nothing is sent without a route.
+   */
+  private async leave(): Promise<RingNext> {
+    const ctx = { ...this.base, dialed: this.current };
+    for (const h of this.deps.hooks) {
+      const seq = await h.external?.(ctx);
+      if (!seq) continue;
+      this.delegate = seq;
+      return this.decorate(await seq.first());
+    }
+    return { kind: 'final', status: 404, reason: 'Not Found - No Route' };
+  }
+
+  /** An outbound route's step as a step of this diverted call: 181, History-Info, Diversion. */
+  private decorate(n: RingNext): RingNext {
+    if (n.kind !== 'ring') return n;
+    const own = this.ring(n.targets, n.ringMs, false);
+    return { ...own, headers: { ...n.headers, ...own.headers } };
+  }
+
   /** The next find-me location with a phone registered; undefined when none is left. */
   private async nextLocation(): Promise<RingNext | undefined> {
     for (let loc = this.locations.shift(); loc; loc = this.locations.shift()) {
@@ -149,7 +177,7 @@ export class UserCallPlan implements RingSequence {
     return undefined;
   }
 
-  private ring(targets: ForkTarget[], ringMs: number, ringback: boolean): RingNext {
+  private ring(targets: ForkTarget[], ringMs: number, ringback: boolean): Extract<RingNext, { kind: 'ring' }> {
     const forwarded = this.users.length > this.rung;
     this.rung = this.users.length;
     return {

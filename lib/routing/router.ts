@@ -122,6 +122,7 @@ export function createRouter(deps: RouterDeps) {
     const plan = new UserCallPlan({
       hooks, ringMs: deps.noAnswerMs, maxUsers: MAX_CHAIN, logger: log,
       contacts: async (user) => (await deps.registrations.lookup(tenant, user)).map(contactTarget),
+      isUser: async (user) => (await deps.users.get(tenant, user)) !== null,
     }, base);
     await deps.calls.connect(req, res, {
       tenant,

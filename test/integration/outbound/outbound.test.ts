@@ -48,6 +48,24 @@ describe('outbound routes: destinations that are no user go to a trunk', functio
     assert.notEqual(/m=audio (\d+)/.exec(invites[1].message)?.[1], /m=audio (\d+)/.exec(offer)?.[1], 'the gateway is offered rtpengine\'s port');
   });
 
+  it('CFU to a number (service example 2.6): 181, then the route\'s gateway gets the INVITE with Diversion; without a route 404', async () => {
+    await fx.provision('ob-c');
+    await fx.provision('ob-d');
+    const fwd = await fx.api('PUT', `/v1/tenants/${TENANT}/users/ob-d/forwarding`, { dnd: false, unconditional: '+19727293660' });
+    assert.equal(fwd.status, 200, JSON.stringify(fwd.body));
+    const none = await fx.call('core-expect-final.xml', 'ob-c', 'ob-d');
+    assert.equal(finalStatus(none), 404, 'no route yet');
+    const port = await freePort('both');
+    const gw = await fx.uas('core-uas.xml', port);
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/routes`, { routes: [{ pattern: '+1972*', gateways: [{ uri: `sip:127.0.0.1:${port}` }] }] })).status, 200);
+    const ra = await fx.call('fwd-call.xml', 'ob-c', 'ob-d');
+    assert.equal(ra.code, 0, ra.errors);
+    assert.ok(flow(ra.events).includes('< 181'));
+    const inv = (await gw.done).events.find((e) => e.dir === 'received' && e.method === 'INVITE');
+    assert.match(inv?.firstLine ?? '', /^INVITE sip:\+19727293660@127\.0\.0\.1/);
+    assert.match(inv?.message ?? '', new RegExp(`^Diversion: <sip:ob-d@${TENANT.replace(/\./g, '\\.')}>;reason=unconditional`, 'm'));
+  });
+
   it('no matching route: 404 and nothing sent (no open relay)', async () => {
     await fx.provision('ob-b');
     const port = await freePort('both');

@@ -11,6 +11,7 @@ function plan(hooks: UserCallHook[], opts: { offline?: string[]; maxUsers?: numb
   return new UserCallPlan({
     hooks, ringMs: 30000, maxUsers: opts.maxUsers ?? 6, logger,
     contacts: async (user) => (opts.offline?.includes(user) ? [] : [{ uri: `sip:${user}@phone` }]),
+    isUser: async (user) => !/^\+?[0-9]+$/.test(user),
   }, base);
 }
 
@@ -130,5 +131,33 @@ describe('UserCallPlan: find-me (service example 2.11)', () => {
     const n = ring(await p.next(timeout));
     assert.deepEqual(n.targets, [{ uri: 'sip:carol@phone' }]);
     assert.equal(n.forwarded, true);
+  });
+});
+
+describe('UserCallPlan: a diversion to a number goes through an outbound route', () => {
+  const toNumber = cfu({ bob: '+19727293660' });
+
+  it('the route\'s steps ring with 181, History-Info and Diversion; its failover is its own', async () => {
+    const gateways = ['sip:+19727293660@gw1', 'sip:+19727293660@gw2'];
+    let i = 0;
+    const route: UserCallHook = {
+      external: (c) => (c.dialed === '+19727293660' ? {
+        first: async () => ({ kind: 'ring', targets: [{ uri: gateways[0] }], ringMs: 5000 }),
+        next: async (o) => (o.status === 503 && ++i < gateways.length ? { kind: 'ring', targets: [{ uri: gateways[i] }], ringMs: 5000 } : { kind: 'final', status: o.status }),
+      } : undefined),
+    };
+    const p = plan([toNumber, route]);
+    const n = ring(await p.first());
+    assert.deepEqual(n.targets, [{ uri: 'sip:+19727293660@gw1' }]);
+    assert.equal(n.forwarded, true);
+    assert.match(n.headers?.Diversion ?? '', /<sip:bob@example\.com>;reason=unconditional/);
+    const n2 = ring(await p.next({ status: 503, rang: false, timedOut: false }));
+    assert.deepEqual(n2.targets, [{ uri: 'sip:+19727293660@gw2' }]);
+    assert.equal(n2.forwarded, false, '181 once per diversion');
+    assert.deepEqual(await p.next({ status: 486, rang: false, timedOut: false }), { kind: 'final', status: 486 });
+  });
+
+  it('with no route the caller gets 404 and nothing rings (no open relay)', async () => {
+    assert.deepEqual(await plan([toNumber]).first(), { kind: 'final', status: 404, reason: 'Not Found - No Route' });
   });
 });
