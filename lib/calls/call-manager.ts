@@ -6,7 +6,7 @@ import type { CallParty, CallRecord, CallRepository } from '../store';
 import { respond } from '../sip/respond';
 import { quoted } from '../sip/name-addr';
 import { Call, opposite, type CallListener, type Side } from './call';
-import { COMPLETED_ELSEWHERE, type ForkBranch, type ForkTarget } from './outbound-fork';
+import { COMPLETED_ELSEWHERE, type ForkBranch, type ForkTarget, type OutboundFork } from './outbound-fork';
 import type { CallHost, Unanswered } from './call-host';
 import { wireParty } from './party-wiring';
 import { fixedRing, type RingNext, type RingSequence, type StepOutcome } from './ring-plan';
@@ -187,8 +187,16 @@ export class CallManager {
     }
     const sessionTimer = timer422;
     const plan = 'plan' in r ? r.plan : fixedRing(r.targets, r.noAnswerMs);
+    // the caller may CANCEL while the plan asks its hooks (the engine answers it 487)
+    let callerCancelled = false;
+    let ringing: OutboundFork | undefined;
+    req.on('cancel', () => {
+      callerCancelled = true;
+      ringing?.cancel();
+    });
     // the plan may refuse the call before anything is set up (screening, a loop)
     let next: RingNext = await plan.first();
+    if (callerCancelled) return undefined;
     if (next.kind === 'final') {
       respond(res, next.status, next.reason);
       return undefined;
@@ -197,7 +205,6 @@ export class CallManager {
       { user: r.callee.user, tenant: r.tenant, uri: r.callee.uri, callId: '', tag: '' }, callId, this.deps.instanceId, log);
     this.calls.set(id, call);
     let answeredCaller = false;
-    let callerCancelled = false;
     let step = new RingStepRun(this.deps.srf);
     this.pendingCancel.set(id, () => {
       // the callee may have answered already (its dialog joined, the caller not answered yet)
@@ -205,11 +212,8 @@ export class CallManager {
       pending.fork.cancel();
       if (!answeredCaller) respond(res, 487);
     });
-    req.on('cancel', () => {
-      callerCancelled = true;
-      pending.fork.cancel();
-    });
     const pending: Unanswered = { req, res, fork: step.fork, offer: req.body, taken: false };
+    ringing = step.fork;
     this.unanswered.set(id, pending);
     try {
       await this.persist(call);
@@ -232,6 +236,7 @@ export class CallManager {
         if (result) {
           step = new RingStepRun(this.deps.srf);
           pending.fork = step.fork;
+          ringing = step.fork;
         }
         result = await step.run({
           targets: next.targets, ringMs: next.ringMs, offer,
