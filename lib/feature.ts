@@ -2,7 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { ApiRouter } from './api';
-import type { CallManager } from './calls';
+import type { CallManager, UserCallHook } from './calls';
 import type { Config } from './config';
 import type { EmbeddedServices, MediaAnchor } from './media';
 import type { Replaces } from './sip/replaces';
@@ -102,6 +102,8 @@ export interface Feature {
   services?: InternalService[];
   events?: EventPackage[];
   replaces?: ReplacesHandler;
+  /** a call service: its say before a user's phones ring and after they did not answer (lib/calls/user-call-plan.ts) */
+  userCalls?: UserCallHook;
   routes?(api: ApiRouter): void;
   start(ctx: FeatureContext): Promise<void> | void;
   stop?(): Promise<void> | void;

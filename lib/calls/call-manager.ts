@@ -6,13 +6,18 @@ import type { CallParty, CallRecord, CallRepository } from '../store';
 import { respond } from '../sip/respond';
 import { quoted } from '../sip/name-addr';
 import { Call, opposite, type CallListener, type Side } from './call';
-import { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } from './outbound-fork';
+import { COMPLETED_ELSEWHERE, type ForkBranch, type ForkTarget, type OutboundFork } from './outbound-fork';
+import type { CallHost, Unanswered } from './call-host';
+import { wireParty } from './party-wiring';
+import { fixedRing, type RingNext, type RingSequence, type StepOutcome } from './ring-plan';
+import { RingStepRun, type StepResult } from './ring-step';
 import { hangUp, isConnected } from '../sip/hang-up';
-import { joinOffers } from './take-over';
-import { relayOffers, type OfferInterceptor } from './reinvite-relay';
+import { pickUpRinging } from './take-over';
+import type { OfferInterceptor } from './reinvite-relay';
 import { answerInvite } from './answer';
-import { calleeLegTimer, startLegTimers } from './leg-timers';
-import { chooseUasTimer, hasOptionTag, type UasTimerChoice, type UasTimerPolicy } from '../sip/session-expires';
+import { relayProvisional } from './provisional';
+import { calleeLegTimer, calleeTimerHeaders, callerTimerChoice, startLegTimers } from './leg-timers';
+import { hasOptionTag, type UasTimerPolicy } from '../sip/session-expires';
 
 export interface CallManagerDeps {
   srf: Srf;
@@ -24,25 +29,21 @@ export interface CallManagerDeps {
   sessionTimers?: UasTimerPolicy;
 }
 
-export interface ConnectRequest {
+interface ConnectBase {
   tenant: string;
   caller: Omit<CallParty, 'callId' | 'tag'> & { display?: string };
+  /** the dialed callee: the To of every outbound INVITE, even after a diversion (RFC 7044 retargeting) */
   callee: { user: string; uri: string };
-  targets: ForkTarget[];
-  noAnswerMs: number;
   /** more headers on the outbound INVITEs (the internal token, toward another instance's service) */
   headers?: Record<string, string>;
 }
 
-interface Unanswered {
-  req: Srf.SrfRequest;
-  res: Srf.SrfResponse;
-  fork: OutboundFork;
-  /** the caller's SDP offer */
-  offer: string;
-  /** answered by a branch or taken by a pickup: nobody else may answer the caller */
-  taken: boolean;
-}
+/**
+ * A call to connect: either fixed targets ringing for `noAnswerMs` (park comeback, a
+ * pickup through another instance), or a ring plan asked for step after step while the
+ * caller waits (a user call, lib/calls/user-call-plan.ts).
+ */
+export type ConnectRequest = ConnectBase & ({ targets: ForkTarget[]; noAnswerMs: number } | { plan: RingSequence });
 
 /**
  * The B2BUA call model: each call is the caller's dialog, the callee's dialog and one
@@ -55,7 +56,23 @@ export class CallManager {
   private readonly interceptors: OfferInterceptor[] = [];
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly deps: CallManagerDeps) {}
+  /** what the pieces split out of the manager (party-wiring.ts, take-over.ts) may use */
+  private readonly host: CallHost;
+
+  constructor(private readonly deps: CallManagerDeps) {
+    this.host = {
+      srf: deps.srf,
+      media: deps.media,
+      listeners: this.listeners,
+      interceptors: this.interceptors,
+      unanswered: (id) => this.unanswered.get(id),
+      join: (call, side, d) => this.join(call, side, d),
+      persist: (call) => this.persist(call),
+      emit: (fn) => this.emit(fn),
+      changed: (call, notify) => this.changed(call, notify),
+      end: (call, reason) => this.end(call, reason),
+    };
+  }
 
   subscribe(listener: CallListener): () => void {
     this.listeners.push(listener);
@@ -118,20 +135,6 @@ export class CallManager {
   /** what stops each answered call's session timers */
   private readonly timers = new Map<string, () => void>();
 
-  /** RFC 4028 9: the caller leg's timer, from the INVITE and our policy; undefined when timers are off. */
-  private callerTimer(req: Srf.SrfRequest): UasTimerChoice | undefined {
-    const policy = this.deps.sessionTimers;
-    if (!policy) return undefined;
-    const h = (name: string): string | undefined => (req.has(name) ? req.get(name) : undefined);
-    return chooseUasTimer({ sessionExpires: h('Session-Expires') ?? h('x'), minSe: h('Min-SE'), supported: h('Supported') ?? h('k') }, policy);
-  }
-
-  /** RFC 4028 7.1: the callee is offered a timer; the 2xx says who refreshes. */
-  private calleeTimerHeaders(): Record<string, string> {
-    const policy = this.deps.sessionTimers;
-    if (!policy) return {};
-    return { 'Session-Expires': String(policy.expires), 'Min-SE': String(policy.minSe), Supported: 'timer' };
-  }
   /** calls not answered yet: the caller's INVITE, the fork ringing the callee */
   private readonly unanswered = new Map<string, Unanswered>();
 
@@ -140,57 +143,9 @@ export class CallManager {
     return this.unanswered.get(call.id)?.fork.branches ?? [];
   }
 
-  /**
-   * Pickup by a phone (service example "Call Pickup", group/directed codes, or an INVITE
-   * with Replaces, RFC 3891): the picker's INVITE answers the ringing call. The callee's
-   * branches get CANCEL with `Reason: SIP;cause=200;text="Call completed elsewhere"`
-   * (RFC 3326); the caller's INVITE is answered, its dialog never broken. 'gone': the call
-   * is answered, ended or taken already; 'codec': the two offers share no codec.
-   */
+  /** A phone's INVITE picks up the ringing call (take-over.ts: pickUpRinging). */
   async takeOver(call: Call, req: Srf.SrfRequest, res: Srf.SrfResponse, picker: CallParty): Promise<'ok' | 'gone' | 'codec'> {
-    const u = this.unanswered.get(call.id);
-    if (!u || u.taken || call.state === 'answered' || call.state === 'ended' || !req.body) return 'gone';
-    u.taken = true; // from here the fork's own answer, if any, is hung up
-    const old = call.mediaCallId;
-    try {
-      const joined = await joinOffers(this.deps.media, {
-        mediaCallId: `${call.caller.callId}~pk`, callerOffer: u.offer, callerTag: call.caller.tag, pickerOffer: req.body, pickerTag: picker.tag,
-      });
-      if (!joined) {
-        u.taken = false;
-        return 'codec';
-      }
-      u.fork.cancel(COMPLETED_ELSEWHERE);
-      call.mediaCallId = joined.mediaCallId;
-      call.setParty('callee', picker);
-      // each dialog is wired in the tick it exists (answerInvite): a picker's ACK with a
-      // BYE right behind it must end the call, not leave the caller answered for ever
-      await answerInvite(this.deps.srf, u.req, u.res, joined.toCaller, (uas) => void this.join(call, 'caller', uas));
-      if (call.is('ended')) {
-        // the caller left as it was answered (its end took the joined session): nothing to pick up
-        await this.deps.media.delete({ callId: old }).catch(() => undefined);
-        return 'gone';
-      }
-      await answerInvite(this.deps.srf, req, res, joined.toPicker, (uasPicker) => {
-        if (this.join(call, 'callee', uasPicker)) call.to('answered');
-      });
-      await this.deps.media.delete({ callId: old }).catch(() => undefined);
-      if (!call.is('answered')) return 'ok';
-      await this.persist(call).catch((e: Error) => call.log.warn('call record not saved', { error: e.message }));
-      if (!call.is('answered')) return 'ok';
-      this.emit((l) => l.onAnswered?.(call));
-      call.log.info('call picked up', { by: picker.user });
-      return 'ok';
-    } catch (err) {
-      // the call is the pickup's since `taken` (connect let go of it): end it here, or it
-      // stays listed with its sessions for ever (a caller's CANCEL crossing the pickup)
-      call.log.error('pickup failed', { error: (err as Error).message });
-      hangUp(call.uas);
-      hangUp(call.uac);
-      await this.end(call, 'pickup-failed');
-      if (old !== call.mediaCallId) await this.deps.media.delete({ callId: old }).catch(() => undefined);
-      throw err;
-    }
+    return pickUpRinging(this.host, call, req, res, picker);
   }
 
   /**
@@ -208,9 +163,10 @@ export class CallManager {
 
   /**
    * Connects the caller's INVITE to the callee (call flows "Successful call", "busy",
-   * "no answer", "caller cancels"): SDP through rtpengine both ways, provisional
-   * responses relayed, the no-answer timer, and the caller's CANCEL carried to every
-   * branch.
+   * "no answer", "caller cancels", and the forwarding service examples): SDP through
+   * rtpengine both ways, provisional responses relayed, the ring plan's steps one after
+   * another (each with its ring time, 181 when the call was diverted), and the caller's
+   * CANCEL carried to every branch.
    */
   async connect(req: Srf.SrfRequest, res: Srf.SrfResponse, r: ConnectRequest): Promise<Call | undefined> {
     const { media } = this.deps;
@@ -218,60 +174,87 @@ export class CallManager {
     const fromTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1] ?? '';
     const id = randomUUID();
     const log = this.deps.logger.child({ callId, call: id, tenant: r.tenant });
-    const call = new Call(id, r.tenant, { ...r.caller, callId, tag: fromTag },
-      { user: r.callee.user, tenant: r.tenant, uri: r.callee.uri, callId: '', tag: '' }, callId, this.deps.instanceId, log);
     if (!req.body) {
       // late offer (an INVITE without SDP) is not bridged yet: say so rather than fail later
       respond(res, 488, 'Not Acceptable Here - SDP offer required', { Warning: '399 feature-server "offerless INVITE not supported"' });
       return undefined;
     }
-    const timer422 = this.callerTimer(req);
+    const timer422 = callerTimerChoice(req, this.deps.sessionTimers);
     if (timer422?.kind === 'reject') {
       // RFC 4028 9: an interval below our minimum is refused, naming the minimum
       respond(res, 422, 'Session Interval Too Small', { 'Min-SE': String(timer422.minSe) });
       return undefined;
     }
     const sessionTimer = timer422;
+    const plan = 'plan' in r ? r.plan : fixedRing(r.targets, r.noAnswerMs);
+    // the caller may CANCEL while the plan asks its hooks (the engine answers it 487)
+    let callerCancelled = false;
+    let ringing: OutboundFork | undefined;
+    req.on('cancel', () => {
+      callerCancelled = true;
+      ringing?.cancel();
+    });
+    // the plan may refuse the call before anything is set up (screening, a loop)
+    let next: RingNext = await plan.first();
+    if (callerCancelled) return undefined;
+    if (next.kind === 'final') {
+      respond(res, next.status, next.reason);
+      return undefined;
+    }
+    const call = new Call(id, r.tenant, { ...r.caller, callId, tag: fromTag },
+      { user: r.callee.user, tenant: r.tenant, uri: r.callee.uri, callId: '', tag: '' }, callId, this.deps.instanceId, log);
     this.calls.set(id, call);
     let answeredCaller = false;
-    let callerCancelled = false;
-    let noAnswer = false;
-    const fork = new OutboundFork(this.deps.srf);
-    const timer = setTimeout(() => {
-      noAnswer = true;
-      fork.cancel();
-    }, r.noAnswerMs);
+    let step = new RingStepRun(this.deps.srf);
     this.pendingCancel.set(id, () => {
       // the callee may have answered already (its dialog joined, the caller not answered yet)
       callerCancelled = true;
-      fork.cancel();
+      pending.fork.cancel();
       if (!answeredCaller) respond(res, 487);
     });
-    req.on('cancel', () => {
-      callerCancelled = true;
-      fork.cancel();
-    });
-    const pending: Unanswered = { req, res, fork, offer: req.body, taken: false };
+    const pending: Unanswered = { req, res, fork: step.fork, offer: req.body, taken: false };
+    ringing = step.fork;
     this.unanswered.set(id, pending);
     try {
       await this.persist(call);
       const offer = await media.offer({ callId, fromTag, sdp: req.body });
       // RFC 3261 25.1: the display name travels escaped, and no longer than a person's name
       const display = r.caller.display ? `${quoted(r.caller.display.slice(0, 64))} ` : '';
-      const result = await fork.run(r.targets, {
-        offer,
-        headers: { ...r.headers, ...this.calleeTimerHeaders(), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
-        onProvisional: (prov) => void this.provisional(call, res, prov, () => answeredCaller || callerCancelled || pending.taken),
-      });
-      clearTimeout(timer);
+      const over = (): boolean => answeredCaller || callerCancelled || pending.taken;
+      let result: StepResult | undefined;
+      let last: StepOutcome | undefined;
+      while (next.kind === 'ring' && !over()) {
+        if (next.forwarded) respond(res, 181, 'Call Is Being Forwarded'); // RFC 3261 21.1.3
+        if (next.ringback && call.to('ringing')) {
+          respond(res, 180, 'Ringing');
+          void this.persist(call).catch(() => undefined);
+          this.emit((l) => l.onRinging?.(call));
+        }
+        if (next.callee && next.callee !== call.callee.user) {
+          call.setParty('callee', { ...call.callee, user: next.callee, uri: `sip:${next.callee}@${r.tenant}` });
+        }
+        if (result) {
+          step = new RingStepRun(this.deps.srf);
+          pending.fork = step.fork;
+          ringing = step.fork;
+        }
+        result = await step.run({
+          targets: next.targets, ringMs: next.ringMs, offer,
+          headers: { ...r.headers, ...next.headers, ...calleeTimerHeaders(this.deps.sessionTimers), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
+          onProvisional: (prov) => void relayProvisional(this.host, call, res, prov, over),
+        });
+        if (!result.outcome || over()) break;
+        last = result.outcome;
+        next = await plan.next(result.outcome);
+      }
       if (pending.taken) {
         // a phone picked the call up (takeOver owns it now); a callee answering late is hung up
-        hangUp(result.dialog);
+        hangUp(result?.dialog);
         return call;
       }
-      if (!result.dialog) {
-        if (!callerCancelled) respond(res, noAnswer ? 480 : result.status, noAnswer ? 'Temporarily Unavailable - No Answer' : undefined);
-        await this.end(call, callerCancelled ? 'caller-cancelled' : noAnswer ? 'no-answer' : `failed-${result.status}`);
+      if (!result?.dialog) {
+        if (!callerCancelled && next.kind === 'final') respond(res, next.status, next.reason);
+        await this.end(call, callerCancelled ? 'caller-cancelled' : last?.timedOut ? 'no-answer' : `failed-${next.kind === 'final' ? next.status : 0}`);
         return undefined;
       }
       const uac = result.dialog;
@@ -328,7 +311,6 @@ export class CallManager {
       log.info('call answered', { callee: r.callee.user });
       return call;
     } catch (err) {
-      clearTimeout(timer);
       log.error('call setup failed', { error: (err as Error).message });
       if (!answeredCaller && !callerCancelled) respond(res, 503, 'Service Unavailable');
       hangUp(call.uas);
@@ -339,26 +321,6 @@ export class CallManager {
       this.pendingCancel.delete(id);
       this.unanswered.delete(id);
     }
-  }
-
-  private async provisional(call: Call, res: Srf.SrfResponse, prov: Srf.SrfResponse, done: () => boolean): Promise<void> {
-    if (done() || prov.status <= 100) return;
-    if (call.to('ringing')) {
-      void this.persist(call).catch(() => undefined);
-      this.emit((l) => l.onRinging?.(call));
-    }
-    if (prov.body) {
-      // early media (183 with SDP): the callee's SDP goes through rtpengine like an answer
-      const toTag = /;\s*tag=([^;\s]+)/.exec(prov.get('To'))?.[1] ?? '';
-      try {
-        const body = await this.deps.media.answer({ callId: call.mediaCallId, fromTag: call.caller.tag, toTag, sdp: prov.body });
-        if (!done()) res.send(prov.status, { body });
-      } catch (err) {
-        call.log.warn('early media not anchored', { error: (err as Error).message });
-      }
-      return;
-    }
-    if (!done()) res.send(prov.status);
   }
 
   /**
@@ -380,7 +342,7 @@ export class CallManager {
       void this.end(call, `${side}-hangup`);
       return false;
     }
-    this.wireParty(call, side, d);
+    wireParty(this.host, call, side, d);
     return true;
   }
 
@@ -393,43 +355,6 @@ export class CallManager {
   private async persist(call: Call): Promise<void> {
     if (call.is('ended')) return;
     await this.deps.store.save(call.record());
-  }
-
-  /** Everything a party's dialog can bring: BYE, offers, REFER, INFO. */
-  private wireParty(call: Call, side: Side, d: Srf.Dialog): void {
-    d.on('destroy', () => {
-      if (call.dialog(side) !== d) return;
-      call.setDialog(side, undefined);
-      hangUp(call.dialog(opposite(side)));
-      void this.end(call, `${side}-hangup`);
-    });
-    relayOffers(call, side, d, this.deps.media, this.interceptors, {
-      held: (s) => this.changed(call, (l) => l.onHeld?.(call, s)),
-      resumed: (s) => this.changed(call, (l) => l.onResumed?.(call, s)),
-    });
-    d.on('refer', async (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      for (const l of this.listeners) {
-        if (l.onRefer && (await l.onRefer(call, side, req, res))) return;
-      }
-      // RFC 3515 2.4.2: no transfer service on this call
-      respond(res, 603, 'Decline - Transfer Not Available');
-    });
-    d.on('info', async (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      // DTMF and other INFO (RFC 6086) pass through to the other party
-      const other = call.dialog(opposite(side));
-      if (!other) {
-        res.send(200);
-        return;
-      }
-      try {
-        const headers: Record<string, string> = {};
-        if (req.has('Content-Type')) headers['Content-Type'] = req.get('Content-Type');
-        const r = await (other.request as unknown as (o: object) => Promise<Srf.SrfResponse>).call(other, { method: 'INFO', headers, body: req.body });
-        res.send(r.status);
-      } catch {
-        res.send(500);
-      }
-    });
   }
 
   /**
@@ -469,7 +394,7 @@ export class CallManager {
     }
     call.setDialog(side, dialog);
     call.setParty(side, party);
-    this.wireParty(call, side, dialog);
+    wireParty(this.host, call, side, dialog);
     void this.persist(call).catch(() => undefined);
     return true;
   }

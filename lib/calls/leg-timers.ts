@@ -1,5 +1,5 @@
 import type Srf from 'drachtio-srf';
-import { hasOptionTag, parseSessionExpires } from '../sip/session-expires';
+import { chooseUasTimer, hasOptionTag, parseSessionExpires, type UasTimerChoice, type UasTimerPolicy } from '../sip/session-expires';
 import type { Call, Side } from './call';
 import { SessionTimer } from './session-timer';
 
@@ -104,4 +104,17 @@ function addHeadersTo2xx(res: Srf.SrfResponse, extra: Record<string, string>): v
     }
     return original.call(this, status, ...rest);
   };
+}
+
+/** RFC 4028 9: the caller leg's timer, from the INVITE and our policy; undefined when timers are off. */
+export function callerTimerChoice(req: Srf.SrfRequest, policy: UasTimerPolicy | undefined): UasTimerChoice | undefined {
+  if (!policy) return undefined;
+  const h = (name: string): string | undefined => (req.has(name) ? req.get(name) : undefined);
+  return chooseUasTimer({ sessionExpires: h('Session-Expires') ?? h('x'), minSe: h('Min-SE'), supported: h('Supported') ?? h('k') }, policy);
+}
+
+/** RFC 4028 7.1: the callee is offered a timer; the 2xx says who refreshes. */
+export function calleeTimerHeaders(policy: UasTimerPolicy | undefined): Record<string, string> {
+  if (!policy) return {};
+  return { 'Session-Expires': String(policy.expires), 'Min-SE': String(policy.minSe), Supported: 'timer' };
 }

@@ -8,6 +8,8 @@ export interface ForkTarget {
   proxy?: string;
   /** who this branch rings, when not the dialed callee (a REST pickup adds the picker's phones) */
   party?: string;
+  /** credentials for a 401/407 from this target (a trunk's gateway, RFC 3261 22.2) */
+  auth?: { username: string; password: string };
 }
 
 export interface ForkOptions {
@@ -99,7 +101,7 @@ export class OutboundFork {
     this.running++;
     const create = this.srf.createUAC as unknown as CreateUac;
     try {
-      const d = await create.call(this.srf, target.uri, { localSdp: opts.offer, headers: opts.headers, proxy: target.proxy }, {
+      const d = await create.call(this.srf, target.uri, { localSdp: opts.offer, headers: opts.headers, proxy: target.proxy, auth: target.auth }, {
         cbRequest: (_err: unknown, req: Srf.SrfRequest) => {
           if (!req) return;
           b.req = req;

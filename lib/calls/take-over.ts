@@ -1,4 +1,11 @@
+import type Srf from 'drachtio-srf';
 import type { MediaAnchor } from '../media';
+import type { CallParty } from '../store';
+import { hangUp } from '../sip/hang-up';
+import { answerInvite } from './answer';
+import type { Call } from './call';
+import type { CallHost } from './call-host';
+import { COMPLETED_ELSEWHERE } from './outbound-fork';
 import { restrictToOffer } from '../sip/sdp-codecs';
 
 export interface JoinedOffers {
@@ -29,4 +36,57 @@ export async function joinOffers(media: MediaAnchor, p: {
     return undefined;
   }
   return { mediaCallId: p.mediaCallId, toCaller, toPicker };
+}
+
+/**
+ * Pickup by a phone (service example "Call Pickup", group/directed codes, or an INVITE
+ * with Replaces, RFC 3891): the picker's INVITE answers the ringing call. The callee's
+ * branches get CANCEL with `Reason: SIP;cause=200;text="Call completed elsewhere"`
+ * (RFC 3326); the caller's INVITE is answered, its dialog never broken. 'gone': the call
+ * is answered, ended or taken already; 'codec': the two offers share no codec.
+ */
+export async function pickUpRinging(host: CallHost, call: Call, req: Srf.SrfRequest, res: Srf.SrfResponse, picker: CallParty): Promise<'ok' | 'gone' | 'codec'> {
+  const u = host.unanswered(call.id);
+  if (!u || u.taken || call.state === 'answered' || call.state === 'ended' || !req.body) return 'gone';
+  u.taken = true; // from here the fork's own answer, if any, is hung up
+  const old = call.mediaCallId;
+  try {
+    const joined = await joinOffers(host.media, {
+      mediaCallId: `${call.caller.callId}~pk`, callerOffer: u.offer, callerTag: call.caller.tag, pickerOffer: req.body, pickerTag: picker.tag,
+    });
+    if (!joined) {
+      u.taken = false;
+      return 'codec';
+    }
+    u.fork.cancel(COMPLETED_ELSEWHERE);
+    call.mediaCallId = joined.mediaCallId;
+    call.setParty('callee', picker);
+    // each dialog is wired in the tick it exists (answerInvite): a picker's ACK with a
+    // BYE right behind it must end the call, not leave the caller answered for ever
+    await answerInvite(host.srf, u.req, u.res, joined.toCaller, (uas) => void host.join(call, 'caller', uas));
+    if (call.is('ended')) {
+      // the caller left as it was answered (its end took the joined session): nothing to pick up
+      await host.media.delete({ callId: old }).catch(() => undefined);
+      return 'gone';
+    }
+    await answerInvite(host.srf, req, res, joined.toPicker, (uasPicker) => {
+      if (host.join(call, 'callee', uasPicker)) call.to('answered');
+    });
+    await host.media.delete({ callId: old }).catch(() => undefined);
+    if (!call.is('answered')) return 'ok';
+    await host.persist(call).catch((e: Error) => call.log.warn('call record not saved', { error: e.message }));
+    if (!call.is('answered')) return 'ok';
+    host.emit((l) => l.onAnswered?.(call));
+    call.log.info('call picked up', { by: picker.user });
+    return 'ok';
+  } catch (err) {
+    // the call is the pickup's since `taken` (connect let go of it): end it here, or it
+    // stays listed with its sessions for ever (a caller's CANCEL crossing the pickup)
+    call.log.error('pickup failed', { error: (err as Error).message });
+    hangUp(call.uas);
+    hangUp(call.uac);
+    await host.end(call, 'pickup-failed');
+    if (old !== call.mediaCallId) await host.media.delete({ callId: old }).catch(() => undefined);
+    throw err;
+  }
 }

@@ -1,3 +1,4 @@
+import type { UserCallHook } from '../calls';
 import type { EventPackage, Feature, FeatureCode, InternalService, ReplacesHandler } from '../feature';
 
 /**
@@ -9,11 +10,13 @@ export class FeatureCodeDispatcher {
   private readonly services: Array<{ feature: string; service: InternalService }> = [];
   private readonly packages: Array<{ feature: string; pkg: EventPackage }> = [];
   private readonly replacers: Array<{ feature: string; handler: ReplacesHandler }> = [];
+  private readonly callHooks: UserCallHook[] = [];
 
   register(feature: Feature): void {
     for (const service of feature.services ?? []) this.services.push({ feature: feature.name, service });
     for (const pkg of feature.events ?? []) this.packages.push({ feature: feature.name, pkg });
     if (feature.replaces) this.replacers.push({ feature: feature.name, handler: feature.replaces });
+    if (feature.userCalls) this.callHooks.push(feature.userCalls);
     for (const code of feature.codes ?? []) {
       const clash = this.codes.find((c) => c.code.pattern.source === code.pattern.source);
       if (clash) throw new Error(`feature code ${code.pattern} of ${feature.name} is already taken by ${clash.feature}`);
@@ -31,6 +34,11 @@ export class FeatureCodeDispatcher {
 
   replacesHandlers(): ReadonlyArray<{ feature: string; handler: ReplacesHandler }> {
     return this.replacers;
+  }
+
+  /** The call services' hooks, in feature order (the first that decides wins). */
+  userCallHooks(): readonly UserCallHook[] {
+    return this.callHooks;
   }
 
   /** Every code matching, in registration order: a handler that declines (false) lets the next one try. */

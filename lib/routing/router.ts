@@ -1,6 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import type { CallManager } from '../calls';
+import { UserCallPlan, type CallManager } from '../calls';
 import { isAnonymous } from '../sip/addresses';
 import { parseDigest } from '../sip/digest-auth';
 import type { SipAuthenticator } from '../security';
@@ -29,14 +29,19 @@ export interface RouterDeps {
   features: FeatureCodeDispatcher;
   logger: Logger;
   noAnswerMs: number;
-  anonymousRejectStatus: number;
+  /** unused: anonymous rejection is the screening feature's (kept so the composition root compiles unchanged) */
+  anonymousRejectStatus?: number;
   internalToken: string;
 }
 
+/** Most users one call may reach through diversions, the dialed one included (issue 17: loop and chain protection). */
+const MAX_CHAIN = 6;
+
 /**
  * What happens to a new INVITE: authenticate the caller (407, call flow "Call with NAT
- * traversal"), then a feature code, or a user of the same tenant reached through the
- * B2BUA at every contact it registered.
+ * traversal"), then a feature code, or a call to a user of the same tenant: the call
+ * services' hooks (screening, forwarding) decide through its ring plan, and the B2BUA
+ * rings every contact it registered.
  */
 export function createRouter(deps: RouterDeps) {
   return async (req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> => {
@@ -89,27 +94,41 @@ export function createRouter(deps: RouterDeps) {
         return;
       }
     }
-    const callee = await deps.users.get(tenant, dialed);
-    if (!callee) {
+    const callerParty = anonymous
+      ? { user: 'anonymous', uri: 'sip:anonymous@anonymous.invalid', anonymous, account: username }
+      : { user: caller.user, uri: `sip:${caller.user}@${tenant}`, anonymous, account: username };
+    const base = { tenant, caller: callerParty, dialed, logger: log };
+    const hooks = deps.features.userCallHooks();
+    for (const h of hooks) {
+      // outgoing call services (originating screening) see the call before the callee is known
+      const d = await h.originating?.(base);
+      if (d && d.action === 'reject') {
+        respond(res, d.status, d.reason);
+        return;
+      }
+    }
+    const callerForCalls = { user: callerParty.user, tenant, uri: callerParty.uri, display: caller.display };
+    if (!(await deps.users.get(tenant, dialed))) {
+      for (const h of hooks) {
+        const external = await h.external?.(base);
+        if (external) {
+          await deps.calls.connect(req, res, { tenant, caller: callerForCalls, callee: { user: dialed, uri: `sip:${dialed}@${tenant}` }, plan: external });
+          return;
+        }
+      }
       respond(res, 404, 'Not Found');
       return;
     }
-    if (anonymous && callee.anonymousCallRejection) {
-      // RFC 5079: 433 Anonymity Disallowed (some handsets only know 488, hence configurable)
-      respond(res, deps.anonymousRejectStatus, deps.anonymousRejectStatus === 433 ? 'Anonymity Disallowed' : undefined);
-      return;
-    }
-    const bindings = await deps.registrations.lookup(tenant, dialed);
-    if (bindings.length === 0) {
-      respond(res, 404, 'Not Found - Not Registered');
-      return;
-    }
+    const plan = new UserCallPlan({
+      hooks, ringMs: deps.noAnswerMs, maxUsers: MAX_CHAIN, logger: log,
+      contacts: async (user) => (await deps.registrations.lookup(tenant, user)).map(contactTarget),
+      isUser: async (user) => (await deps.users.get(tenant, user)) !== null,
+    }, base);
     await deps.calls.connect(req, res, {
       tenant,
-      caller: { user: anonymous ? 'anonymous' : caller.user, tenant, uri: anonymous ? 'sip:anonymous@anonymous.invalid' : `sip:${caller.user}@${tenant}`, display: caller.display },
+      caller: callerForCalls,
       callee: { user: dialed, uri: `sip:${dialed}@${tenant}` },
-      targets: bindings.map(contactTarget),
-      noAnswerMs: deps.noAnswerMs,
+      plan,
     });
   };
 }

@@ -123,6 +123,17 @@ export const keys = {
 
   /** string: a tenant's music-on-hold settings (JSON: classes, default, per-user class); owner: PUT/DELETE /v1/tenants/{t}/moh */
   moh: (tenant: string): string => `moh:${tenantId(tenant)}`,
+
+  /** string: a user's call forwarding and do-not-disturb (JSON); owner: PUT/DELETE /v1/tenants/{t}/users/{u}/forwarding, feature codes */
+  forwarding: (tenant: string, user: string): string => `fwd:${tenantId(tenant)}:${part('user', user)}`,
+  /** string: a tenant's outbound routes (JSON: patterns, gateways, trunk credentials); owner: PUT/DELETE /v1/tenants/{t}/routes */
+  outboundRoutes: (tenant: string): string => `outroutes:${tenantId(tenant)}`,
+  /** string: a user's find-me locations (JSON: ordered steps of users with ring times); owner: PUT/DELETE /v1/tenants/{t}/users/{u}/findme */
+  findMe: (tenant: string, user: string): string => `findme:${tenantId(tenant)}:${part('user', user)}`,
+  /** string: a user's screening lists (JSON: incoming callers, outgoing destinations); owner: PUT/DELETE /v1/tenants/{t}/users/{u}/screening */
+  screening: (tenant: string, user: string): string => `screen:${tenantId(tenant)}:${part('user', user)}`,
+  /** string: a tenant's outgoing screening (JSON: blocked destinations); owner: PUT/DELETE /v1/tenants/{t}/screening */
+  tenantScreening: (tenant: string): string => `screentenant:${tenantId(tenant)}`,
 } as const;
 
 /** Redis pub/sub channels (not keys: they hold nothing), named here with the keys. */
@@ -162,6 +173,11 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'apitoken:*', lifetime: 'owner', type: 'string', doc: 'a tenant REST token (by its hash); revoked by the API' },
   { pattern: 'apitokens:*', lifetime: 'owner', type: 'hash', doc: "a tenant's REST token ids; revoked by the API" },
   { pattern: 'moh:*', lifetime: 'owner', type: 'string', doc: 'music-on-hold settings of a tenant; deleted by the API' },
+  { pattern: 'fwd:*', lifetime: 'owner', type: 'string', doc: "a user's call forwarding and do-not-disturb; deleted by the API" },
+  { pattern: 'outroutes:*', lifetime: 'owner', type: 'string', doc: "a tenant's outbound routes; deleted by the API" },
+  { pattern: 'findme:*', lifetime: 'owner', type: 'string', doc: "a user's find-me locations; deleted by the API" },
+  { pattern: 'screen:*', lifetime: 'owner', type: 'string', doc: "a user's screening lists; deleted by the API" },
+  { pattern: 'screentenant:*', lifetime: 'owner', type: 'string', doc: "a tenant's outgoing screening; deleted by the API" },
 ];
 
 /** The spec a concrete key falls under, or undefined for a key nobody declared. */
