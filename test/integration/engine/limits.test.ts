@@ -128,6 +128,24 @@ describe('engine limits: requests an app never answers, or could not parse', fun
     }
     await engine.waitIdle(5000);
   });
+
+  it('answers 400 to a request with a header line over the per-header bound, over UDP and TCP, never handing it on', async () => {
+    // the line is over 8,192 octets but the message within 65,535: a 400 that names the line, not silence
+    const long = `X-Long: ${'x'.repeat(9000)}\r\n`;
+    const callId = `long-header-${Date.now()}`;
+    peer.send(request('OPTIONS', peer.port, { callId }).replace('Max-Forwards: 70\r\n', `Max-Forwards: 70\r\n${long}`), engine.sipPort);
+    const res = await peer.final(callId, 5000);
+    assert.match(res, /^SIP\/2\.0 400 Bad Request - header line \d+ too long\r\n/);
+    const c = net.connect(engine.sipPort, '127.0.0.1');
+    await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+    const tcpId = `long-header-tcp-${Date.now()}`;
+    const answer = new Promise<string>((resolve) => c.once('data', (d) => resolve(d.toString())));
+    c.write(request('OPTIONS', c.localPort ?? 0, { callId: tcpId, proto: 'TCP' }).replace('Max-Forwards: 70\r\n', `Max-Forwards: 70\r\n${long}`));
+    assert.match(await answer, /^SIP\/2\.0 400 /);
+    c.destroy();
+    assert.ok(!seen.includes(callId) && !seen.includes(tcpId), 'the app never saw them');
+    await engine.waitIdle(5000);
+  });
 });
 
 describe('engine limits: challenges over UDP are retransmitted only briefly', function () {
