@@ -40,6 +40,7 @@ const HELP = `Usage: sip-engine [options]
   --rate-burst <n>           requests a source may send at once before the rate applies (default 400)
   --trusted-sources <ips>    comma-separated source IPs exempt from the rate limit (an edge proxy)
   --max-transactions <n>     live server transactions; over it new requests get 503 (default 20000)
+  --max-transaction-bytes <n> octets of requests live server transactions hold; over it 503 (default 33554432)
   --app-timeout-ms <ms>      a non-INVITE an app leaves unanswered gets 500 after this (default 32000)
   --invite-timeout-ms <ms>   an INVITE an app leaves without a final gets 408 after this (default 180000)
   --log-level <level>        error, warn, info, debug (default info)
@@ -80,6 +81,7 @@ function count(name: string, v: string | undefined): number | undefined {
 
 const LIMIT_FLAGS = { 'tcp-max-per-source': 'tcpMaxPerSource', 'tcp-max-total': 'tcpMaxTotal', 'tcp-first-message-ms': 'tcpFirstMessageMs',
   'rate-limit': 'rateLimit', 'rate-burst': 'rateBurst', 'max-transactions': 'maxServerTransactions',
+  'max-transaction-bytes': 'maxServerTransactionBytes',
   'app-timeout-ms': 'appTimeoutMs', 'invite-timeout-ms': 'inviteAppTimeoutMs' } as const;
 
 /** The limit options given on the command line (issue #13), as EngineOptions.limits. */

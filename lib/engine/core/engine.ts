@@ -269,6 +269,7 @@ export class Engine {
       transactions: this.ctx.txns.serverCount + this.ctx.txns.clientCount,
       activeTransactions: this.ctx.txns.activeCount,
       serverTransactions: this.ctx.txns.serverCount,
+      serverTransactionBytes: this.ctx.txns.serverBytes,
       clientTransactions: this.ctx.txns.clientCount,
       dialogs: this.ctx.dialogs.size,
       appConnections: this.apps.connections.length,

@@ -272,6 +272,34 @@ describe('engine limits: per-source rate limit and transaction cap', function ()
   });
 });
 
+describe('engine limits: octets held by server transactions', function () {
+  this.timeout(30000);
+
+  it('answers 503 statelessly once the requests live transactions hold would pass the octet bound', async () => {
+    const engine = await startEngine({ extraArgs: ['--max-transaction-bytes', '6000', '--app-timeout-ms', '60000'] });
+    const srf = await connectSrf(engine, (s) => handlers(s).options(() => undefined));
+    const peer = await RawPeer.open();
+    try {
+      // each about 2.3 KB: two fit in 6,000 octets, the third does not
+      const big = (callId: string): string => request('OPTIONS', peer.port, { callId }).replace('Max-Forwards: 70\r\n', `Max-Forwards: 70\r\nX-Pad: ${'p'.repeat(2000)}\r\n`);
+      const ids = [0, 1].map((i) => `bytes-${i}-${Date.now()}`);
+      for (const callId of ids) peer.send(big(callId), engine.sipPort);
+      const end = Date.now() + 5000;
+      while ((await engine.stats()).serverTransactions < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      const stats = await engine.stats();
+      assert.ok(stats.serverTransactionBytes > 4000 && stats.serverTransactionBytes <= 6000, String(stats.serverTransactionBytes));
+      const over = `bytes-over-${Date.now()}`;
+      peer.send(big(over), engine.sipPort);
+      assert.match(await peer.final(over, 5000), /^SIP\/2\.0 503 /);
+      assert.equal((await engine.stats()).serverTransactions, 2, 'the 503 held no transaction');
+    } finally {
+      peer.close();
+      disconnectSrf(srf);
+      await engine.stop();
+    }
+  });
+});
+
 describe('engine limits: TCP connections', function () {
   this.timeout(30000);
   let engine: EngineProcess;
