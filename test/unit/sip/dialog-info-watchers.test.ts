@@ -98,6 +98,19 @@ describe('sip: dialog-info watchers (RFC 4235, RFC 6665 limits)', () => {
     assert.match(h.dialogs[0].notifies[0].headers['Subscription-State'], /^active;expires=(300|299)$/);
   });
 
+  it('answers Expires 0 on a new SUBSCRIBE with one NOTIFY that ends it, and keeps no subscription (a fetch, RFC 6665 4.4.3)', async () => {
+    const h = harness();
+    w = new DialogInfoWatchers(h.srf, () => [{ id: 'x', state: 'early' }]);
+    const fetch = h.ctx('a', '0');
+    await w.subscribe(fetch, '100');
+    assert.equal(fetch.statuses[0].status, 200);
+    assert.equal(h.dialogs[0].notifies.length, 1);
+    assert.equal(h.dialogs[0].notifies[0].headers['Subscription-State'], 'terminated;reason=timeout');
+    assert.match(h.dialogs[0].notifies[0].body, /id="x"/);
+    assert.equal(w.size, 0);
+    assert.equal(w.watched('t', '100'), false);
+  });
+
   it('removes a subscription whose NOTIFY gets 481 and frees its place (RFC 6665 4.2.2)', async () => {
     let status = 200;
     const h = harness(async () => ({ status }));
