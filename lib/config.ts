@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { DEFAULT_SUBSCRIPTION_LIMITS as SUB, type SubscriptionLimits } from './sip/subscription-limits';
 import { isSentinelUrl, parseSentinelUrl, redactRedisUrl } from './store/redis-url';
 
 /**
@@ -71,6 +72,8 @@ export interface Config {
   maxContacts: number;
   /** new requests worked on at once (INVITEs until answered); past it 503 (overload control) */
   maxPendingRequests: number;
+  /** bounds on event subscriptions (RFC 6665): per subscriber, per resource, in all, Expires, NOTIFY rate, document size */
+  subscriptions: SubscriptionLimits;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** this process's id in shared state (calls it owns) */
   instanceId: string;
@@ -104,6 +107,21 @@ function sessionTimers(env: Env): { sessionExpires: number; sessionMinSe: number
     throw new ConfigError(`SESSION_MIN_SE (${sessionMinSe}) must not exceed SESSION_EXPIRES (${sessionExpires})`);
   }
   return { sessionExpires, sessionMinSe };
+}
+
+function subscriptionLimits(env: Env): SubscriptionLimits {
+  const minExpires = int(env, 'SUBSCRIBE_MIN_EXPIRES', SUB.minExpires, 1, 3600);
+  const maxExpires = int(env, 'SUBSCRIBE_MAX_EXPIRES', SUB.maxExpires, 1, 86400);
+  if (minExpires > maxExpires) throw new ConfigError(`SUBSCRIBE_MIN_EXPIRES (${minExpires}) must not exceed SUBSCRIBE_MAX_EXPIRES (${maxExpires})`);
+  return {
+    maxPerSubscriber: int(env, 'SUBSCRIPTION_MAX_PER_SUBSCRIBER', SUB.maxPerSubscriber, 1, 100000),
+    maxPerResource: int(env, 'SUBSCRIPTION_MAX_PER_RESOURCE', SUB.maxPerResource, 1, 100000),
+    maxTotal: int(env, 'SUBSCRIPTION_MAX_TOTAL', SUB.maxTotal, 1, 1000000),
+    minExpires,
+    maxExpires,
+    notifyIntervalMs: int(env, 'NOTIFY_MIN_INTERVAL_MS', SUB.notifyIntervalMs, 0, 60000),
+    maxDialogs: int(env, 'DIALOG_INFO_MAX_DIALOGS', SUB.maxDialogs, 1, 1000),
+  };
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -215,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     authTrustedProxies: addressList(env, 'AUTH_TRUSTED_PROXIES'),
     maxContacts: int(env, 'MAX_CONTACTS', 10, 1, 1000),
     maxPendingRequests: int(env, 'MAX_PENDING_REQUESTS', 2000, 10, 1000000),
+    subscriptions: subscriptionLimits(env),
     logLevel,
     instanceId: env.INSTANCE_ID || `fs-${process.pid}`,
   };

@@ -1,6 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { SubscribeContext } from '../../lib/feature';
 import { DialogInfoWatchers, type DialogInfoEntry } from '../../lib/sip/dialog-info';
+import type { SubscriptionLimits } from '../../lib/sip/subscription-limits';
 import type { ParkedEntry } from './slots';
 
 /** RFC 4235 for one park slot: a confirmed dialog while occupied, none when empty. */
@@ -17,8 +18,9 @@ export function slotDialogs(slot: string, entry: ParkedEntry | undefined): Dialo
 export class SlotWatchers {
   private readonly watchers: DialogInfoWatchers;
 
-  constructor(srf: Srf, current: (tenant: string, slot: string) => Promise<ParkedEntry | undefined>) {
-    this.watchers = new DialogInfoWatchers(srf, async (tenant, slot) => slotDialogs(slot, await current(tenant, slot)));
+  /** @param limits the configured subscription bounds (config.subscriptions); the defaults when not given */
+  constructor(srf: Srf, current: (tenant: string, slot: string) => Promise<ParkedEntry | undefined>, limits: Partial<SubscriptionLimits> = {}) {
+    this.watchers = new DialogInfoWatchers(srf, async (tenant, slot) => slotDialogs(slot, await current(tenant, slot)), limits);
   }
 
   get size(): number {
@@ -29,10 +31,10 @@ export class SlotWatchers {
     return this.watchers.subscribe(ctx, slot);
   }
 
-  /** A slot changed: every watcher of it hears the new state (a freed slot: its dialog terminated). */
+  /** A slot changed: every watcher of it hears the new state (a freed slot: its dialog terminated), paced per subscription. */
   changed(tenant: string, slot: string, entry: ParkedEntry | undefined): void {
     const ended: DialogInfoEntry[] = entry ? [] : [{ id: `park-${slot}`, state: 'terminated', direction: 'recipient' }];
-    void this.watchers.changed(tenant, slot, ended);
+    this.watchers.changed(tenant, slot, ended);
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import { Gauge } from 'prom-client';
 import type { Call, CallManager } from '../../lib/calls';
 import { INTERNAL_TOKEN_HEADER, type Feature, type FeatureContext } from '../../lib/feature';
 import { contactTarget, mayWatchDialogs } from '../../lib/routing';
@@ -143,12 +144,16 @@ export function pickupFeature(): Feature {
       settings = new PickupSettingsStore(c.redis);
       users = new UserRepository(c.redis);
       const registrations = new RegistrationRepository(c.redis);
-      const blf = new DialogInfoWatchers(c.srf, (tenant, user) => userDialogs(c.calls, tenant, user));
+      const blf = new DialogInfoWatchers(c.srf, (tenant, user) => userDialogs(c.calls, tenant, user), c.config.subscriptions);
       watchers = blf;
+      new Gauge({ name: 'feature_server_user_dialog_subscriptions', help: 'Active dialog-event (BLF) subscriptions to users on this instance',
+        registers: [c.metrics], collect() { this.set(blf.size); } });
+      new Gauge({ name: 'feature_server_user_dialog_notifies_outstanding', help: 'NOTIFYs to BLF subscribers of users sent and not yet answered',
+        registers: [c.metrics], collect() { this.set(blf.outstanding); } });
       const changed = (call: Call, who: string[], ended = false): void => {
         for (const u of new Set(who)) {
           if (!blf.watched(call.tenant, u)) continue;
-          void blf.changed(call.tenant, u, ended ? [{ id: call.id, state: 'terminated' }] : []);
+          blf.changed(call.tenant, u, ended ? [{ id: call.id, state: 'terminated' }] : []);
         }
       };
       const svc = new PickupService({

@@ -1,12 +1,18 @@
 import type Srf from 'drachtio-srf';
 import type { SubscribeContext } from '../feature';
 import { hangUp } from './hang-up';
+import { NotifyPacer } from './notify-pacer';
+import { respond } from './respond';
+import { DEFAULT_SUBSCRIPTION_LIMITS, grantExpires, SubscriptionBudget, type BudgetRefusal, type SubscriptionLimits } from './subscription-limits';
 
 /**
  * The dialog event package (RFC 4235) as BLF lamps use it: a SUBSCRIBE `Event: dialog` to
  * a resource (a user, a park slot) gets its dialogs now and a NOTIFY on every change
  * (RFC 6665 4.2), until the subscription expires or is withdrawn. Features decide what a
- * resource's dialogs are; this module owns the subscriptions and the XML.
+ * resource's dialogs are; this module owns the subscriptions and the XML, and bounds both
+ * (subscription-limits.ts): subscriptions per subscriber, per resource and in all, their
+ * Expires, one NOTIFY in flight and one per interval per subscription (notify-pacer.ts),
+ * and the dialogs in one document.
  */
 
 /** One dialog element (RFC 4235 4.1). Tags and Call-ID let a phone build a Replaces (RFC 3891). */
@@ -22,10 +28,27 @@ export interface DialogInfoEntry {
   local?: string;
 }
 
-const MAX_EXPIRES = 3600;
-
 function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * At most `max` dialogs for one document, the ones a lamp most needs first: ringing ones
+ * (a phone picks them up with Replaces), then calls in progress, then ended ones. RFC 4235
+ * leaves to the notifier's policy which dialogs it reports (RFC 4235 3.10 filtering; a
+ * full-state document without a dialog says it is over).
+ */
+export function capDialogs(dialogs: readonly DialogInfoEntry[], max: number): DialogInfoEntry[] {
+  if (dialogs.length <= max) return [...dialogs];
+  const rank = (d: DialogInfoEntry): number => (d.state === 'confirmed' ? 1 : d.state === 'terminated' ? 2 : 0);
+  const out: DialogInfoEntry[] = [];
+  for (let r = 0; r <= 2 && out.length < max; r++) {
+    for (const d of dialogs) {
+      if (out.length >= max) break;
+      if (rank(d) === r) out.push(d);
+    }
+  }
+  return out;
 }
 
 /** RFC 4235 4: a full-state dialog-info document. */
@@ -48,67 +71,127 @@ export function dialogInfoXml(entity: string, version: number, dialogs: readonly
 
 interface Watch {
   dialog: Srf.Dialog;
+  tenant: string;
+  name: string;
   entity: string;
   version: number;
   expiresAt: number;
   timer?: NodeJS.Timeout;
+  pacer: NotifyPacer;
+  /** dialogs that ended since the last NOTIFY, reported once as terminated (bounded by maxDialogs) */
+  ended: Map<string, DialogInfoEntry>;
+  release(): void;
 }
 
 type Request = (o: object) => Promise<Srf.SrfResponse>;
 
-function expiresOf(req: Srf.SrfRequest): number {
-  return Math.min(MAX_EXPIRES, Math.max(1, Number(req.get('Expires') ?? 3600) || 3600));
+/**
+ * RFC 6665 4.2.2: a NOTIFY answered 481 means the subscriber has no such subscription,
+ * a timeout (408, Timer F) that it is gone; 489 that it does not take the package. The
+ * subscription is removed then, as after a transport error.
+ */
+const ENDS_SUBSCRIPTION = new Set([408, 481, 489]);
+
+/** The refusals of a subscription over a cap (RFC 6665 4.2.1.2). */
+function refuse(res: Srf.SrfResponse, why: BudgetRefusal): void {
+  // All subscriptions here: the notifier is out of room for now (RFC 3261 21.5.4, a retry
+  // later may succeed). One subscriber's or one resource's: a policy, which no retry
+  // changes until one of those subscriptions ends (RFC 6665 4.2.1.2: 403).
+  if (why === 'total') respond(res, 503, 'Service Unavailable - Too Many Subscriptions', { 'Retry-After': '60' });
+  else if (why === 'subscriber') respond(res, 403, 'Forbidden - Too Many Subscriptions Of This Subscriber');
+  else respond(res, 403, 'Forbidden - Too Many Subscriptions To This Resource');
 }
 
 /** Subscriptions to resources keyed by `tenant~name`; `dialogs(key)` is the current state. */
 export class DialogInfoWatchers {
   private readonly watches = new Map<string, Set<Watch>>();
+  private readonly limits: SubscriptionLimits;
+  private readonly budget: SubscriptionBudget;
 
-  constructor(private readonly srf: Srf, private readonly dialogs: (tenant: string, name: string) => Promise<DialogInfoEntry[]> | DialogInfoEntry[]) {}
+  constructor(private readonly srf: Srf, private readonly dialogs: (tenant: string, name: string) => Promise<DialogInfoEntry[]> | DialogInfoEntry[],
+    limits: Partial<SubscriptionLimits> = {}) {
+    this.limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...limits };
+    this.budget = new SubscriptionBudget(this.limits);
+  }
 
+  /** Active subscriptions. */
   get size(): number {
+    return this.budget.size;
+  }
+
+  /** NOTIFYs sent and not yet answered, over all subscriptions (at most one each). */
+  get outstanding(): number {
     let n = 0;
-    for (const s of this.watches.values()) n += s.size;
+    for (const set of this.watches.values()) for (const w of set) n += w.pacer.outstanding;
     return n;
   }
 
-  /** Accepts the SUBSCRIBE (200 with the granted Expires) and sends the first NOTIFY at once (RFC 6665 4.2.1). */
+  /**
+   * Accepts the SUBSCRIBE (200 with the granted Expires) and sends the first NOTIFY at once
+   * (RFC 6665 4.2.1.2), or refuses it: 423 under the least Expires, 403/503 over a cap.
+   */
   async subscribe(ctx: SubscribeContext, name: string): Promise<void> {
-    const expires = expiresOf(ctx.req);
-    const createUas = this.srf.createUAS as unknown as (q: Srf.SrfRequest, r: Srf.SrfResponse, o: object) => Promise<Srf.Dialog>;
-    const dialog = await createUas.call(this.srf, ctx.req, ctx.res, { headers: { Expires: String(expires) } });
-    const on = dialog.on.bind(dialog) as unknown as (e: string, f: (...a: never[]) => void) => void;
+    const grant = grantExpires(ctx.req.get('Expires'), this.limits);
+    if (grant.kind === 'too-brief') {
+      respond(ctx.res, 423, 'Interval Too Brief', { 'Min-Expires': String(grant.minExpires) });
+      return;
+    }
+    if (grant.expires === 0) {
+      await this.fetch(ctx, name);
+      return;
+    }
     const key = `${ctx.tenant}~${name}`;
-    const w: Watch = { dialog, entity: `sip:${name}@${ctx.tenant}`, version: 0, expiresAt: Date.now() + expires * 1000 };
+    const slot = this.budget.take(`${ctx.tenant}~${ctx.subscriber}`, key);
+    if ('refused' in slot) {
+      ctx.logger.info('dialog subscription over a limit', { subscriber: ctx.subscriber, target: name, limit: slot.refused });
+      refuse(ctx.res, slot.refused);
+      return;
+    }
+    let dialog: Srf.Dialog;
+    try {
+      dialog = await this.accept(ctx, grant.expires);
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
+    const on = dialog.on.bind(dialog) as unknown as (e: string, f: (...a: never[]) => void) => void;
+    const w: Watch = {
+      dialog, tenant: ctx.tenant, name, entity: `sip:${name}@${ctx.tenant}`, version: 0, expiresAt: Date.now() + grant.expires * 1000,
+      ended: new Map(), release: slot.release,
+      pacer: new NotifyPacer(() => this.notify(w), { intervalMs: this.limits.notifyIntervalMs, onGone: () => {
+        ctx.logger.info('dialog subscription removed: its NOTIFY failed', { subscriber: ctx.subscriber, target: name });
+        this.drop(w);
+        hangUp(dialog); // the engine has let go already; this ends srf's side too
+      } }),
+    };
     if (!this.watches.has(key)) this.watches.set(key, new Set());
     this.watches.get(key)?.add(w);
-    const drop = (): void => {
-      clearTimeout(w.timer);
-      const set = this.watches.get(key);
-      set?.delete(w);
-      if (set?.size === 0) this.watches.delete(key);
-    };
     const arm = (): void => {
       clearTimeout(w.timer);
       w.timer = setTimeout(() => {
-        drop();
+        this.drop(w);
         hangUp(dialog); // the final NOTIFY: Subscription-State terminated (RFC 6665 4.2.2)
       }, Math.max(0, w.expiresAt - Date.now()));
     };
     arm();
     on('subscribe', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      const e = expiresOf(req);
-      w.expiresAt = Date.now() + e * 1000;
-      res.send(200, { headers: { Expires: String(e) } });
+      // a refresh (Expires 0 is srf's 'unsubscribe'); it gets a NOTIFY too, paced like any (RFC 6665 4.2.1.2)
+      const g = grantExpires(req.get('Expires'), this.limits);
+      if (g.kind === 'too-brief') {
+        respond(res, 423, 'Interval Too Brief', { 'Min-Expires': String(g.minExpires) });
+        return;
+      }
+      w.expiresAt = Date.now() + g.expires * 1000;
+      res.send(200, { headers: { Expires: String(g.expires) } });
       arm();
-      void this.refresh(w, ctx.tenant, name);
+      w.pacer.poke();
     });
     on('unsubscribe', () => {
-      drop();
+      this.drop(w);
       hangUp(dialog);
     });
-    on('destroy', drop);
-    await this.refresh(w, ctx.tenant, name);
+    on('destroy', () => this.drop(w));
+    w.pacer.poke();
   }
 
   /** Whether anyone here watches this resource (cheap check before computing its state). */
@@ -116,38 +199,89 @@ export class DialogInfoWatchers {
     return this.watches.has(`${tenant}~${name}`);
   }
 
-  /** The resource changed: every watcher hears its full state, `extra` (terminated dialogs) included. */
-  async changed(tenant: string, name: string, extra: readonly DialogInfoEntry[] = []): Promise<void> {
+  /**
+   * The resource changed: every watcher hears its full state, `extra` (terminated dialogs)
+   * included, as soon as its NOTIFY rate allows; changes in between are coalesced.
+   */
+  changed(tenant: string, name: string, extra: readonly DialogInfoEntry[] = []): void {
     const set = this.watches.get(`${tenant}~${name}`);
-    if (!set || set.size === 0) return;
-    const dialogs = [...(await this.dialogs(tenant, name)), ...extra];
-    await Promise.all([...set].map((w) => this.notify(w, dialogs)));
+    if (!set) return;
+    for (const w of set) {
+      for (const e of extra) {
+        w.ended.delete(e.id);
+        w.ended.set(e.id, e);
+        if (w.ended.size > this.limits.maxDialogs) w.ended.delete(w.ended.keys().next().value as string);
+      }
+      w.pacer.poke();
+    }
   }
 
   close(): void {
-    for (const set of this.watches.values()) {
-      for (const w of set) {
-        clearTimeout(w.timer);
+    for (const set of [...this.watches.values()]) {
+      for (const w of [...set]) {
+        this.drop(w);
         hangUp(w.dialog);
       }
     }
     this.watches.clear();
   }
 
-  private async refresh(w: Watch, tenant: string, name: string): Promise<void> {
-    await this.notify(w, await this.dialogs(tenant, name));
+  private accept(ctx: SubscribeContext, expires: number): Promise<Srf.Dialog> {
+    const createUas = this.srf.createUAS as unknown as (q: Srf.SrfRequest, r: Srf.SrfResponse, o: object) => Promise<Srf.Dialog>;
+    return createUas.call(this.srf, ctx.req, ctx.res, { headers: { Expires: String(expires) } });
   }
 
-  private async notify(w: Watch, dialogs: readonly DialogInfoEntry[]): Promise<void> {
+  /** RFC 6665 4.4.3: Expires 0 on a new SUBSCRIBE fetches the state once, in a NOTIFY that ends it. */
+  private async fetch(ctx: SubscribeContext, name: string): Promise<void> {
+    const dialog = await this.accept(ctx, 0);
+    try {
+      const res = await this.send(dialog, 'terminated;reason=timeout', `sip:${name}@${ctx.tenant}`, 0, await this.document(ctx.tenant, name, []));
+      if (res.status >= 300) hangUp(dialog);
+    } catch {
+      hangUp(dialog);
+    }
+  }
+
+  private drop(w: Watch): void {
+    clearTimeout(w.timer);
+    w.pacer.close();
+    w.release();
+    const key = `${w.tenant}~${w.name}`;
+    const set = this.watches.get(key);
+    set?.delete(w);
+    if (set?.size === 0) this.watches.delete(key);
+  }
+
+  private async document(tenant: string, name: string, ended: readonly DialogInfoEntry[]): Promise<DialogInfoEntry[]> {
+    return capDialogs([...(await this.dialogs(tenant, name)), ...ended], this.limits.maxDialogs);
+  }
+
+  private send(dialog: Srf.Dialog, state: string, entity: string, version: number, dialogs: readonly DialogInfoEntry[]): Promise<Srf.SrfResponse> {
+    return (dialog.request as unknown as Request).call(dialog, {
+      method: 'NOTIFY',
+      headers: { Event: 'dialog', 'Subscription-State': state, 'Content-Type': 'application/dialog-info+xml' },
+      body: dialogInfoXml(entity, version, dialogs),
+    });
+  }
+
+  /** One NOTIFY with the state as it is now; false when the subscription is gone (RFC 6665 4.2.2). */
+  private async notify(w: Watch): Promise<boolean> {
+    const ended = [...w.ended.values()];
+    w.ended.clear();
+    let dialogs: DialogInfoEntry[];
+    try {
+      dialogs = await this.document(w.tenant, w.name, ended);
+    } catch {
+      // the state could not be read (Redis): try again at the next interval, the subscriber is not at fault
+      setImmediate(() => w.pacer.poke());
+      return true;
+    }
     const left = Math.max(0, Math.round((w.expiresAt - Date.now()) / 1000));
     try {
-      await (w.dialog.request as unknown as Request).call(w.dialog, {
-        method: 'NOTIFY',
-        headers: { Event: 'dialog', 'Subscription-State': `active;expires=${left}`, 'Content-Type': 'application/dialog-info+xml' },
-        body: dialogInfoXml(w.entity, w.version++, dialogs),
-      });
+      const res = await this.send(w.dialog, `active;expires=${left}`, w.entity, w.version++, dialogs);
+      return !ENDS_SUBSCRIPTION.has(res.status);
     } catch {
-      // the subscriber is gone; its dialog's end drops the watch
+      return false; // the engine could not send it (transport error, dialog gone)
     }
   }
 }

@@ -91,12 +91,14 @@ export class Engine {
     const limits: EngineLimits = { ...DEFAULT_LIMITS, ...options.limits };
     const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxMessage: opts.maxMessage };
     let dispatch: (buf: Buffer, peer: Peer) => void = () => undefined;
+    let rejectOversized: (head: SipMessage, peer: Peer) => void = () => undefined;
     const events: TransportEvents = {
       onData: (buf, peer) => dispatch(buf, peer),
       onBadInput: (reason, peer) => {
         counters.badInput++;
         log.info('bad input', { reason, peer: `${peer.transport}:${peer.address}:${peer.port}` });
       },
+      onOversized: (head, peer) => rejectOversized(head, peer),
     };
     const udp = await UdpTransport.listen(opts.sipAddress, opts.sipPort, opts.maxMessage, events);
     opts.sipPort = udp.local.port;
@@ -152,6 +154,7 @@ export class Engine {
     const info = new WeakMap<ServerTransaction, ServerTxnInfo>();
     const proxy = new ProxyCore(ctx, info);
     const inbound = new InboundRequests(ctx, proxy, info, limits);
+    rejectOversized = (head, peer) => inbound.rejectUnparseable(head, peer, 'message too large', 513);
     const appResponses = new AppResponses(ctx, inbound);
     const appRequests = new AppRequests(ctx);
 
@@ -266,6 +269,7 @@ export class Engine {
       transactions: this.ctx.txns.serverCount + this.ctx.txns.clientCount,
       activeTransactions: this.ctx.txns.activeCount,
       serverTransactions: this.ctx.txns.serverCount,
+      serverTransactionBytes: this.ctx.txns.serverBytes,
       clientTransactions: this.ctx.txns.clientCount,
       dialogs: this.ctx.dialogs.size,
       appConnections: this.apps.connections.length,

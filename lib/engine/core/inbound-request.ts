@@ -70,15 +70,15 @@ export class InboundRequests {
    * Admission of a request that would start a server transaction (issue #13). Requests
    * within a live transaction or dialog (a CANCEL for a pending INVITE, an in-dialog
    * request the engine routes) are not rate limited: they are the traffic the limit
-   * protects. The size of the transaction table is capped for everyone: over it the
+   * protects. The transaction table is capped for everyone, in count and in octets held: over it the
    * request gets 503 statelessly (RFC 3261 21.5.4), which holds nothing.
    */
-  private admit(msg: SipMessage, source: Peer, via: Via, replyTo: Peer, toTag: string | undefined): boolean {
+  private admit(msg: SipMessage, bytes: number, source: Peer, via: Via, replyTo: Peer, toTag: string | undefined): boolean {
     const live = msg.method === 'CANCEL'
       ? this.ctx.txns.server(TransactionLayer.serverKey(msg, via, 'INVITE')) !== undefined
       : toTag !== undefined && this.ctx.dialogs.find(msg.callId, toTag, tagOf(msg.get('from')) ?? '') !== undefined;
     if (!live && !this.withinRate(source)) return false;
-    if (this.ctx.txns.serverCount >= this.limits.maxServerTransactions) {
+    if (this.ctx.txns.serverCount >= this.limits.maxServerTransactions || this.ctx.txns.serverBytes + bytes > this.limits.maxServerTransactionBytes) {
       this.ctx.counters.overloaded++;
       const res = responseTo(msg, 503, newTag(), 'Service Unavailable');
       res.append('Retry-After', '5');
@@ -150,7 +150,7 @@ export class InboundRequests {
       return;
     }
     const toTag = tagOf(msg.get('to'));
-    if (!this.admit(msg, source, via, replyTo, toTag)) return;
+    if (!this.admit(msg, bytes, source, via, replyTo, toTag)) return;
     if (msg.method === 'CANCEL') {
       this.cancel(msg, bytes, source, via, key, replyTo);
       return;

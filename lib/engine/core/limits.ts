@@ -14,6 +14,12 @@ export interface EngineLimits {
   maxRateSources: number;
   /** live server transactions in all; a new request over it gets 503 statelessly */
   maxServerTransactions: number;
+  /**
+   * octets of the requests live server transactions hold (each keeps its request until
+   * Timer J or I, 32 s over UDP); a new request that would pass it gets 503 statelessly.
+   * The count alone let 20,000 near-64 KB fuzzed datagrams hold over a gigabyte.
+   */
+  maxServerTransactionBytes: number;
   /** a non-INVITE request an app was given and has not answered within this gets 500 */
   appTimeoutMs: number;
   /** an INVITE an app was given and has not answered finally within this gets 408 */
@@ -32,6 +38,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   trustedSources: [],
   maxRateSources: 10000,
   maxServerTransactions: 20000,
+  maxServerTransactionBytes: 32 * 1024 * 1024,
   // RFC 3261 17.1.2.2: the client gives up on a non-INVITE after 64*T1 (32 s by default)
   appTimeoutMs: 32000,
   // RFC 3261 16.6 step 11: a proxy's Timer C (more than 3 minutes) ends an INVITE that

@@ -22,6 +22,13 @@ export interface MemoryReducerOptions {
   growthRatio?: number;
   /** ... and in bytes, so a small process does not collect for a few MB (default 16 MB) */
   minGrowthBytes?: number;
+  /**
+   * collections after one that growth triggered, each `minIntervalMs` after the previous,
+   * while RSS stays above the lowest level seen by the same margins (default 3): a burst's
+   * garbage dies after the burst (a transaction lives 32 s past its last message, RFC 3261
+   * 17.1.2.2 Timer F), when nothing grows any more to trigger a collection
+   */
+  followUps?: number;
   now?: () => number;
   rss?: () => number;
   gc?: () => void;
@@ -65,6 +72,9 @@ export class MemoryReducer {
   private readonly timers: NonNullable<MemoryReducerOptions['timers']>;
   private timer: unknown;
   private level = 0;
+  /** the lowest RSS seen: where a process that has let its burst go comes back to */
+  private floor = 0;
+  private followUpsLeft = 0;
   private lastCollection = -Infinity;
   private collectionCount = 0;
 
@@ -83,6 +93,7 @@ export class MemoryReducer {
   start(): this {
     if (this.timer !== undefined) return this;
     this.level = this.rss();
+    this.floor = this.level;
     this.timer = this.timers.setInterval(() => this.check(), this.opts.sampleMs ?? 5000);
     return this;
   }
@@ -93,19 +104,32 @@ export class MemoryReducer {
     this.timer = undefined;
   }
 
-  /** One sample: collect when RSS has grown enough and the last collection is old enough. */
+  /**
+   * One sample: collect when RSS has grown enough over the level after the last collection,
+   * or, after such a collection, while it stays that far above the lowest level seen (at
+   * most `followUps` times); never twice within the minimum interval.
+   */
   check(): void {
     const rss = this.rss();
     // a process that shrank on its own measures growth from where it went down to
     if (rss < this.level) this.level = rss;
-    const growth = rss - this.level;
-    if (growth < (this.opts.minGrowthBytes ?? 16 * MB) || growth < this.level * (this.opts.growthRatio ?? 0.2)) return;
+    if (rss < this.floor) this.floor = rss;
+    const grown = this.over(rss, this.level);
+    const followUp = !grown && this.followUpsLeft > 0 && this.over(rss, this.floor);
+    if (!grown && !followUp) return;
     const now = this.now();
     if (now - this.lastCollection < (this.opts.minIntervalMs ?? 30000)) return;
     this.lastCollection = now;
     this.gc();
     this.collectionCount++;
+    this.followUpsLeft = grown ? (this.opts.followUps ?? 3) : this.followUpsLeft - 1;
     this.level = this.rss();
     this.opts.onCollect?.({ beforeBytes: rss, afterBytes: this.level });
+  }
+
+  /** Whether `rss` is above `base` by both the share and the bytes. */
+  private over(rss: number, base: number): boolean {
+    const growth = rss - base;
+    return growth >= (this.opts.minGrowthBytes ?? 16 * MB) && growth >= base * (this.opts.growthRatio ?? 0.2);
   }
 }

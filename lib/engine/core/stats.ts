@@ -38,6 +38,8 @@ export interface EngineStats {
   /** transactions still waiting for a final response */
   activeTransactions: number;
   serverTransactions: number;
+  /** octets of the requests those hold (bounded by maxServerTransactionBytes) */
+  serverTransactionBytes: number;
   clientTransactions: number;
   dialogs: number;
   appConnections: number;

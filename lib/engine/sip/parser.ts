@@ -158,7 +158,7 @@ export function parseDatagram(buf: Buffer, limits: ParseLimits = DEFAULT_PARSE_L
   let start = 0;
   while (start < buf.length && (buf[start] === 0x0d || buf[start] === 0x0a)) start++;
   if (start >= buf.length) return { kind: 'error', reason: 'empty datagram', consumed: buf.length };
-  // an oversized datagram: read no more than the bound, enough to answer 513 (RFC 3261 21.5.9)
+  // an oversized datagram: read no more than the bound, enough to answer 513 (RFC 3261 21.5.7)
   const tooLarge = buf.length > limits.maxMessage;
   const view = tooLarge ? buf.subarray(0, limits.maxMessage) : buf;
   const sep = findHeaderEnd(view, start);
@@ -201,7 +201,8 @@ export function parseStream(buf: Buffer, maxMessage: number, limits: ParseLimits
   const len = declaredLength(msg);
   if (len !== null && Number.isNaN(len)) return { kind: 'error', reason: 'bad Content-Length', msg, consumed: buf.length };
   const bodyLen = len ?? 0;
-  if (bodyStart - start + bodyLen > maxMessage) return { kind: 'error', reason: 'message too large', msg, consumed: buf.length };
+  // the head was read: enough to answer the request with 513 (RFC 3261 21.5.7) before the connection goes
+  if (bodyStart - start + bodyLen > maxMessage) return { kind: 'error', reason: 'message too large', msg, consumed: buf.length, status: 513 };
   if (buf.length < bodyStart + bodyLen) return { kind: 'incomplete', needed: bodyStart + bodyLen };
   msg.body = Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLen));
   const consumed = bodyStart + bodyLen;

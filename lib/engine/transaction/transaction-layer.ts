@@ -15,9 +15,15 @@ export class TransactionLayer {
   private readonly byRequest = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly clientsById = new Map<string, ClientTransaction>();
+  private requestBytes = 0;
 
   get serverCount(): number {
     return this.servers.size;
+  }
+
+  /** octets of the requests the live server transactions hold */
+  get serverBytes(): number {
+    return this.requestBytes;
   }
 
   get clientCount(): number {
@@ -52,6 +58,7 @@ export class TransactionLayer {
 
   addServer(t: ServerTransaction): void {
     this.servers.set(t.key, t);
+    if (!this.serversById.has(t.id)) this.requestBytes += t.requestBytes;
     this.serversById.set(t.id, t);
     const rk = TransactionLayer.requestKey(t.request);
     if (rk && !this.byRequest.has(rk)) this.byRequest.set(rk, t);
@@ -59,7 +66,7 @@ export class TransactionLayer {
 
   removeServer(t: ServerTransaction): void {
     if (this.servers.get(t.key) === t) this.servers.delete(t.key);
-    this.serversById.delete(t.id);
+    if (this.serversById.delete(t.id)) this.requestBytes -= t.requestBytes;
     const rk = TransactionLayer.requestKey(t.request);
     if (rk && this.byRequest.get(rk) === t) this.byRequest.delete(rk);
   }

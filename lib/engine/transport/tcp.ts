@@ -16,6 +16,8 @@ interface Conn {
   /** runs from the first octet of a message until the message is complete */
   stallTimer?: NodeJS.Timeout;
   firstTimer?: NodeJS.Timeout;
+  /** ending: what was written is flushed, anything more the peer sends is dropped */
+  closing?: boolean;
 }
 
 export interface TcpOptions {
@@ -125,7 +127,7 @@ export class TcpTransport implements Transport {
   }
 
   private onChunk(conn: Conn, chunk: Buffer): void {
-    if (conn.socket.destroyed) return;
+    if (conn.socket.destroyed || conn.closing) return;
     // a message still arriving: skip the parse until it can be complete (no rescans)
     if (!conn.input.push(chunk)) {
       this.armStall(conn);
@@ -145,6 +147,12 @@ export class TcpTransport implements Transport {
       if (r.kind === 'error' && (r.reason === 'bad Content-Length' || r.reason.includes('too large'))) {
         // RFC 4475 3.1.2.3 / 3.3.9: framing is lost, the connection must go
         this.events.onBadInput(r.reason, this.peerOf(conn));
+        if (r.status === 513 && r.msg?.isRequest && this.events.onOversized) {
+          // the head was read: the request hears why (513, RFC 3261 21.5.7), then the connection ends
+          this.events.onOversized(r.msg, this.peerOf(conn));
+          this.closeAfterWrite(conn);
+          return;
+        }
         conn.socket.destroy();
         return;
       }
@@ -158,6 +166,15 @@ export class TcpTransport implements Transport {
       if (conn.socket.destroyed) return;
     }
     this.armStall(conn);
+  }
+
+  /** End the connection once what was written to it is sent; destroyed within a second whatever the peer does. */
+  private closeAfterWrite(conn: Conn): void {
+    conn.closing = true;
+    conn.input.consume(conn.input.length);
+    clearTimeout(conn.stallTimer);
+    conn.socket.end();
+    setTimeout(() => conn.socket.destroy(), 1000).unref();
   }
 
   /**

@@ -20,7 +20,7 @@ export class UdpTransport implements Transport {
     socket.on('message', (buf, rinfo) => {
       const peer: Peer = { transport: 'udp', address: rinfo.address, port: rinfo.port };
       // counted here; still passed on, so the parser (which reads no more than the bound)
-      // can answer a request with 513 Message Too Large (RFC 3261 21.5.9)
+      // can answer a request with 513 Message Too Large (RFC 3261 21.5.7)
       if (buf.length > maxMessage) events.onBadInput(`datagram of ${buf.length} bytes over the limit`, peer);
       events.onData(buf, peer);
     });

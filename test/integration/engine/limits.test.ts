@@ -128,6 +128,24 @@ describe('engine limits: requests an app never answers, or could not parse', fun
     }
     await engine.waitIdle(5000);
   });
+
+  it('answers 400 to a request with a header line over the per-header bound, over UDP and TCP, never handing it on', async () => {
+    // the line is over 8,192 octets but the message within 65,535: a 400 that names the line, not silence
+    const long = `X-Long: ${'x'.repeat(9000)}\r\n`;
+    const callId = `long-header-${Date.now()}`;
+    peer.send(request('OPTIONS', peer.port, { callId }).replace('Max-Forwards: 70\r\n', `Max-Forwards: 70\r\n${long}`), engine.sipPort);
+    const res = await peer.final(callId, 5000);
+    assert.match(res, /^SIP\/2\.0 400 Bad Request - header line \d+ too long\r\n/);
+    const c = net.connect(engine.sipPort, '127.0.0.1');
+    await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+    const tcpId = `long-header-tcp-${Date.now()}`;
+    const answer = new Promise<string>((resolve) => c.once('data', (d) => resolve(d.toString())));
+    c.write(request('OPTIONS', c.localPort ?? 0, { callId: tcpId, proto: 'TCP' }).replace('Max-Forwards: 70\r\n', `Max-Forwards: 70\r\n${long}`));
+    assert.match(await answer, /^SIP\/2\.0 400 /);
+    c.destroy();
+    assert.ok(!seen.includes(callId) && !seen.includes(tcpId), 'the app never saw them');
+    await engine.waitIdle(5000);
+  });
 });
 
 describe('engine limits: challenges over UDP are retransmitted only briefly', function () {
@@ -246,6 +264,34 @@ describe('engine limits: per-source rate limit and transaction cap', function ()
       assert.match(await peer.final(callId, 5000), /^SIP\/2\.0 503 /);
       assert.equal((await engine.stats()).overloaded, 1);
       assert.equal((await engine.stats()).serverTransactions, 5, 'the 503 held no transaction');
+    } finally {
+      peer.close();
+      disconnectSrf(srf);
+      await engine.stop();
+    }
+  });
+});
+
+describe('engine limits: octets held by server transactions', function () {
+  this.timeout(30000);
+
+  it('answers 503 statelessly once the requests live transactions hold would pass the octet bound', async () => {
+    const engine = await startEngine({ extraArgs: ['--max-transaction-bytes', '6000', '--app-timeout-ms', '60000'] });
+    const srf = await connectSrf(engine, (s) => handlers(s).options(() => undefined));
+    const peer = await RawPeer.open();
+    try {
+      // each about 2.3 KB: two fit in 6,000 octets, the third does not
+      const big = (callId: string): string => request('OPTIONS', peer.port, { callId }).replace('Max-Forwards: 70\r\n', `Max-Forwards: 70\r\nX-Pad: ${'p'.repeat(2000)}\r\n`);
+      const ids = [0, 1].map((i) => `bytes-${i}-${Date.now()}`);
+      for (const callId of ids) peer.send(big(callId), engine.sipPort);
+      const end = Date.now() + 5000;
+      while ((await engine.stats()).serverTransactions < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      const stats = await engine.stats();
+      assert.ok(stats.serverTransactionBytes > 4000 && stats.serverTransactionBytes <= 6000, String(stats.serverTransactionBytes));
+      const over = `bytes-over-${Date.now()}`;
+      peer.send(big(over), engine.sipPort);
+      assert.match(await peer.final(over, 5000), /^SIP\/2\.0 503 /);
+      assert.equal((await engine.stats()).serverTransactions, 2, 'the 503 held no transaction');
     } finally {
       peer.close();
       disconnectSrf(srf);

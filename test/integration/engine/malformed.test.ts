@@ -100,6 +100,29 @@ describe('engine: malformed input', function () {
     await engine.waitIdle();
   });
 
+  it('answers 513 to a datagram over the size bound whose head can be read (RFC 3261 21.5.7)', async () => {
+    const msg = options(8, sock.address().port).replace('Content-Length: 0\r\n\r\n', `Content-Type: text/plain\r\nContent-Length: 5000\r\n\r\n${'x'.repeat(5000)}`);
+    const answer = await ask(msg);
+    assert.match(answer, /^SIP\/2.0 513 /);
+    assert.match(answer, /\r\nCSeq: 8 OPTIONS\r\n/);
+    await engine.waitIdle();
+  });
+
+  it('answers 513 over TCP to a message over the size bound whose head was read, then closes the connection', async () => {
+    const c = net.connect(engine.sipPort, '127.0.0.1');
+    await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+    let text = '';
+    c.on('data', (d) => (text += d.toString()));
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    c.on('error', () => undefined);
+    // the head says 6000 octets of body follow: past the 4096 bound before any of it arrives
+    c.write(options(9, c.localPort ?? 0, 'TCP').replace('Content-Length: 0', 'Content-Length: 6000'));
+    await closed;
+    assert.match(text, /^SIP\/2.0 513 /);
+    assert.match(text, /\r\nCSeq: 9 OPTIONS\r\n/);
+    await engine.waitIdle();
+  });
+
   it('answers 400 to a request whose From has a long run of whitespace, with its From tag', async () => {
     // the header is refused (drachtio-srf's From parser is cubic on it), but the request
     // still gets its 400 (RFC 3261 8.2.6.2), built with the From as read

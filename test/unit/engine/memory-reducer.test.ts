@@ -15,7 +15,7 @@ function harness(opts: Partial<MemoryReducerOptions> = {}) {
     cleared: false,
   };
   const reducer = new MemoryReducer({
-    sampleMs: 1000, minIntervalMs: 30000, growthRatio: 0.2, minGrowthBytes: 16 * MB,
+    sampleMs: 1000, minIntervalMs: 30000, growthRatio: 0.2, minGrowthBytes: 16 * MB, followUps: 0,
     now: () => h.clock,
     rss: () => h.rss,
     gc: () => {
@@ -107,6 +107,33 @@ describe('engine: memory reducer', () => {
     h.rss = 310 * MB; // +24% and 60 MB over 250 MB
     tick();
     assert.equal(h.collections, 2);
+  });
+
+  it('after a burst, collects again while RSS stays above the lowest level, at most followUps times', () => {
+    const { h, tick } = harness({ followUps: 2 });
+    h.rss = 300 * MB;
+    h.afterGc = 280 * MB; // the burst's transactions are still alive: little comes back
+    tick();
+    assert.equal(h.collections, 1);
+    tick(10000);
+    assert.equal(h.collections, 1, 'not within the minimum interval');
+    h.afterGc = 200 * MB; // its garbage has died since
+    tick(20000);
+    assert.equal(h.collections, 2, 'a follow-up once the interval passed, though nothing grew');
+    h.afterGc = 190 * MB;
+    tick(30000);
+    assert.equal(h.collections, 3);
+    for (let i = 0; i < 5; i++) tick(30000);
+    assert.equal(h.collections, 3, 'no more than followUps');
+  });
+
+  it('makes no follow-up once RSS is back near the lowest level', () => {
+    const { h, tick } = harness({ followUps: 3 });
+    h.rss = 300 * MB;
+    h.afterGc = 110 * MB; // within 16 MB of the 100 MB it started at
+    tick();
+    for (let i = 0; i < 5; i++) tick(30000);
+    assert.equal(h.collections, 1);
   });
 
   it('does nothing while RSS does not grow', () => {
