@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
+import type { SrfApp } from '../../lib/sip/srf-app';
 import type { Logger } from 'winston';
 import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
 import type { MediaAnchor, MediaServerTarget, MediaSession } from '../../lib/media';
@@ -37,7 +38,7 @@ export interface Conference {
 }
 
 export interface ConferenceServiceDeps {
-  srf: Srf;
+  srf: SrfApp;
   media: MediaAnchor;
   calls: CallManager;
   store: ConferenceStore;
@@ -142,8 +143,8 @@ export class ConferenceService {
       try {
         const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag: bridgeTag, sdp: session.serverSdp });
         let invite: Srf.SrfRequest | undefined;
-        const timer = setTimeout(() => invite && (invite.cancel as unknown as () => void).call(invite), this.deps.ringMs);
-        const party = await (this.deps.srf.createUAC as unknown as (u: string, o: object, p: object) => Promise<Srf.Dialog>).call(this.deps.srf, phone.uri, {
+        const timer = setTimeout(() => invite && invite.cancel(), this.deps.ringMs);
+        const party = await this.deps.srf.createUAC(phone.uri, {
           localSdp: offer, proxy: phone.proxy, headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },
         }, { cbRequest: (_e: unknown, r: Srf.SrfRequest) => (invite = r) }).finally(() => clearTimeout(timer));
         const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag: bridgeTag, toTag: party.sip.remoteTag, sdp: party.remote.sdp });

@@ -1,4 +1,4 @@
-import type Srf from 'drachtio-srf';
+import type { SrfApp } from '../../lib/sip/srf-app';
 import type { SubscribeContext } from '../../lib/feature';
 import { DialogInfoWatchers, type DialogInfoEntry } from '../../lib/sip/dialog-info';
 import type { ParkedEntry } from './slots';
@@ -17,7 +17,7 @@ export function slotDialogs(slot: string, entry: ParkedEntry | undefined): Dialo
 export class SlotWatchers {
   private readonly watchers: DialogInfoWatchers;
 
-  constructor(srf: Srf, current: (tenant: string, slot: string) => Promise<ParkedEntry | undefined>) {
+  constructor(srf: SrfApp, current: (tenant: string, slot: string) => Promise<ParkedEntry | undefined>) {
     this.watchers = new DialogInfoWatchers(srf, async (tenant, slot) => slotDialogs(slot, await current(tenant, slot)));
   }
 

@@ -15,7 +15,6 @@ import { SlotStore, type ParkedEntry } from './slots';
 import { SlotWatchers } from './blf';
 import { SlotAnnouncer } from './announcement';
 
-type Request = (o: object) => Promise<Srf.SrfResponse>;
 
 /** The internal retrieve service of the instance a call is parked on: `park~<tenant>~<slot>`. */
 const RETRIEVE_USER = /^park~([A-Za-z0-9.-]{1,253})~(\d{1,8})$/;
@@ -52,7 +51,7 @@ export function parkFeature(): Feature {
     const parker = call.dialog(by);
     const notify = async (frag: string): Promise<void> => {
       if (!parker) return;
-      await (parker.request as unknown as Request).call(parker, {
+      await parker.request({
         method: 'NOTIFY',
         headers: { Event: 'refer', 'Subscription-State': 'terminated;reason=noresource', 'Content-Type': 'message/sipfrag;version=2.0' },
         body: `${frag}\r\n`,

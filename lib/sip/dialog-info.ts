@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import type { SrfApp } from './srf-app';
 import type { SubscribeContext } from '../feature';
 import { hangUp } from './hang-up';
 
@@ -54,7 +55,6 @@ interface Watch {
   timer?: NodeJS.Timeout;
 }
 
-type Request = (o: object) => Promise<Srf.SrfResponse>;
 
 function expiresOf(req: Srf.SrfRequest): number {
   return Math.min(MAX_EXPIRES, Math.max(1, Number(req.get('Expires') ?? 3600) || 3600));
@@ -64,7 +64,7 @@ function expiresOf(req: Srf.SrfRequest): number {
 export class DialogInfoWatchers {
   private readonly watches = new Map<string, Set<Watch>>();
 
-  constructor(private readonly srf: Srf, private readonly dialogs: (tenant: string, name: string) => Promise<DialogInfoEntry[]> | DialogInfoEntry[]) {}
+  constructor(private readonly srf: SrfApp, private readonly dialogs: (tenant: string, name: string) => Promise<DialogInfoEntry[]> | DialogInfoEntry[]) {}
 
   get size(): number {
     let n = 0;
@@ -75,9 +75,7 @@ export class DialogInfoWatchers {
   /** Accepts the SUBSCRIBE (200 with the granted Expires) and sends the first NOTIFY at once (RFC 6665 4.2.1). */
   async subscribe(ctx: SubscribeContext, name: string): Promise<void> {
     const expires = expiresOf(ctx.req);
-    const createUas = this.srf.createUAS as unknown as (q: Srf.SrfRequest, r: Srf.SrfResponse, o: object) => Promise<Srf.Dialog>;
-    const dialog = await createUas.call(this.srf, ctx.req, ctx.res, { headers: { Expires: String(expires) } });
-    const on = dialog.on.bind(dialog) as unknown as (e: string, f: (...a: never[]) => void) => void;
+    const dialog = await this.srf.createUAS(ctx.req, ctx.res, { headers: { Expires: String(expires) } });
     const key = `${ctx.tenant}~${name}`;
     const w: Watch = { dialog, entity: `sip:${name}@${ctx.tenant}`, version: 0, expiresAt: Date.now() + expires * 1000 };
     if (!this.watches.has(key)) this.watches.set(key, new Set());
@@ -96,18 +94,18 @@ export class DialogInfoWatchers {
       }, Math.max(0, w.expiresAt - Date.now()));
     };
     arm();
-    on('subscribe', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+    dialog.on('subscribe', (req, res) => {
       const e = expiresOf(req);
       w.expiresAt = Date.now() + e * 1000;
       res.send(200, { headers: { Expires: String(e) } });
       arm();
       void this.refresh(w, ctx.tenant, name);
     });
-    on('unsubscribe', () => {
+    dialog.on('unsubscribe', () => {
       drop();
       hangUp(dialog);
     });
-    on('destroy', drop);
+    dialog.on('destroy', drop);
     await this.refresh(w, ctx.tenant, name);
   }
 
@@ -141,7 +139,7 @@ export class DialogInfoWatchers {
   private async notify(w: Watch, dialogs: readonly DialogInfoEntry[]): Promise<void> {
     const left = Math.max(0, Math.round((w.expiresAt - Date.now()) / 1000));
     try {
-      await (w.dialog.request as unknown as Request).call(w.dialog, {
+      await w.dialog.request({
         method: 'NOTIFY',
         headers: { Event: 'dialog', 'Subscription-State': `active;expires=${left}`, 'Content-Type': 'application/dialog-info+xml' },
         body: dialogInfoXml(w.entity, w.version++, dialogs),
