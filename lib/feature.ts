@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import type { SrfApp } from './sip/srf-app';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { ApiRouter } from './api';
@@ -75,7 +76,7 @@ export interface FeatureContext {
   redis: RedisClient;
   media: MediaAnchor;
   calls: CallManager;
-  srf: Srf;
+  srf: SrfApp;
   config: Config;
   /** proves a request came from this platform (INTERNAL_TOKEN_HEADER) */
   internalToken: string;

@@ -1,5 +1,4 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { createApi } from './api';
 import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus';
@@ -17,6 +16,7 @@ import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
 import { banRoutes } from './api/routes/bans';
 import { AuthFailures, BanList, SipAuthenticator } from './security';
 import { DigestAuth } from './sip/digest-auth';
+import { createSrf, type SrfApp } from './sip/srf-app';
 import { ApiTokenRepository, CallRepository, connectRedis, keys, NonceCountStore, type CallRecord, redisDataCheck, redisHealthCheck, RegistrationRepository, startRedis, UserRepository, type RedisClient, type RedisProcess } from './store';
 
 export interface RunningServer {
@@ -108,7 +108,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const failures = new AuthFailures(conn.client, bans, { limit: config.authFailureLimit, windowMs: config.authFailureWindow * 1000, logger });
     const auth = new SipAuthenticator({ digest, users, bans, failures, logger, trustedProxies: new Set(config.authTrustedProxies) });
     const internalToken = createHmac('sha256', secret).update('internal-services').digest('base64url');
-    const srf = new Srf();
+    const srf = createSrf();
     const calls = new CallManager({ srf, media, store: callStore, logger, instanceId: config.instanceId,
       sessionTimers: config.sessionExpires > 0 ? { expires: config.sessionExpires, minSe: config.sessionMinSe } : undefined });
     const metrics = createMetrics(calls);
@@ -147,10 +147,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     const register = createRegistrar({ registrations, auth, logger, minExpires: config.minExpires, maxExpires: config.maxExpires,
       maxContacts: config.maxContacts });
-    (srf as unknown as { register(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).register(admission.guard('REGISTER', register));
-    (srf as unknown as { options(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).options((_req, res) => res.send(200));
+    srf.register(admission.guard('REGISTER', register));
+    srf.options((_req, res) => res.send(200));
     const subscribe = createSubscribeRouter({ users, auth, features: dispatcher, logger });
-    (srf as unknown as { subscribe(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).subscribe(admission.guard('SUBSCRIBE', subscribe));
+    srf.subscribe(admission.guard('SUBSCRIBE', subscribe));
     let engineUp = false;
     let connects = 0;
     srf.on('connect', () => {
@@ -161,7 +161,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         adopt: (call, side, d) => calls.adopt(call, side, d, side === 'caller' ? call.caller : call.callee) })
         .catch((err: Error) => logger.error('continuing dialogs after an engine restart failed', { error: err.message }));
     });
-    (srf.on as unknown as (e: string, f: () => void) => void).call(srf, 'close', () => (engineUp = false));
+    srf.on('close', () => (engineUp = false));
     await connectSrf(srf, endpoint, logger);
     closers.push(async () => srf.disconnect());
 
@@ -245,7 +245,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 }
 
-function connectSrf(srf: Srf, endpoint: { host: string; port: number; secret: string }, logger: Logger): Promise<void> {
+function connectSrf(srf: SrfApp, endpoint: { host: string; port: number; secret: string }, logger: Logger): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no SIP engine at ${endpoint.host}:${endpoint.port}`)), 10000);
     srf.on('connect', (err: Error) => {

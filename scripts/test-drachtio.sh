@@ -22,6 +22,7 @@ suites=(
   dist/test/integration/park/*.test.js
   dist/test/integration/pickup/*.test.js
   dist/test/integration/conference/conference.test.js
+  dist/test/integration/conference/merge-failure.test.js
   dist/test/integration/cluster/*.test.js
   dist/test/integration/security/fuzz-regressions.test.js
 )

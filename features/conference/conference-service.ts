@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
+import type { SrfApp } from '../../lib/sip/srf-app';
 import type { Logger } from 'winston';
-import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
+import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, reconnect, type Call, type CallManager, type ForkTarget, type MediaServerLeg, type Side } from '../../lib/calls';
 import type { MediaAnchor, MediaServerTarget, MediaSession } from '../../lib/media';
 import { isConnected } from '../../lib/sip/hang-up';
 import type { ConferenceStore } from './conference-store';
@@ -37,7 +38,7 @@ export interface Conference {
 }
 
 export interface ConferenceServiceDeps {
-  srf: Srf;
+  srf: SrfApp;
   media: MediaAnchor;
   calls: CallManager;
   store: ConferenceStore;
@@ -50,6 +51,14 @@ export interface ConferenceServiceDeps {
 }
 
 const id = (): string => randomBytes(6).toString('hex');
+
+/** A party of a call on its way into the bridge: re-INVITEd there, still a party of its call. */
+interface Move {
+  call: Call;
+  side: Side;
+  memberId: string;
+  leg: MediaServerLeg;
+}
 
 /**
  * 3-way (and more) conferencing in the network (issue: conference bridging): the parties
@@ -79,11 +88,12 @@ export class ConferenceService {
     return this.assemble(conf, [a, b], async () => {
       // all three re-INVITEd at once (a party's gap is the time until the others are in
       // too), and the host's other leg released only once everyone is in: make before break
-      await settleAll([
-        this.joinParty(conf, a, opposite(host.inA)),
-        this.joinParty(conf, b, opposite(host.inB)),
-        this.joinParty(conf, a, host.inA),
+      const moves = await settled([
+        this.move(conf, a, opposite(host.inA)),
+        this.move(conf, b, opposite(host.inB)),
+        this.move(conf, a, host.inA),
       ]);
+      await this.admitAll(conf, moves);
       this.deps.calls.release(b, host.inB);
     });
   }
@@ -104,28 +114,64 @@ export class ConferenceService {
       // the user's seat and both far parties join at once, so each far party finds the
       // user's voice in the bridge as soon as it is in; the user's old legs are released
       // only then (make before break)
-      await settleAll([
-        this.joinInvite(conf, user, req, res),
-        ...[a, b].map((c) => this.joinParty(conf, c, opposite(hostSide(c)))),
+      const [seat, moves] = await Promise.all([
+        settled([this.joinInvite(conf, user, req, res)]),
+        settled([a, b].map((c) => this.move(conf, c, opposite(hostSide(c))))),
       ]);
+      // the user's seat failing fails the merge too; a seat that did join is a member, and
+      // ending the failed conference hangs up only it: the user's two calls stay
+      await this.admitAll(conf, { ok: moves.ok, failed: seat.failed ?? moves.failed });
       for (const c of [a, b]) this.deps.calls.release(c, hostSide(c));
     });
   }
 
   /**
-   * Runs the moves of a merge; whatever happens, the merged calls end (their parties now
-   * belong to the conference, or are hung up with it if a move failed).
+   * Runs the moves of a merge. On success the merged calls end (their parties belong to
+   * the conference now); on failure they stay up as they were (issue #16: a failed merge
+   * never loses calls) and the conference, with any seat that had joined, ends.
    */
   private async assemble(conf: Conference, merged: Call[], moves: () => Promise<void>): Promise<Conference> {
     try {
       await moves();
-      return conf;
     } catch (err) {
       await this.end(conf.id, 'merge-failed');
-      throw new ConferenceError('failed', `merging failed: ${(err as Error).message}`);
-    } finally {
-      for (const c of merged) this.deps.calls.hangup(c.id, 'merged');
+      this.deps.logger.info('conference: merge failed, the calls stay', { conference: conf.id, error: (err as Error).message });
+      throw new ConferenceError('failed', `merging failed: ${(err as Error).message}; the calls are as they were`);
     }
+    for (const c of merged) this.deps.calls.hangup(c.id, 'merged');
+    return conf;
+  }
+
+  /**
+   * Every party moved and still there: each becomes a member. Otherwise the ones that did
+   * move go back into their calls and the first failure is thrown.
+   */
+  private async admitAll(conf: Conference, moves: { ok: Move[]; failed?: unknown }): Promise<void> {
+    const gone = moves.ok.find((m) => !m.call.dialog(m.side) || !isConnected(m.call.dialog(m.side)!));
+    if (moves.failed !== undefined || gone) {
+      await this.putBack(moves.ok);
+      if (moves.failed !== undefined) throw moves.failed;
+      throw new Error(`the ${gone!.side} of call ${gone!.call.id} left while joining`);
+    }
+    for (const m of moves.ok) this.admit(conf, m);
+  }
+
+  /**
+   * Undoes moves of a failed merge: each party is re-INVITEd back into its call's own
+   * media session (RFC 3725 3pcc, as a resume from music does), then its bridge session
+   * is released. Two parties of one call go back one after the other (no glare on the
+   * shared session); never throws: a party that cannot come back has hung up.
+   */
+  private async putBack(moved: Move[]): Promise<void> {
+    const byCall = new Map<Call, Move[]>();
+    for (const m of moved) byCall.set(m.call, [...(byCall.get(m.call) ?? []), m]);
+    await Promise.all([...byCall.values()].map(async (ms) => {
+      for (const m of ms) {
+        await reconnect(this.deps.media, m.call, m.side).catch((err: Error) =>
+          this.deps.logger.warn('conference: a party did not come back from a failed merge', { call: m.call.id, side: m.side, error: err.message }));
+        await m.leg.release().catch((err: Error) => this.deps.logger.warn('conference: bridge leg release', { error: err.message }));
+      }
+    }));
   }
 
   /** POST /v1/conferences/{id}/members: `to`'s phone rings with the bridge's offer and joins on answer. */
@@ -142,8 +188,8 @@ export class ConferenceService {
       try {
         const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag: bridgeTag, sdp: session.serverSdp });
         let invite: Srf.SrfRequest | undefined;
-        const timer = setTimeout(() => invite && (invite.cancel as unknown as () => void).call(invite), this.deps.ringMs);
-        const party = await (this.deps.srf.createUAC as unknown as (u: string, o: object, p: object) => Promise<Srf.Dialog>).call(this.deps.srf, phone.uri, {
+        const timer = setTimeout(() => invite && invite.cancel(), this.deps.ringMs);
+        const party = await this.deps.srf.createUAC(phone.uri, {
           localSdp: offer, proxy: phone.proxy, headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },
         }, { cbRequest: (_e: unknown, r: Srf.SrfRequest) => (invite = r) }).finally(() => clearTimeout(timer));
         const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag: bridgeTag, toTag: party.sip.remoteTag, sdp: party.remote.sdp });
@@ -194,18 +240,24 @@ export class ConferenceService {
     return conf;
   }
 
-  /** A party of a call into the bridge (3pcc), then out of its call: it belongs to the conference now. */
-  private async joinParty(conf: Conference, call: Call, side: Side): Promise<Member> {
+  /** A party of a call into the bridge (3pcc); it stays a party of its call until admitted. */
+  private async move(conf: Conference, call: Call, side: Side): Promise<Move> {
     const memberId = id();
     const bridge = await this.deps.bridge(conf.tenant, conf.id, memberId);
-    const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, bridge);
-    const party = this.deps.calls.detach(call, side);
-    if (!party) {
-      await leg.release();
-      throw new Error(`the ${side} of call ${call.id} left while joining`);
+    try {
+      return { call, side, memberId, leg: await attachMediaServer(this.deps.srf, this.deps.media, call, side, bridge) };
+    } catch (err) {
+      throw new Error(`the ${side} of call ${call.id} could not join the bridge: ${(err as Error).message}`, { cause: err });
     }
-    const media: MemberMedia = { mediaCallId: leg.mediaCallId, memberTag: call.tag(side), bridgeTag: leg.serverTag, bridgeSdp: () => leg.serverSdp() };
-    return this.track(conf, memberId, call[side].user, party, media, () => leg.release(), leg);
+  }
+
+  /** A moved party out of its call: it belongs to the conference now. */
+  private admit(conf: Conference, m: Move): Member {
+    const { call, side, leg } = m;
+    const memberTag = call.tag(side);
+    const party = this.deps.calls.detach(call, side)!; // admitAll checked it is there
+    const media: MemberMedia = { mediaCallId: leg.mediaCallId, memberTag, bridgeTag: leg.serverTag, bridgeSdp: () => leg.serverSdp() };
+    return this.track(conf, m.memberId, call[side].user, party, media, () => leg.release(), leg);
   }
 
   /** The user's own INVITE (the merge code) answered by the bridge through rtpengine. */
@@ -295,13 +347,14 @@ export class ConferenceService {
 }
 
 /**
- * Waits for every move of a merge, then throws the first failure: a party that did join is
- * a member by then, so ending the failed conference hangs it up rather than leaving it in
- * a bridge nobody tracks.
+ * Waits for every move of a merge (none is left running behind a failure): what succeeded,
+ * and the first failure if any, so the merge can undo the rest.
  */
-async function settleAll(moves: Array<Promise<unknown>>): Promise<void> {
-  const failed = (await Promise.allSettled(moves)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+async function settled<T>(moves: Array<Promise<T>>): Promise<{ ok: T[]; failed?: unknown }> {
+  const results = await Promise.allSettled(moves);
+  const ok = results.filter((r): r is PromiseFulfilledResult<Awaited<T>> => r.status === 'fulfilled').map((r) => r.value as T);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  return failed ? { ok, failed: failed.reason } : { ok };
 }
 
 /** The party two calls share, and its side in each. */

@@ -11,17 +11,16 @@ import { ParkLotStore, slotsOf } from './lot';
 import { ParkError, ParkService } from './park-service';
 import { ParkTakeover } from './takeover';
 import { parkRoutes } from './routes';
+import { PARK_TIMEOUT_MS, parkOp, RETRIEVE_SLACK_MS, retrieveToOp, slotChanged } from './bus-ops';
 import { SlotStore, type ParkedEntry } from './slots';
 import { SlotWatchers } from './blf';
 import { SlotAnnouncer } from './announcement';
 
-type Request = (o: object) => Promise<Srf.SrfResponse>;
 
 /** The internal retrieve service of the instance a call is parked on: `park~<tenant>~<slot>`. */
 const RETRIEVE_USER = /^park~([A-Za-z0-9.-]{1,253})~(\d{1,8})$/;
 
 /** BLF across instances: a slot taken or freed anywhere lights the lamps everywhere. */
-const SLOT_CHANGED = 'park.slot-changed';
 
 /**
  * Call park and retrieve (issue: park via REFER, feature codes and REST; retrieve by
@@ -52,7 +51,7 @@ export function parkFeature(): Feature {
     const parker = call.dialog(by);
     const notify = async (frag: string): Promise<void> => {
       if (!parker) return;
-      await (parker.request as unknown as Request).call(parker, {
+      await parker.request({
         method: 'NOTIFY',
         headers: { Event: 'refer', 'Subscription-State': 'terminated;reason=noresource', 'Content-Type': 'message/sipfrag;version=2.0' },
         body: `${frag}\r\n`,
@@ -133,7 +132,7 @@ export function parkFeature(): Feature {
         const n = need();
         const me = n.ctx.config.instanceId;
         const calls = new CallRepository(n.ctx.redis);
-        const waitMs = (ringMs: number): number => ringMs + 10_000;
+        const waitMs = (ringMs: number): number => ringMs + RETRIEVE_SLACK_MS;
         return {
           lots: n.lots, park: n.park, calls: n.ctx.calls,
           remote: {
@@ -141,13 +140,13 @@ export function parkFeature(): Feature {
               const r = await calls.get(id);
               return r && r.instanceId !== me ? { owner: r.instanceId, tenant: r.tenant } : undefined;
             },
-            park: (owner, callId, party, slot) => n.ctx.bus.request<string>(owner, 'park.park', { callId, party, slot }, 15_000),
+            park: (owner, callId, party, slot) => n.ctx.bus.request(owner, parkOp, { callId, party, slot }, { timeoutMs: PARK_TIMEOUT_MS }),
             async ownerOfSlot(tenant, slot) {
               const found = await n.slots.get(tenant, slot);
               const e = found && (await n.takeover.settle(found));
               return e && e.instanceId !== me ? e.instanceId : undefined;
             },
-            retrieveTo: (owner, tenant, slot, to, ringMs) => n.ctx.bus.request(owner, 'park.retrieve-to', { tenant, slot, to, ringMs }, waitMs(ringMs)),
+            retrieveTo: (owner, tenant, slot, to, ringMs) => n.ctx.bus.request(owner, retrieveToOp, { tenant, slot, to, ringMs }, { timeoutMs: waitMs(ringMs) }),
           },
         };
       });
@@ -159,9 +158,9 @@ export function parkFeature(): Feature {
       const registrations = new RegistrationRepository(c.redis);
       const slots = new SlotStore(c.redis, c.config.instanceId);
       slotStore = slots;
-      const blf = new SlotWatchers(c.srf, (tenant, slot) => slots.get(tenant, slot));
+      const blf = new SlotWatchers(c.srf, (tenant, slot) => slots.get(tenant, slot), c.config.subscriptions);
       watchers = blf;
-      const changed = (tenant: string, slot: string, entry: ParkedEntry | undefined): void => void c.bus.publish(SLOT_CHANGED, { tenant, slot, entry: entry ?? null })
+      const changed = (tenant: string, slot: string, entry: ParkedEntry | undefined): void => void c.bus.publish(slotChanged, { tenant, slot, occupied: entry !== undefined })
         .catch((err: Error) => c.logger.warn('park: slot change not published', { error: err.message }));
       // where another instance forwards a retrieve of a call parked here (this one retrieves its own locally)
       const ownerUri = (tenant: string, slot: string): string => c.instanceUri(`park~${tenant}~${slot}`);
@@ -188,25 +187,24 @@ export function parkFeature(): Feature {
         onRefer,
         onEnded: (call) => void svc.ended(call).catch((err: Error) => call.log.error('park: freeing the slot of an ended call failed', { error: err.message })),
       }));
-      unsubscribe.push(c.bus.on(SLOT_CHANGED, (body) => {
-        const b = body as { tenant: string; slot: string; entry: ParkedEntry | null };
-        blf.changed(b.tenant, b.slot, b.entry ?? undefined);
+      unsubscribe.push(c.bus.on(slotChanged, ({ tenant, slot, occupied }) => {
+        // the lamps show the slot as Redis has it now (the event says only that it changed)
+        const current = occupied ? slots.get(tenant, slot) : Promise.resolve(undefined);
+        void current.then((entry) => blf.changed(tenant, slot, entry))
+          .catch((err: Error) => c.logger.warn('park: slot lamps not updated', { tenant, slot, error: err.message }));
       }));
       // REST on another instance for a call parked here
-      c.bus.handle('park.retrieve-to', async (body) => {
-        const b = body as { tenant: string; slot: string; to: string; ringMs: number };
-        return svc.retrieveTo(b.tenant, b.slot, b.to, b.ringMs);
-      });
-      c.bus.handle('park.park', async (body) => {
-        const b = body as { callId: string; party: Side; slot?: string };
-        const call = c.calls.get(b.callId);
-        if (!call) throw Object.assign(new Error('no such call'), { code: 'E_CALL_NOT_FOUND' });
+      unsubscribe.push(c.bus.serve(retrieveToOp, ({ tenant, slot, to, ringMs }) => svc.retrieveTo(tenant, slot, to, ringMs)));
+      unsubscribe.push(c.bus.serve(parkOp, async ({ callId, party, slot }) => {
+        const call = c.calls.get(callId);
+        if (!call) return { refused: 'no-call' as const, message: 'no such call' };
         try {
-          return await svc.park(call, b.party, b.slot);
+          return { slot: await svc.park(call, party, slot) };
         } catch (err) {
-          throw Object.assign(new Error((err as Error).message), { code: err instanceof ParkError ? `park:${err.code}` : 'E_PARK_FAILED' });
+          if (err instanceof ParkError) return { refused: err.code, message: err.message.slice(0, 1024) };
+          throw err;
         }
-      });
+      }));
     },
     async stop() {
       for (const u of unsubscribe.splice(0)) u();

@@ -350,7 +350,7 @@ export class ParkService {
     const parked = call[side];
     for (const phone of phones) {
       let invite: Srf.SrfRequest | undefined;
-      const timer = setTimeout(() => invite && (invite.cancel as unknown as () => void).call(invite), ringMs);
+      const timer = setTimeout(() => invite && invite.cancel(), ringMs);
       try {
         const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, phone.uri, {
           headers: { From: `"${parked.user}" <sip:${parked.user}@${call.tenant}>`, To: `<sip:${user}@${call.tenant}>` },

@@ -2,6 +2,7 @@ import type { ApiRouter } from '../../lib/api';
 import { apiSchemas, defineErrors, errors, tenantFrom } from '../../lib/api';
 import type { CallManager, Side } from '../../lib/calls';
 import type { ParkLot, ParkLotStore } from './lot';
+import type { RemoteParkResult } from './bus-ops';
 import { ParkError, type ParkService, type RetrieveOutcome } from './park-service';
 
 export const parkErrors = defineErrors({
@@ -37,19 +38,20 @@ export interface ParkRoutesDeps {
   remote: {
     /** the owner of a call this instance does not have and the call's tenant, if any */
     ownerOfCall(id: string): Promise<{ owner: string; tenant: string } | undefined>;
-    park(owner: string, callId: string, party: Side, slot?: string): Promise<string>;
+    /** the owner parks it (lib/bus); a refusal is a result, a lost owner an error */
+    park(owner: string, callId: string, party: Side, slot?: string): Promise<RemoteParkResult>;
     /** the owner of what is parked in a slot, if another instance */
     ownerOfSlot(tenant: string, slot: string): Promise<string | undefined>;
     retrieveTo(owner: string, tenant: string, slot: string, to: string, ringMs: number): Promise<RetrieveOutcome>;
   };
 }
 
-/** A park refused by the owning instance, as the bus carries it back (`park:<ParkError code>`). */
-function remoteParkError(err: unknown): Error {
-  const code = (err as { code?: string }).code ?? '';
-  if (code === 'E_CALL_NOT_FOUND') return parkErrors.E_CALL_NOT_FOUND();
-  if (code.startsWith('park:')) return toParkApiError(new ParkError(code.slice(5) as ParkError['code'], (err as Error).message));
-  return parkErrors.E_PARK_FAILED((err as Error).message);
+/** The owning instance's answer to a remote park, as REST says it. */
+function remoteParkAnswer(r: RemoteParkResult): { slot: string } {
+  if (r.refused === 'no-call') throw parkErrors.E_CALL_NOT_FOUND();
+  if (r.refused) throw toParkApiError(new ParkError(r.refused, r.message ?? ''));
+  if (!r.slot) throw parkErrors.E_PARK_FAILED('the owning instance named no slot');
+  return { slot: r.slot };
 }
 
 /** REST for park: the lot of a tenant, parking a live call, the list of parked calls. */
@@ -116,11 +118,13 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
     if (!call) {
       const remote = await deps().remote.ownerOfCall(req.params.id);
       if (!remote || !req.apiScope.allows(remote.tenant)) throw parkErrors.E_CALL_NOT_FOUND();
+      let answer: RemoteParkResult;
       try {
-        return { slot: await deps().remote.park(remote.owner, req.params.id, req.body.party, req.body.slot) };
+        answer = await deps().remote.park(remote.owner, req.params.id, req.body.party, req.body.slot);
       } catch (err) {
-        throw remoteParkError(err);
+        throw parkErrors.E_PARK_FAILED((err as Error).message);
       }
+      return remoteParkAnswer(answer);
     }
     try {
       return { slot: await deps().park.park(call, req.body.party, req.body.slot) };

@@ -2,7 +2,7 @@
  * The instance bus: typed requests from one feature-server instance to another (the
  * owner of a call), events to all of them, and the REST forwarding built on it.
  */
-export { BusError, defineOp, RequestBus, type BusErrorCode, type Op, type OpHandler, type RequestBusOptions, type RequestOptions } from './request-bus';
+export { BusError, defineEvent, defineOp, RequestBus, type BusErrorCode, type BusEvent, type Op, type OpHandler, type RequestBusOptions, type RequestOptions } from './request-bus';
 export { MAX_MESSAGE_BYTES, ProtocolError } from './protocol';
 export { redisTransport, type BusTransport } from './transport';
 export * as guards from './guards';

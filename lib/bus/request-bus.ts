@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'winston';
-import { GuardError, inCharset, json, type Guard } from './guards';
+import { GuardError, inCharset, type Guard } from './guards';
 import { BROADCAST, decode, encode, ProtocolError, type Envelope, type ReplyEnvelope, type RequestEnvelope, type WireError } from './protocol';
 import type { BusTransport } from './transport';
 
@@ -35,6 +35,16 @@ export interface Op<A, R> {
 /** Declares an operation once; both the asker and the owner use the same object, so both sides check the same shapes. */
 export function defineOp<A, R>(name: string, validate: { args: Guard<A>; result: Guard<R> }): Op<A, R> {
   return Object.freeze({ name, args: validate.args, result: validate.result });
+}
+
+/** An event every instance hears, and the shape of its body; both sides check the same guard. */
+export interface BusEvent<T> {
+  readonly name: string;
+  readonly body: Guard<T>;
+}
+
+export function defineEvent<T>(name: string, body: Guard<T>): BusEvent<T> {
+  return Object.freeze({ name, body });
 }
 
 export type OpHandler<A, R> = (args: A, ctx: { from: string }) => Promise<R> | R;
@@ -112,31 +122,50 @@ export class RequestBus {
    * Asks instance `to` to run `op`: resolves with its result, checked by the op's guard,
    * or rejects with a BusError (never anything else).
    */
-  request<A, R>(to: string, op: Op<A, R>, args: A, opts: RequestOptions): Promise<R>;
-  /** @deprecated an untyped topic: declare an Op with defineOp and serve/request it instead */
-  request<T>(to: string, topic: string, body: unknown, timeoutMs: number): Promise<T>;
-  request(to: string, op: Op<unknown, unknown> | string, args: unknown, opts: RequestOptions | number): Promise<unknown> {
-    if (typeof op === 'string') return this.untypedRequest(to, op, args, opts as number);
-    return this.typedRequest(to, op, args, (opts as RequestOptions).timeoutMs);
+  request<A, R>(to: string, op: Op<A, R>, args: A, opts: RequestOptions): Promise<R> {
+    return this.typedRequest(to, op as Op<unknown, unknown>, args, opts.timeoutMs) as Promise<R>;
   }
 
-  /** @deprecated an untyped topic: declare an Op with defineOp and `serve` it instead */
-  handle(topic: string, fn: (body: unknown) => Promise<unknown> | unknown): void {
-    this.serve(untyped(topic), (body) => fn(body));
-  }
-
-  /** Hears `topic` events from every instance, this one included. */
-  on(topic: string, fn: (body: unknown) => void): () => void {
+  /**
+   * Hears an event from every instance, this one included. A typed event's body is checked
+   * by its guard first: a malformed one is logged and dropped, never handed on. A topic by
+   * name alone gets the body as it came.
+   */
+  on<T>(event: BusEvent<T>, fn: (body: T) => void): () => void;
+  on(topic: string, fn: (body: unknown) => void): () => void;
+  on(event: BusEvent<unknown> | string, fn: (body: unknown) => void): () => void {
+    const topic = typeof event === 'string' ? event : event.name;
+    const deliver = typeof event === 'string' ? fn : (body: unknown): void => {
+      let checked: unknown;
+      try {
+        checked = event.body(body, 'event');
+      } catch (err) {
+        this.logger.warn('instance bus: malformed event dropped', { topic, error: (err as Error).message });
+        return;
+      }
+      fn(checked);
+    };
     const list = this.listeners.get(topic) ?? [];
-    list.push(fn);
+    list.push(deliver);
     this.listeners.set(topic, list);
     return () => {
-      const i = list.indexOf(fn);
+      const i = list.indexOf(deliver);
       if (i !== -1) list.splice(i, 1);
     };
   }
 
-  async publish(topic: string, body: unknown): Promise<void> {
+  /** Sends an event to every instance; a typed event's body is checked before it leaves (BusError E_BAD_REQUEST). */
+  publish<T>(event: BusEvent<T>, body: T): Promise<void>;
+  publish(topic: string, body: unknown): Promise<void>;
+  async publish(event: BusEvent<unknown> | string, body: unknown): Promise<void> {
+    const topic = typeof event === 'string' ? event : event.name;
+    if (typeof event !== 'string') {
+      try {
+        event.body(body, 'event');
+      } catch (err) {
+        throw new BusError('E_BAD_REQUEST', (err as Error).message);
+      }
+    }
     await this.transport.send(BROADCAST, encode({ kind: 'event', id: randomUUID(), op: topic, args: body ?? null, from: this.instanceId, to: BROADCAST }));
   }
 
@@ -184,16 +213,6 @@ export class RequestBus {
     }
     if (receivers === 0) this.settle(id)?.reject(new BusError('E_OWNER_GONE', `instance ${to} is not running`));
     return answer;
-  }
-
-  /** The old shape: the remote error surfaces with the remote's own code (features/park reads it). */
-  private async untypedRequest(to: string, topic: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    try {
-      return await this.typedRequest(to, untyped(topic), body, timeoutMs);
-    } catch (err) {
-      if (err instanceof BusError && err.code === 'E_REMOTE' && err.remote) throw Object.assign(new Error(err.remote.message), { code: err.remote.code });
-      throw err;
-    }
   }
 
   private settle(id: string): Pending | undefined {
@@ -306,11 +325,6 @@ export class RequestBus {
     this.lastRefusalLog = now;
     this.refused = 0;
   }
-}
-
-/** An op declared by its name alone (the deprecated handle/request(topic) shapes): any JSON either way. */
-function untyped(topic: string): Op<unknown, unknown> {
-  return defineOp(topic, { args: json, result: json });
 }
 
 const CODE_MAX = 64;

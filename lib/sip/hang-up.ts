@@ -18,5 +18,5 @@ export function hangUp(dialog: Srf.Dialog | undefined): void {
 
 /** False once srf has seen the dialog end (a BYE received, or our own destroy). */
 export function isConnected(dialog: Srf.Dialog): boolean {
-  return (dialog as unknown as { connected?: boolean }).connected !== false;
+  return dialog.connected !== false;
 }

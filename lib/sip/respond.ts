@@ -1,8 +1,6 @@
 import type Srf from 'drachtio-srf';
 
-type Send = (status: number, reason?: string, opts?: { headers?: Record<string, string>; body?: string }) => void;
-
-/** `res.send(status, reason, {headers})`: srf takes a reason phrase its declarations leave out. */
+/** `res.send(status, reason, {headers})` (the reason phrase is typed in lib/sip/drachtio-srf.d.ts). */
 export function respond(res: Srf.SrfResponse, status: number, reason?: string, headers?: Record<string, string>): void {
-  (res.send as unknown as Send).call(res, status, reason, headers ? { headers } : undefined);
+  res.send(status, reason, headers ? { headers } : undefined);
 }

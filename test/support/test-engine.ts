@@ -37,6 +37,23 @@ export function testEngineKind(env: NodeJS.ProcessEnv = process.env): EngineKind
 
 export const onDrachtio = (): boolean => testEngineKind() === 'drachtio';
 
+const FAILURE_LOG_LINES = 60;
+/** the drachtio-servers running now, for the tail of their logs when a test fails */
+const running = new Set<DrachtioServer>();
+
+// A root hook, registered once when a fixture first loads this module: after a failed
+// test, the tail of each running drachtio-server's log (its own view of the SIP traffic:
+// "can not send request to myself", sofia's errors) goes to stderr beside mocha's report.
+if (typeof afterEach === 'function') {
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const d of running) {
+      const tail = d.logs().split('\n').slice(-FAILURE_LOG_LINES).join('\n');
+      process.stderr.write(`--- drachtio-server (SIP port ${d.sipPort}): the last ${FAILURE_LOG_LINES} lines of its log ---\n${tail}\n---\n`);
+    }
+  });
+}
+
 /** Starts (drachtio) or prepares (embedded: the server launches it) the engine for one feature-server instance on sipPort. */
 export async function startTestSipEngine(o: { sipPort: number; t1?: number }): Promise<TestSipEngine> {
   const t1 = o.t1 ?? 50;
@@ -44,13 +61,17 @@ export async function startTestSipEngine(o: { sipPort: number; t1?: number }): P
     const bin = drachtioBinFromEnv();
     if (!bin) throw new Error('TEST_ENGINE=drachtio needs DRACHTIO_SERVER_BIN, the path of a drachtio-server binary');
     const d: DrachtioServer = await startDrachtioServer({ bin, sipPort: o.sipPort, t1 });
+    running.add(d);
     return {
       kind: 'drachtio',
       env: { DRACHTIO_HOST: '127.0.0.1', DRACHTIO_PORT: String(d.adminPort), DRACHTIO_SECRET: d.secret },
       counts: () => Promise.resolve(undefined),
       stats: () => Promise.resolve(undefined),
       logs: () => d.logs(),
-      stop: () => d.stop(),
+      stop: () => {
+        running.delete(d);
+        return d.stop();
+      },
     };
   }
   const http = await freePort('tcp');

@@ -204,12 +204,14 @@ describe('moh: the embedded music server is in this process', function () {
       const call = await fx.liveCall();
       // the holder (se-a) has the class at the engine's own address: the engine refuses the
       // INVITE (no timer B to wait for), so the REST hold fails at once
-      const before = (await fx.engineStats()).messagesIn;
+      // (only the embedded engine counts what reaches it; drachtio-server keeps no such count)
+      const embedded = fx.engine() === 'embedded';
+      const before = embedded ? (await fx.engineStats()).messagesIn : 0;
       const started = Date.now();
       const refused = await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' });
       assert.equal(refused.status, 502);
       assert.ok(Date.now() - started < 2000, `refused in ${Date.now() - started} ms`);
-      assert.equal((await fx.engineStats()).messagesIn, before, 'no request reached the engine from itself');
+      if (embedded) assert.equal((await fx.engineStats()).messagesIn, before, 'no request reached the engine from itself');
       // the embedded class needs no SIP: music reaches the held party
       assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/moh`, { enabled: true })).status, 200);
       assert.equal((await fx.api('POST', `/v1/calls/${call.id}/hold`, { party: 'callee' })).status, 204);

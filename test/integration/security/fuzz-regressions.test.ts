@@ -21,9 +21,12 @@ describe('security: fuzz regressions in the call model', function () {
       await fx.provision(a);
       await fx.provision(b);
       const uas = await fx.uas('core-uas-bye.xml', await fx.register(b), { durationMs: 0 });
-      const ra = await fx.call('core-call-bye-received.xml', a, b, { timeoutSec: 15 });
+      // the caller is answered and then gets the BYE, or, when the callee's BYE reached the
+      // server before the caller was answered (drachtio-server relays it faster), gets 480
+      const ra = await fx.call('core-call-bye-or-refused.xml', a, b, { timeoutSec: 15 });
       assert.equal(ra.code, 0, ra.errors);
-      assert.deepEqual(flow(ra.events).slice(-2), ['< BYE', '> 200']);
+      const end = flow(ra.events).slice(-2);
+      assert.ok(['< BYE,> 200', '< 480,> ACK'].includes(end.join()), `the caller's call ended with ${end.join(' ')}`);
       assert.equal((await uas.done).code, 0);
       const deadline = Date.now() + 5000;
       while (fx.server().calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RequestBus, redisTransport } from '../../../lib/bus';
+import { defineOp, guards, RequestBus, redisTransport } from '../../../lib/bus';
 import { connectRedis, LuaScript, redisHealthCheck, type RedisConnection } from '../../../lib/store';
 import { sentinelOf } from '../../../lib/store/sentinel-client';
 import { captureLogger, pollUntil, type LogEntry } from '../../support/redis';
@@ -75,7 +75,8 @@ describe('store: Redis through Sentinel (REDIS_URL=redis+sentinel://...)', funct
       buses.push(busA);
       const busB = await RequestBus.start(redisTransport(connB.client, b.logger), 'fs-b', b.logger);
       buses.push(busB);
-      busB.handle('test.echo', (body) => ({ echoed: body }));
+      const echo = defineOp('test.echo', { args: guards.str({ max: 64 }), result: guards.obj({ echoed: guards.str({ max: 64 }) }) });
+      busB.serve(echo, (body) => ({ echoed: body }));
 
       const [oldMaster] = await set.mastersNamed();
       assert.equal(oldMaster, set.master.port);
@@ -85,7 +86,7 @@ describe('store: Redis through Sentinel (REDIS_URL=redis+sentinel://...)', funct
       // WAIT: the replica has the key before the master dies (replication is asynchronous)
       assert.equal(await set.command(oldMaster, ['WAIT', '1', '2000']), 1);
       await busDelivers(busA, busB, 'before');
-      assert.deepEqual(await busA.request('fs-b', 'test.echo', 'hi', 2000), { echoed: 'hi' });
+      assert.deepEqual(await busA.request('fs-b', echo, 'hi', { timeoutMs: 2000 }), { echoed: 'hi' });
 
       const sentinelA = sentinelOf(connA.client);
       assert.ok(sentinelA);
@@ -123,7 +124,7 @@ describe('store: Redis through Sentinel (REDIS_URL=redis+sentinel://...)', funct
       await pollUntil(() => busB.alive('fs-a'), (up) => up, 10000, 'fs-a subscribed on the new master');
       await busDelivers(busA, busB, 'after');
       await busDelivers(busB, busA, 'after, the other way');
-      assert.deepEqual(await busA.request('fs-b', 'test.echo', 'again', 2000), { echoed: 'again' });
+      assert.deepEqual(await busA.request('fs-b', echo, 'again', { timeoutMs: 2000 }), { echoed: 'again' });
 
       assertOutageLogged(a.logs);
     } finally {

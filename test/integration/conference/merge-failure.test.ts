@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { coreFixture, TENANT } from '../core/fixture';
+import { header, SipPeer, type IncomingInvite, type PeerDialog } from '../races/sip-peer';
+
+/**
+ * Issue #16: "a merge that fails part-way leaves every call up". The tenant's bridge is a
+ * phone of the test's own that answers two of the three parties a REST merge moves into it
+ * and refuses the third: the merge fails after two parties are already in the bridge.
+ */
+describe('conference: a merge that fails part-way', function () {
+  this.timeout(60000);
+  const fx = coreFixture();
+  const peers: SipPeer[] = [];
+  const peer = async (): Promise<SipPeer> => {
+    const p = await new SipPeer({ host: '127.0.0.1', port: fx.sipPort() }, TENANT).start();
+    peers.push(p);
+    return p;
+  };
+  after(() => {
+    for (const p of peers) p.close();
+  });
+
+  /** `from` calls `to` (a registered SipPeer that answers): the caller's dialog, the callee's, the call's id and media session. */
+  async function answeredCall(from: SipPeer, user: string, to: SipPeer, callee: string): Promise<{ caller: PeerDialog; callee: PeerDialog; id: string; mediaCallId: string }> {
+    const call = from.call({ to: callee, user });
+    const inv = await to.nextInvite();
+    inv.send(200, to.sdp());
+    const r = await call.result;
+    assert.equal(r.response.status, 200);
+    const live = await fx.liveCall((c) => c.callee.user === callee && c.state === 'answered');
+    return { caller: r.dialog!, callee: inv.dialog, id: live.id, mediaCallId: live.mediaCallId };
+  }
+
+  it('the bridge refuses one of three parties: 502 saying so, the two that joined come back to their calls, both calls stay up and end normally', async () => {
+    for (const u of ['mf-a', 'mf-b', 'mf-c']) await fx.provision(u);
+    const [a, b, c, bridge] = [await peer(), await peer(), await peer(), await peer()];
+    await b.register('mf-b');
+    await c.register('mf-c');
+    const settings = (bridgeUri?: string): Promise<unknown> => fx.api('PUT', `/v1/tenants/${TENANT}/conference`, { mergeCode: '*3', hostLeaves: 'end', ...(bridgeUri ? { bridgeUri } : {}) });
+    await settings(`sip:room-{conference}@127.0.0.1:${bridge.port}`);
+    try {
+      const ab = await answeredCall(a, 'mf-a', b, 'mf-b');
+      const ac = await answeredCall(a, 'mf-a', c, 'mf-c');
+      // RFC 3725 4.1: each party's INVITE to the bridge has no SDP; the bridge offers in its 200
+      const answering = (async (): Promise<IncomingInvite[]> => {
+        const invites: IncomingInvite[] = [];
+        for (let i = 0; i < 3; i++) {
+          const inv = await bridge.nextInvite();
+          if (i < 2) inv.send(200, bridge.sdp(41000 + 2 * i));
+          else inv.send(503);
+          invites.push(inv);
+        }
+        return invites;
+      })();
+      const r = await fx.api('POST', '/v1/conferences', { calls: [ab.id, ac.id] });
+      const invites = await answering;
+      assert.equal(r.status, 502, JSON.stringify(r.body));
+      const body = r.body as { code: string; message: string };
+      assert.equal(body.code, 'E_CONF_FAILED');
+      assert.match(body.message, /could not join the bridge/, 'the answer says what failed');
+
+      // the two that joined left the bridge: a BYE for each of its sessions
+      await Promise.all(invites.slice(0, 2).map((i) => bridge.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === i.dialog.callId, 5000, 'BYE to the bridge')));
+      // both calls are up, in their own media sessions, and nothing of the bridge is left
+      const listed = ((await fx.api('GET', '/v1/calls')).body as { calls: Array<{ id: string; state: string }> }).calls;
+      for (const id of [ab.id, ac.id]) assert.equal(listed.find((x) => x.id === id)?.state, 'answered', `call ${id} is up`);
+      assert.deepEqual((await fx.media().anchor.list()).sort(), [ab.mediaCallId, ac.mediaCallId].sort(), 'only the calls\' own media sessions');
+      // each party that had joined was re-INVITEd twice (into the bridge and back), the refused one never
+      const reinvites: number[] = [
+        a.requestsIn(ab.caller.callId, 'INVITE').length, a.requestsIn(ac.caller.callId, 'INVITE').length,
+        b.requestsIn(ab.callee.callId, 'INVITE').length - 1, c.requestsIn(ac.callee.callId, 'INVITE').length - 1,
+      ];
+      const total = reinvites.reduce((x, y) => x + y, 0);
+      assert.ok(reinvites.every((n) => n === 0 || n === 2), `re-INVITEs per party: ${reinvites.join(', ')}`);
+      assert.equal(total, 4, `re-INVITEs per party: ${reinvites.join(', ')}`);
+      assert.equal(b.requestsIn(ab.callee.callId, 'BYE').length + c.requestsIn(ac.callee.callId, 'BYE').length, 0, 'nobody was hung up');
+
+      // the calls end as calls do: the host's BYE reaches each far party
+      for (const [d, far, farDialog] of [[ab.caller, b, ab.callee], [ac.caller, c, ac.callee]] as const) {
+        assert.equal((await a.request(d, 'BYE')).status, 200);
+        await far.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === farDialog.callId, 5000, 'BYE');
+      }
+    } finally {
+      await settings();
+    }
+  });
+});
