@@ -262,6 +262,8 @@ export class TransferService {
         user: newcomer.user, tenant: newcomer.tenant, uri: `sip:${newcomer.user}@${newcomer.tenant}`, callId: req.get('Call-ID'), tag,
       }));
       run.to('done');
+      // a hold by the replaced party ends with it (music on hold lets go of the other party)
+      calls.setHeld(call, side, false);
       await media.delete({ callId: old }).catch(() => undefined);
       // RFC 3891 3: the replaced dialog ends with a BYE once the new one is confirmed
       hangUp(replaced);
@@ -283,9 +285,9 @@ export class TransferService {
   private adoptTarget(call: Call, side: Side, d: Srf.Dialog, gone: () => boolean, party: CallParty, mediaCallId: string): void {
     const old = call.mediaCallId;
     call.mediaCallId = mediaCallId;
-    delete call.held[side];
-    delete call.held[opposite(side)];
     this.deps.calls.adopt(call, side, d, party);
+    // the transferor's hold (if it held the transferee) ends with it: music on hold lets go
+    this.deps.calls.setHeld(call, side, false);
     void this.deps.media.delete({ callId: old }).catch(() => undefined);
     // the target hung up while nobody of the call listened to its dialog
     if (gone()) this.deps.calls.hangup(call.id, `${side}-hangup`);

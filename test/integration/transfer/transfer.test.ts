@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { rtpenginePorts } from '../../support/ng-query';
-import { createRtpEndpoint, type RtpEndpoint } from '../../support/rtp';
+import { createRtpEndpoint, OTHER, type RtpEndpoint } from '../../support/rtp';
 import { testLogger } from '../../support/rtpengine';
 import { coreFixture, type LiveCall } from '../core/fixture';
 import { header } from '../races/sip-peer';
@@ -67,6 +67,31 @@ describe('transfer', function () {
   function byeCount(p: { requestsIn(id: string, m?: string): unknown[] }, callId: string): number {
     return p.requestsIn(callId, 'BYE').length;
   }
+
+  it('blind by REFER from a transferor that held the transferee first: music while the target rings, then only the target', async () => {
+    for (const u of ['th-a', 'th-b', 'th-c']) await fx.provision(u);
+    const [a, b, c] = [await phones.phone('th-a', false), await phones.phone('th-b'), await phones.phone('th-c')];
+    const [epA, epB, epC] = [await endpoint(), await endpoint(), await endpoint()];
+    const d = await connect(a, 'th-a', b, 'th-b', { caller: epA.sdp(), callee: epB.sdp() });
+    b.holdReinvites = true;
+    const holding = a.request(d.caller, 'INVITE', { body: epA.sdp({ direction: 'sendonly' }) });
+    (await b.nextReinvite()).send(200, epB.sdp());
+    assert.equal((await holding).status, 200);
+    await epB.waitFor(OTHER, 10, 5000);
+    assert.equal((await a.request(d.caller, 'REFER', { headers: { 'Refer-To': '<sip:th-c@127.0.0.1>' } })).status, 202);
+    const invC = await c.nextInvite();
+    await epB.waitFor(OTHER, 10, 5000);
+    invC.send(200, epC.sdp());
+    (await b.nextReinvite()).send(200, epB.sdp());
+    await notifyIn(a, d.caller.callId, 200);
+    await byeIn(a, d.caller.callId);
+    const live = await fx.liveCall((x) => x.caller.user === 'th-c' && x.callee.user === 'th-b');
+    assert.equal(live.held, undefined, 'nobody holds the transferred call');
+    await talk(live, epC, epB);
+    assert.ok(await epB.quietFor(OTHER, 500), 'the music stopped once the target answered');
+    await b.request(d.callee, 'BYE');
+    await byeIn(c, invC.dialog.callId);
+  });
 
   it('blind by REFER to a busy target: NOTIFY 100 then 486, and the transferee is back with the transferor', async () => {
     for (const u of ['tk-a', 'tk-b', 'tk-c']) await fx.provision(u);
