@@ -87,6 +87,11 @@ export function transferFeature(): Feature {
         const n = need();
         const found = findConfirmedLeg(n.ctx.calls, replaces);
         if (!found) return false;
+        if (replaces.earlyOnly) {
+          // RFC 3891 3: early-only names a dialog that must not be confirmed yet
+          respond(c.res, 486, 'Busy Here - Dialog Confirmed');
+          return true;
+        }
         if (found.call.tenant !== c.tenant) {
           respond(c.res, 403, 'Forbidden - Another Tenant');
           return true;

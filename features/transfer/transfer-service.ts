@@ -155,9 +155,9 @@ export class TransferService {
       if (run.state !== 'failed') run.to('failed');
       log.info('transfer failed', { to, status, error: (err as Error).message });
       await media.delete({ callId: mediaCallId }).catch(() => undefined);
-      this.giveBack(call, transferor, left);
+      // the transferor hears the outcome before it is given back its call (or hung up)
       await opts.progress?.final(status, reasonOf(status));
-      if (!call.dialog(transferor)) hangUp(left);
+      this.giveBack(call, transferor, left);
       return { status };
     } finally {
       this.finish([call], run);
@@ -213,9 +213,8 @@ export class TransferService {
       } else {
         this.giveBack(consultation, target, dC);
       }
-      this.giveBack(call, transferor, left);
       await progress?.final(status, reasonOf(status));
-      if (!call.dialog(transferor)) hangUp(left);
+      this.giveBack(call, transferor, left);
       return { status };
     } finally {
       this.finish([call, consultation], run);

@@ -123,6 +123,20 @@ describe('transfer', function () {
     await byeIn(b, d.callee.callId);
   });
 
+  it('blind by REFER, the transferee hanging up while the target rings: the target gets CANCEL, the transferor NOTIFY 487 and BYE', async () => {
+    for (const u of ['tx-a', 'tx-b', 'tx-c']) await fx.provision(u);
+    const [a, b, c] = [await phones.phone('tx-a', false), await phones.phone('tx-b'), await phones.phone('tx-c')];
+    const d = await connect(a, 'tx-a', b, 'tx-b');
+    assert.equal((await a.request(d.caller, 'REFER', { headers: { 'Refer-To': '<sip:tx-c@127.0.0.1>' } })).status, 202);
+    const invC = await c.nextInvite();
+    // RFC 3261 9.1: no CANCEL before a provisional response
+    invC.send(180);
+    assert.equal((await b.request(d.callee, 'BYE')).status, 200);
+    await c.waitRequest((m) => m.method === 'CANCEL' && header(m, 'call-id') === invC.dialog.callId, 10000, 'CANCEL');
+    await notifyIn(a, d.caller.callId, 487);
+    await byeIn(a, d.caller.callId);
+  });
+
   it('attended by REFER with Replaces naming the consultation call: transferee and target joined, both transferor legs released', async () => {
     for (const u of ['ta-a', 'ta-b', 'ta-c']) await fx.provision(u);
     const [a, b, c] = [await phones.phone('ta-a', false), await phones.phone('ta-b'), await phones.phone('ta-c')];
@@ -151,6 +165,9 @@ describe('transfer', function () {
     const [a, b, dPhone] = [await phones.phone('tp-a', false), await phones.phone('tp-b'), await phones.phone('tp-d', false)];
     const [epB, epD] = [await endpoint(), await endpoint()];
     const d = await connect(a, 'tp-a', b, 'tp-b', { callee: epB.sdp() });
+    const early = await dPhone.call({ to: 'tp-b', user: 'tp-d', sdp: epD.sdp(),
+      headers: { Replaces: `${d.caller.callId};to-tag=${d.caller.remoteTag};from-tag=${d.caller.localTag};early-only` } }).result;
+    assert.equal(early.response.status, 486, 'RFC 3891 3: early-only names a confirmed dialog');
     b.holdReinvites = true;
     const call = dPhone.call({ to: 'tp-b', user: 'tp-d', sdp: epD.sdp(),
       headers: { Replaces: `${d.caller.callId};to-tag=${d.caller.remoteTag};from-tag=${d.caller.localTag}`, Supported: 'replaces', 'Referred-By': '<sip:tp-a@127.0.0.1>' } });
