@@ -8,11 +8,13 @@ import { outboundFeature } from './outbound';
 import { parkFeature } from './park';
 import { pickupFeature } from './pickup';
 import { screeningFeature } from './screening';
+import { transferFeature } from './transfer';
 
 /** The one list of features, in start order (stopped in reverse). */
 export function features(): Feature[] {
   return [
-    echoFeature(), mohFeature(), parkFeature(), pickupFeature(), conferenceFeature(),
+    // transfer after park: a REFER to the park extension or a slot is park's
+    echoFeature(), mohFeature(), parkFeature(), pickupFeature(), conferenceFeature(), transferFeature(),
     // call services, in the order their hooks decide: screening refuses before forwarding
     // diverts, and an unconditional forward or do-not-disturb comes before find-me
     screeningFeature(), forwardingFeature(), findMeFeature(), outboundFeature()];

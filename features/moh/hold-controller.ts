@@ -108,6 +108,17 @@ export class HoldController {
     return true;
   }
 
+  /**
+   * The holder's hold ended without its resume passing through here (a transfer moved the
+   * held party to a new session, and said so with CallManager.setHeld): the music leg
+   * goes, or the music server would keep streaming to the party's address.
+   */
+  async released(call: Call, holder: Side): Promise<void> {
+    const leg = this.legs.get(call.id);
+    if (!leg || leg.side !== opposite(holder)) return;
+    await this.ended(call);
+  }
+
   /** The call ended (either party hung up): the music leg goes with it. */
   async ended(call: Call): Promise<void> {
     const leg = this.legs.get(call.id);

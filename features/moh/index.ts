@@ -59,7 +59,10 @@ export function mohFeature(): Feature {
       holds = new HoldController({ srf: c.srf, media: c.media, calls: c.calls, logger: c.logger, musicFor });
       const h = holds;
       unsubscribe.push(c.calls.interceptOffers(h.interceptor));
-      unsubscribe.push(c.calls.subscribe({ onEnded: (call) => void h.ended(call) }));
+      unsubscribe.push(c.calls.subscribe({
+        onEnded: (call) => void h.ended(call),
+        onResumed: (call, by) => void h.released(call, by),
+      }));
     },
     async stop() {
       for (const u of unsubscribe.splice(0)) u();

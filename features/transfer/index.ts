@@ -1,0 +1,124 @@
+import type Srf from 'drachtio-srf';
+import { opposite, type Call, type Side } from '../../lib/calls';
+import type { Feature, FeatureContext } from '../../lib/feature';
+import { contactTarget } from '../../lib/routing';
+import { parseAddress } from '../../lib/sip/addresses';
+import { MAX_ADDRESS_HEADER } from '../../lib/sip/name-addr';
+import { respond } from '../../lib/sip/respond';
+import { RegistrationRepository, UserRepository } from '../../lib/store';
+import { findConfirmedLeg } from './find-leg';
+import { ReferProgress } from './refer-progress';
+import { parseReferTo } from './refer-to';
+import { transferRoutes } from './routes';
+import { TransferService } from './transfer-service';
+
+/**
+ * Call transfer (issue 18): blind and attended, by REFER inside a call (RFC 3515,
+ * RFC 5589), by an INVITE with Replaces naming a confirmed leg (RFC 3891), and by REST.
+ * Registered after park, whose REFER listener takes REFERs to the park extension and
+ * slots first.
+ */
+export function transferFeature(): Feature {
+  let ctx: FeatureContext | undefined;
+  let svc: TransferService | undefined;
+  let users: UserRepository | undefined;
+  const unsubscribe: Array<() => void> = [];
+  const need = (): { ctx: FeatureContext; svc: TransferService; users: UserRepository } => {
+    if (!ctx || !svc || !users) throw new Error('transfer feature not started');
+    return { ctx, svc, users };
+  };
+
+  /** RFC 3892 3: the Referred-By of the REFER, or the transferor itself when the REFER has none. */
+  function referredBy(call: Call, by: Side, req: Srf.SrfRequest): string {
+    const given = req.has('Referred-By') ? req.get('Referred-By') : undefined;
+    if (given && given.length <= MAX_ADDRESS_HEADER && parseAddress(given)) return given;
+    return `<${call[by].uri}>`;
+  }
+
+  /** RFC 3515 2.4.2 / RFC 5589: a REFER inside a call transfers the party opposite its sender. */
+  async function onRefer(call: Call, by: Side, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<boolean> {
+    const n = need();
+    const target = parseReferTo(req.has('Refer-To') ? req.get('Refer-To') : undefined);
+    if (!target) {
+      respond(res, 400, 'Bad Request - Bad Refer-To');
+      return true;
+    }
+    if (target.host !== call.tenant) {
+      respond(res, 403, 'Forbidden - Refer-To Another Domain');
+      return true;
+    }
+    const progress = new ReferProgress(call.dialog(by));
+    if (target.replaces) {
+      // attended: the Replaces names the transferor's consultation dialog with us
+      const found = findConfirmedLeg(n.ctx.calls, target.replaces);
+      if (!found || found.call === call || found.call.tenant !== call.tenant) {
+        respond(res, found ? 403 : 481, found ? 'Forbidden' : 'Call/Transaction Does Not Exist');
+        return true;
+      }
+      const refused = n.svc.refusal([call, found.call]);
+      if (refused) {
+        respond(res, refused.status);
+        return true;
+      }
+      res.send(202);
+      void n.svc.attended(call, by, found.call, opposite(found.side), progress)
+        .catch((err: Error) => call.log.error('attended transfer failed', { error: err.message }));
+      return true;
+    }
+    if (!(await n.users.get(call.tenant, target.user))) {
+      respond(res, 404, 'Not Found - No Such User');
+      return true;
+    }
+    const refused = n.svc.refusal([call]);
+    if (refused) {
+      respond(res, refused.status);
+      return true;
+    }
+    res.send(202);
+    void n.svc.blind(call, by, target.user, { referredBy: referredBy(call, by, req), progress })
+      .catch((err: Error) => call.log.error('blind transfer failed', { error: err.message }));
+    return true;
+  }
+
+  return {
+    name: 'transfer',
+    replaces: {
+      async handle(c, replaces) {
+        const n = need();
+        const found = findConfirmedLeg(n.ctx.calls, replaces);
+        if (!found) return false;
+        if (replaces.earlyOnly) {
+          // RFC 3891 3: early-only names a dialog that must not be confirmed yet
+          respond(c.res, 486, 'Busy Here - Dialog Confirmed');
+          return true;
+        }
+        if (found.call.tenant !== c.tenant) {
+          respond(c.res, 403, 'Forbidden - Another Tenant');
+          return true;
+        }
+        await n.svc.replaceLeg(found.call, found.side, c.req, c.res, { user: c.caller.user, tenant: c.tenant });
+        return true;
+      },
+    },
+    routes(api) {
+      transferRoutes(api, () => {
+        const n = need();
+        return { calls: n.ctx.calls, transfers: n.svc, userExists: async (tenant, user) => !!(await n.users.get(tenant, user)) };
+      });
+    },
+    start(c) {
+      ctx = c;
+      users = new UserRepository(c.redis);
+      const registrations = new RegistrationRepository(c.redis);
+      const service = new TransferService({
+        srf: c.srf, media: c.media, calls: c.calls, logger: c.logger, ringMs: c.config.noAnswerTimeout * 1000,
+        phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
+      });
+      svc = service;
+      unsubscribe.push(c.calls.subscribe({ onRefer, onEnded: (call) => service.ended(call) }));
+    },
+    stop() {
+      for (const u of unsubscribe.splice(0)) u();
+    },
+  };
+}

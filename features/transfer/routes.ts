@@ -1,0 +1,110 @@
+import type { ApiRouter } from '../../lib/api';
+import { apiSchemas, defineErrors, tenantFrom } from '../../lib/api';
+import { opposite, type Call, type CallManager, type Side } from '../../lib/calls';
+import { TransferError } from './transfer-error';
+import type { TransferService } from './transfer-service';
+
+export const transferErrors = defineErrors({
+  E_CALL_NOT_FOUND: { status: 404, sipStatus: 481, message: 'no such call on this instance' },
+  E_CALL_NOT_ANSWERED: { status: 409, message: 'only an answered call can be transferred' },
+  E_TRANSFER_IN_PROGRESS: { status: 409, sipStatus: 491, message: 'the call is being transferred already' },
+  E_TRANSFER_TARGET_NOT_FOUND: { status: 404, sipStatus: 404, message: 'no such user in the tenant' },
+  E_TRANSFER_TARGET_UNAVAILABLE: { status: 409, sipStatus: 480, message: 'the target has no registered phone' },
+  E_TRANSFER_FAILED: { status: 409, message: 'the target did not take the call; the parties are as they were' },
+  E_TRANSFER_SAME_CALL: { status: 422, message: 'a call cannot be transferred to itself' },
+  E_TRANSFER_AMBIGUOUS: { status: 422, message: 'say which party of toCall is the target (toParty)' },
+  E_TRANSFER_BAD_REQUEST: { status: 422, message: 'give either `to` (blind) or `toCall` (attended)' },
+  E_NO_TRANSFER: { status: 404, message: 'no transfer is under way on this call' },
+});
+
+export interface TransferRoutesDeps {
+  calls: CallManager;
+  transfers: TransferService;
+  /** whether `user` is a user of `tenant` */
+  userExists(tenant: string, user: string): Promise<boolean>;
+}
+
+interface TransferBody {
+  party: Side;
+  to?: string;
+  toCall?: string;
+  toParty?: Side;
+}
+
+function refusal(err: unknown): Error {
+  if (!(err instanceof TransferError)) return err as Error;
+  if (err.code === 'in-progress') return transferErrors.E_TRANSFER_IN_PROGRESS();
+  if (err.code === 'same-call') return transferErrors.E_TRANSFER_SAME_CALL();
+  return transferErrors.E_CALL_NOT_ANSWERED(err.message);
+}
+
+/** The party of `other` that is not the transferor (by user); undefined when that does not pick exactly one. */
+function targetSide(other: Call, transferorUser: string): Side | undefined {
+  const not = (['caller', 'callee'] as const).filter((s) => other[s].user !== transferorUser);
+  return not.length === 1 ? not[0] : undefined;
+}
+
+/**
+ * REST transfer (issue 18, shapes after Wazo calld's transfers): `party` is the
+ * transferee, the one that stays; the other party of the call is released once the
+ * target answered. Blind: `to`, a user of the tenant. Attended: `toCall`, another call
+ * of the tenant on this instance; its party that is not the transferor (or `toParty`)
+ * joins the transferee and the transferor's two legs end.
+ */
+export function transferRoutes(api: ApiRouter, deps: () => TransferRoutesDeps): void {
+  api.post<{ Params: { id: string }; Body: TransferBody }>('/calls/:id/transfer', {
+    tenant: tenantFrom.resource,
+    schema: {
+      summary: 'Transfer a party of a call: blind to a user (`to`), or attended to the far party of another call (`toCall`)', tags: ['transfer'],
+      params: apiSchemas.callParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['party'],
+        properties: {
+          party: { type: 'string', enum: ['caller', 'callee'] },
+          to: apiSchemas.sipUserSchema,
+          toCall: apiSchemas.callIdSchema,
+          toParty: { type: 'string', enum: ['caller', 'callee'] },
+        },
+      },
+    },
+  }, async (req) => {
+    const d = deps();
+    const b = req.body;
+    const call = d.calls.get(req.params.id);
+    if (!call || !req.apiScope.allows(call.tenant)) throw transferErrors.E_CALL_NOT_FOUND();
+    if ((b.to === undefined) === (b.toCall === undefined)) throw transferErrors.E_TRANSFER_BAD_REQUEST();
+    const transferor = opposite(b.party);
+    if (b.to !== undefined) {
+      if (!(await d.userExists(call.tenant, b.to))) throw transferErrors.E_TRANSFER_TARGET_NOT_FOUND(`no user ${b.to} in ${call.tenant}`);
+      const refused = d.transfers.refusal([call]);
+      if (refused) throw refusal(refused);
+      const { status } = await d.transfers.blind(call, transferor, b.to);
+      if (status === 480) throw transferErrors.E_TRANSFER_FAILED(`${b.to} did not answer or has no phone (480); the call is as it was`);
+      if (status !== 200) throw transferErrors.E_TRANSFER_FAILED(`${b.to} answered ${status}; the call is as it was`);
+      return { transferred: true, kind: 'blind', party: b.party, to: b.to };
+    }
+    const other = d.calls.get(b.toCall as string);
+    if (!other || !req.apiScope.allows(other.tenant) || other.tenant !== call.tenant) throw transferErrors.E_CALL_NOT_FOUND(`no call ${b.toCall}`);
+    if (other === call) throw transferErrors.E_TRANSFER_SAME_CALL();
+    const target = b.toParty ?? targetSide(other, call[transferor].user);
+    if (!target) throw transferErrors.E_TRANSFER_AMBIGUOUS();
+    const refused = d.transfers.refusal([call, other]);
+    if (refused) throw refusal(refused);
+    const to = other[target].user;
+    const { status } = await d.transfers.attended(call, transferor, other, target);
+    if (status !== 200) throw transferErrors.E_TRANSFER_FAILED(`joining ${to} failed (${status})`);
+    return { transferred: true, kind: 'attended', party: b.party, to };
+  });
+
+  api.get<{ Params: { id: string } }>('/calls/:id/transfer', {
+    tenant: tenantFrom.resource,
+    schema: { summary: 'The transfer under way on a call, if any', tags: ['transfer'], params: apiSchemas.callParams },
+  }, async (req) => {
+    const d = deps();
+    const call = d.calls.get(req.params.id);
+    if (!call || !req.apiScope.allows(call.tenant)) throw transferErrors.E_CALL_NOT_FOUND();
+    const run = d.transfers.running(call.id);
+    if (!run) throw transferErrors.E_NO_TRANSFER();
+    return { transfer: run.view() };
+  });
+}
