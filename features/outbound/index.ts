@@ -1,5 +1,5 @@
 import type { Feature } from '../../lib/feature';
-import { globMatch } from './glob';
+import { globMatch } from '../../lib/sip/glob';
 import { routeSequence } from './route-sequence';
 import { outboundRoutes } from './routes';
 import { OutboundRouteStore } from './settings';

@@ -1,7 +1,7 @@
 import type { BeforeRing, UserCallContext } from '../../lib/calls';
 import type { Feature, FeatureContext } from '../../lib/feature';
 import { UserRepository } from '../../lib/store';
-import { anyMatch } from './glob';
+import { anyMatch } from '../../lib/sip/glob';
 import { ScreeningStore } from './lists';
 import { screeningRoutes } from './routes';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { anyMatch, globMatch } from '../../../features/screening/glob';
+import { anyMatch, globMatch } from '../../../lib/sip/glob';
 import { describeResults, superLinearCases } from '../../support/linear-time';
 
 describe('screening patterns (glob)', () => {

@@ -1,10 +1,11 @@
 /**
- * Screening patterns (issue 17: no user regexes): a literal with `*` for any run of
- * characters and `?` for exactly one, e.g. `1900*` (a number prefix), `sip:*@spam.example`.
+ * Patterns operators give for numbers and URIs (issue 17: no user regexes; screening
+ * lists, outbound route destinations): a literal with `*` for any run of characters and
+ * `?` for exactly one, e.g. `1900*` (a number prefix), `sip:*@spam.example`.
  * Matched by the two-pointer wildcard walk: when a `*` fails to stretch it only moves the
  * text forward, so a match costs at most pattern length x text length steps, never the
  * exponential backtracking a regex engine may take on `a*a*a*...b`. Both sides are
- * bounded (128 characters a pattern, the caller's URI as the parser bounds it).
+ * bounded (128 characters a pattern, a URI as the parser bounds it).
  */
 export function globMatch(pattern: string, text: string): boolean {
   let p = 0;
