@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { runSipp, type SippResult } from '../../support/sipp';
+import { runSipp } from '../../support/sipp';
 import { freePort } from '../../support/ports';
 import { flow } from '../engine/fixture';
 import { coreFixture, TENANT } from './fixture';
+import { finalStatus } from '../../support/sipp-results';
+import { sipHeaders } from '../../support/sipp-trace';
+
+const header = (message: string, name: string): string | undefined => sipHeaders(message, name)[0];
 
 /** The last final status the caller saw (its trace). */
-function finalStatus(r: SippResult): number | undefined {
-  return [...r.events].reverse().find((e) => e.dir === 'received' && (e.status ?? 0) >= 200)?.status;
-}
-
-function header(message: string, name: string): string | undefined {
-  return new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(message)?.[1]?.trim();
-}
 
 describe('core: registered phones calling each other through the B2BUA', function () {
   this.timeout(30000);

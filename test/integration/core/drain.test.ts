@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
-import type { SippResult } from '../../support/sipp';
 import { coreFixture } from './fixture';
-
-function finalStatus(r: SippResult): number | undefined {
-  return [...r.events].reverse().find((e) => e.dir === 'received' && (e.status ?? 0) >= 200)?.status;
-}
+import { finalStatus } from '../../support/sipp-results';
 
 /** SIGTERM behaviour (server.drain): no new calls, live calls finish, then everything stops. */
 describe('core: graceful drain', function () {

@@ -156,3 +156,17 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
   };
   return fx;
 }
+
+/**
+ * Users new to each test of a file: `users('a', 'b')` provisions `a1`, `b1` in the first
+ * call, `a2`, `b2` in the next, so no test sees another's settings or registrations.
+ */
+export function freshUsers(fx: Pick<CoreFixture, 'provision'>): (...names: string[]) => Promise<string[]> {
+  let n = 0;
+  return async (...names) => {
+    n++;
+    const out = names.map((x) => `${x}${n}`);
+    for (const u of out) await fx.provision(u);
+    return out;
+  };
+}

@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import type { SippEvent, SippResult } from '../../support/sipp';
-import { coreFixture, TENANT } from '../core/fixture';
+import { coreFixture, freshUsers, TENANT } from '../core/fixture';
+import { callFlow as flow, finalStatus } from '../../support/sipp-results';
 
 /** Find-me / follow-me (issue 17 item 3; service example 2.11) with sipp phones on the real server. */
-
-function flow(events: SippEvent[]): string[] {
-  return events.filter((e) => !e.retransmission).map((e) => `${e.dir === 'sent' ? '>' : '<'} ${e.status ?? e.method}`);
-}
-
-function finalStatus(r: SippResult): number | undefined {
-  return [...r.events].reverse().find((e) => e.dir === 'received' && (e.status ?? 0) >= 200)?.status;
-}
 
 describe('find-me: a user\'s locations rung one after another', function () {
   this.timeout(40000);
   const fx = coreFixture();
-  let n = 0;
-  const users = async (...names: string[]): Promise<string[]> => {
-    n++;
-    const out = names.map((x) => `${x}${n}`);
-    for (const u of out) await fx.provision(u);
-    return out;
-  };
+  const users = freshUsers(fx);
   const findMe = async (user: string, locations: Array<{ users: string[]; ringSeconds: number }>): Promise<void> => {
     const r = await fx.api('PUT', `/v1/tenants/${TENANT}/users/${user}/findme`, { enabled: true, locations });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import type { SippEvent, SippResult } from '../../support/sipp';
-import { coreFixture, TENANT } from '../core/fixture';
+import { coreFixture, freshUsers, TENANT } from '../core/fixture';
+import { callFlow as flow, finalStatus } from '../../support/sipp-results';
+import { sipHeaders } from '../../support/sipp-trace';
+
+const header = (message: string, name: string): string | undefined => sipHeaders(message, name)[0];
 
 /**
  * Call forwarding and do-not-disturb on the ring plan (issue 17; call flows 3.6 no reply,
@@ -8,9 +12,6 @@ import { coreFixture, TENANT } from '../core/fixture';
  */
 
 /** What one side sent (>) and received (<), retransmissions left out. */
-function flow(events: SippEvent[]): string[] {
-  return events.filter((e) => !e.retransmission).map((e) => `${e.dir === 'sent' ? '>' : '<'} ${e.status ?? e.method}`);
-}
 
 /**
  * The caller's provisional responses and the INVITE's 200, in order. Retransmissions
@@ -22,14 +23,6 @@ function progress(events: SippEvent[]): string[] {
     .map((e) => `< ${e.status}`);
 }
 
-function finalStatus(r: SippResult): number | undefined {
-  return [...r.events].reverse().find((e) => e.dir === 'received' && (e.status ?? 0) >= 200)?.status;
-}
-
-function header(message: string, name: string): string | undefined {
-  return new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(message)?.[1]?.trim();
-}
-
 function invite(r: SippResult): string {
   return r.events.find((e) => e.dir === 'received' && e.method === 'INVITE')?.message ?? '';
 }
@@ -38,13 +31,7 @@ describe('forwarding: CFU, CFB, CFNR and do-not-disturb through the ring plan', 
   this.timeout(40000);
   // NO_ANSWER_TIMEOUT 3 s: a phone that only rings is forwarded after 3 s
   const fx = coreFixture();
-  let n = 0;
-  const users = async (...names: string[]): Promise<string[]> => {
-    n++;
-    const out = names.map((x) => `${x}${n}`);
-    for (const u of out) await fx.provision(u);
-    return out;
-  };
+  const users = freshUsers(fx);
   const forward = async (user: string, body: Record<string, unknown>): Promise<void> => {
     const r = await fx.api('PUT', `/v1/tenants/${TENANT}/users/${user}/forwarding`, { dnd: false, ...body });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../../support/ports';
-import type { SippEvent, SippResult } from '../../support/sipp';
 import { coreFixture, TENANT } from '../core/fixture';
+import { callFlow as flow, finalStatus } from '../../support/sipp-results';
 
 /** Outbound routes (issue 17 item 6): sipp plays the trunk's gateways on loopback. */
-
-function flow(events: SippEvent[]): string[] {
-  return events.filter((e) => !e.retransmission).map((e) => `${e.dir === 'sent' ? '>' : '<'} ${e.status ?? e.method}`);
-}
-
-function finalStatus(r: SippResult): number | undefined {
-  return [...r.events].reverse().find((e) => e.dir === 'received' && (e.status ?? 0) >= 200)?.status;
-}
 
 describe('outbound routes: destinations that are no user go to a trunk', function () {
   this.timeout(40000);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { SippResult } from '../../support/sipp';
-import { coreFixture, TENANT } from '../core/fixture';
+import { coreFixture, freshUsers, TENANT } from '../core/fixture';
+import { finalLine } from '../../support/sipp-results';
 
 /**
  * Screening (issue 17 item 5; service examples 2.12 incoming, 2.13 outgoing): refused
@@ -8,20 +8,11 @@ import { coreFixture, TENANT } from '../core/fixture';
  * that would answer: a 200 fails core-expect-final.xml, so a screening that let the call
  * through cannot pass.
  */
-function finalLine(r: SippResult): string {
-  return [...r.events].reverse().find((e) => e.dir === 'received' && (e.status ?? 0) >= 200)?.firstLine ?? '';
-}
 
 describe('screening: incoming and outgoing lists', function () {
   this.timeout(30000);
   const fx = coreFixture();
-  let n = 0;
-  const users = async (...names: string[]): Promise<string[]> => {
-    n++;
-    const out = names.map((x) => `${x}${n}`);
-    for (const u of out) await fx.provision(u);
-    return out;
-  };
+  const users = freshUsers(fx);
   const screen = async (user: string, body: { incoming?: object; outgoing?: object }): Promise<void> => {
     const r = await fx.api('PUT', `/v1/tenants/${TENANT}/users/${user}/screening`, {
       incoming: { anonymous: false, callers: [] }, outgoing: { destinations: [] }, ...body,
