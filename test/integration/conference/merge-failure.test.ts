@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { coreFixture, TENANT } from '../core/fixture';
 import { header, SipPeer, type IncomingInvite, type PeerDialog } from '../races/sip-peer';
+import { PeerPhones } from '../races/peer-phones';
 
 /**
  * Issue #16: "a merge that fails part-way leaves every call up". The tenant's bridge is a
@@ -10,15 +11,9 @@ import { header, SipPeer, type IncomingInvite, type PeerDialog } from '../races/
 describe('conference: a merge that fails part-way', function () {
   this.timeout(60000);
   const fx = coreFixture();
-  const peers: SipPeer[] = [];
-  const peer = async (): Promise<SipPeer> => {
-    const p = await new SipPeer({ host: '127.0.0.1', port: fx.sipPort() }, TENANT).start();
-    peers.push(p);
-    return p;
-  };
-  after(() => {
-    for (const p of peers) p.close();
-  });
+  const phones = new PeerPhones(fx);
+  const peer = (): Promise<SipPeer> => phones.phone();
+  after(() => phones.close());
 
   /** `from` calls `to` (a registered SipPeer that answers): the caller's dialog, the callee's, the call's id and media session. */
   async function answeredCall(from: SipPeer, user: string, to: SipPeer, callee: string): Promise<{ caller: PeerDialog; callee: PeerDialog; id: string; mediaCallId: string }> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { coreFixture, TENANT } from '../core/fixture';
 import { header, SipPeer } from '../races/sip-peer';
+import { PeerPhones } from '../races/peer-phones';
 
 /**
  * Issue #16: "a failed park leaves the call as it was". The park lot's music class is a
@@ -10,15 +11,9 @@ import { header, SipPeer } from '../races/sip-peer';
 describe('park: a park whose music server fails', function () {
   this.timeout(40000);
   const fx = coreFixture();
-  const peers: SipPeer[] = [];
-  const peer = async (): Promise<SipPeer> => {
-    const p = await new SipPeer({ host: '127.0.0.1', port: fx.sipPort() }, TENANT).start();
-    peers.push(p);
-    return p;
-  };
-  after(() => {
-    for (const p of peers) p.close();
-  });
+  const phones = new PeerPhones(fx);
+  const peer = (): Promise<SipPeer> => phones.phone();
+  after(() => phones.close());
 
   it('REST park with the music server refusing: 502, no slot taken, nobody hung up or re-INVITEd, the call goes on and ends normally', async () => {
     for (const u of ['pf-a', 'pf-b']) await fx.provision(u);

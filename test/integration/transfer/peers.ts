@@ -1,24 +1,4 @@
-import { header, SipPeer, type PeerDialog, type SipMessage } from '../races/sip-peer';
-import type { CoreFixture } from '../core/fixture';
-import { TENANT } from '../core/fixture';
-
-/** Raw UDP phones for the transfer tests, closed after each test. */
-export class Phones {
-  private readonly open: SipPeer[] = [];
-
-  constructor(private readonly fx: CoreFixture) {}
-
-  async phone(user: string, register = true): Promise<SipPeer> {
-    const p = await new SipPeer({ host: '127.0.0.1', port: this.fx.sipPort() }, TENANT).start();
-    this.open.push(p);
-    if (register) await p.register(user);
-    return p;
-  }
-
-  close(): void {
-    for (const p of this.open.splice(0)) p.close();
-  }
-}
+import { header, type PeerDialog, type SipMessage, type SipPeer } from '../races/sip-peer';
 
 /** `from` calls `to` on `callee`, which answers with `sdp`: both dialogs. */
 export async function connect(from: SipPeer, user: string, callee: SipPeer, to: string, sdp: { caller?: string; callee?: string } = {}): Promise<{ caller: PeerDialog; callee: PeerDialog }> {

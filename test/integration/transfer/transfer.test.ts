@@ -4,7 +4,8 @@ import { createRtpEndpoint, OTHER, type RtpEndpoint } from '../../support/rtp';
 import { testLogger } from '../../support/rtpengine';
 import { coreFixture, type LiveCall } from '../core/fixture';
 import { header } from '../races/sip-peer';
-import { byeIn, connect, notifyIn, Phones } from './peers';
+import { PeerPhones } from '../races/peer-phones';
+import { byeIn, connect, notifyIn } from './peers';
 
 /**
  * Call transfer (issue 18; call flows 3.4 and 3.5, service examples 2.4 and 2.5): blind
@@ -15,7 +16,7 @@ import { byeIn, connect, notifyIn, Phones } from './peers';
 describe('transfer', function () {
   this.timeout(40000);
   const fx = coreFixture();
-  const phones = new Phones(fx);
+  const phones = new PeerPhones(fx);
   const eps: RtpEndpoint[] = [];
   const endpoint = async (): Promise<RtpEndpoint> => {
     const ep = await createRtpEndpoint();
