@@ -5,7 +5,8 @@ import path from 'node:path';
 import { running } from '../support/processes';
 import { header } from '../integration/races/sip-peer';
 import { assertMediaFlows, mediaCall, MediaPhone, type MediaCall } from '../integration/faults/media-phone';
-import { childPid, healthy, serverPid, startBox, stopBox, until, type Box } from './box';
+import { childPid, healthy, serverPid, startBox, stopBox, type Box } from '../support/box';
+import { until } from '../support/until';
 
 /**
  * The fault suite (issue #14, `npm run test:faults`): kill -9 of each process of a
@@ -92,7 +93,11 @@ describe('faults: kill -9 of each process under live and parked calls', function
   async function scene(): Promise<Scene> {
     const d = mkdtempSync(path.join(os.tmpdir(), 'fs-faults-'));
     made.push(d);
-    const b = await startBox(path.join(d, 'data'));
+    const b = await startBox(path.join(d, 'data'), {
+      rtpPorts: 200,
+      // the phones here send RTP only while a test checks it
+      env: { LOG_LEVEL: 'warn', API_TOKEN: 'faults-token-0123456789', DRAIN_TIMEOUT: '2', MEDIA_TIMEOUT: '0' },
+    });
     box = b;
     const lot = await b.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 600, announce: false });
     assert.equal(lot.status, 200, JSON.stringify(lot.body));

@@ -3,6 +3,7 @@ import { sdpOriginOf } from './sdp';
 import { coreFixture, TENANT } from '../core/fixture';
 import { header } from '../races/sip-peer';
 import { assertMediaFlows, hangUpCall, mediaCall, MediaPhone, type MediaCall } from './media-phone';
+import { until } from '../../support/until';
 
 /**
  * rtpengine killed with -9 under live calls (issue #14). The server's rtpengine here is
@@ -12,16 +13,6 @@ import { assertMediaFlows, hangUpCall, mediaCall, MediaPhone, type MediaCall } f
  * o= session id, version one up) and RTP flows again both ways; =hangup: both legs get BYE.
  */
 const CALLS = 3;
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const policy of ['reanchor', 'hangup'] as const) {
   describe(`faults: kill -9 of rtpengine under ${CALLS} live calls, MEDIA_RESTART=${policy}`, function () {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { apiRequest, type ApiReply } from '../../support/api-client';
 import { phonesAt } from '../../support/phones';
 import { freePort, tcpFree, udpFree } from '../../support/ports';
-import { running } from '../../support/processes';
+import { childPid, healthy, serverPid, startBox, stopBox, type Box } from '../../support/box';
+import { descendants, running } from '../../support/processes';
+import { until } from '../../support/until';
 import { startSippUas, type SippRun } from '../../support/sipp';
 
 /**
@@ -23,125 +23,6 @@ import { startSippUas, type SippRun } from '../../support/sipp';
 const ROOT = path.join(__dirname, '../../../..');
 const TENANT = '127.0.0.1';
 
-interface Box {
-  script: ChildProcess;
-  dataDir: string;
-  sipPort: number;
-  httpPort: number;
-  output(): string;
-  exited: Promise<number | null>;
-  token(): string;
-  api(method: string, p: string, body?: unknown): Promise<ApiReply>;
-}
-
-/** pid -> parent pid, for every process /proc lists */
-function parents(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // the command name is in parentheses and may hold spaces: the fields after the last ')' are fixed
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(name), Number(fields[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/** every live descendant of pid */
-function descendants(pid: number): number[] {
-  const ppid = parents();
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const [child, parent] of ppid) if (parent === p) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function childPid(runDir: string, name: string): Promise<number | undefined> {
-  try {
-    return (JSON.parse(await readFile(path.join(runDir, `${name}.pid`), 'utf8')) as { pid: number }).pid;
-  } catch {
-    return undefined;
-  }
-}
-
-/** the node server under the start script */
-function serverPid(box: Box): number | undefined {
-  const pid = box.script.pid ?? -1;
-  return descendants(pid).find((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('dist/main.js');
-    } catch {
-      return false;
-    }
-  });
-}
-
-async function healthy(box: Box, timeoutMs = 120_000): Promise<void> {
-  await until(`/health 200 (output: ${box.output().slice(-2000)})`, timeoutMs, async () => {
-    if (box.script.exitCode !== null) throw new Error(`the start script exited: ${box.output()}`);
-    const r = await box.api('GET', '/health').catch(() => undefined);
-    return r?.status === 200 ? true : undefined;
-  });
-}
-
-/** `npm start` itself, or the script it runs */
-async function startBox(dataDir: string, viaNpm = false): Promise<Box> {
-  const sipPort = await freePort('both');
-  const httpPort = await freePort('tcp');
-  const rtpBase = 45000 + 40 * Math.floor(Math.random() * 100);
-  const confBase = 50000 + 40 * Math.floor(Math.random() * 100);
-  let out = '';
-  const script = spawn(viaNpm ? 'npm' : 'bash', viaNpm ? ['start', '--silent'] : ['scripts/start.sh'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort),
-      RTP_PORT_MIN: String(rtpBase), RTP_PORT_MAX: String(rtpBase + 39), CONFERENCE_PORT_MIN: String(confBase), CONFERENCE_PORT_MAX: String(confBase + 39),
-      DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'info', API_TOKEN: '', REDIS_URL: '', RTPENGINE_NG: '', DRAIN_TIMEOUT: '5' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  script.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  script.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => script.once('exit', (code) => resolve(code)));
-  const box: Box = {
-    script, dataDir, sipPort, httpPort, exited,
-    output: () => out,
-    token: () => readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim(),
-    api: (m, p, b) => apiRequest(httpPort, m, p, b, m === 'GET' && p === '/health' ? undefined : box.token()),
-  };
-  await healthy(box);
-  return box;
-}
-
-async function stopBox(box: Box): Promise<void> {
-  if (box.script.exitCode === null && box.script.signalCode === null) {
-    box.script.kill('SIGTERM');
-    const t = setTimeout(() => {
-      for (const p of descendants(box.script.pid ?? -1)) process.kill(p, 'SIGKILL');
-      box.script.kill('SIGKILL');
-    }, 20_000);
-    await box.exited;
-    clearTimeout(t);
-  }
-}
-
 describe('operator box: npm start, DATA_DIR, supervision', function () {
   this.timeout(240_000);
   const made: string[] = [];
@@ -153,7 +34,7 @@ describe('operator box: npm start, DATA_DIR, supervision', function () {
     return path.join(d, 'data');
   };
   const start = async (dataDir: string, viaNpm = false): Promise<Box> => {
-    const b = await startBox(dataDir, viaNpm);
+    const b = await startBox(dataDir, { viaNpm });
     boxes.push(b);
     return b;
   };
@@ -192,13 +73,12 @@ describe('operator box: npm start, DATA_DIR, supervision', function () {
     assert.doesNotMatch(box.output(), /"level":"warn"/, 'no warning on a healthy start');
     await provision(box, 'ka');
     await provision(box, 'kb');
-    const runDir = path.join(dir, 'run');
-    const redisPid = await childPid(runDir, 'redis-server');
+    const redisPid = await childPid(box, 'redis-server');
     assert.ok(redisPid && running(redisPid));
     process.kill(redisPid, 'SIGKILL');
     // the server restarts its redis-server, which reloads the append-only file
     await until('a new redis-server', 30_000, async () => {
-      const p = await childPid(runDir, 'redis-server');
+      const p = await childPid(box, 'redis-server');
       return p !== undefined && p !== redisPid && running(p) ? p : undefined;
     });
     await healthy(box, 30_000);
@@ -213,9 +93,8 @@ describe('operator box: npm start, DATA_DIR, supervision', function () {
     const token = box.token();
     await provision(box, 'sa');
     await provision(box, 'sb');
-    const runDir = path.join(dir, 'run');
     const oldServer = serverPid(box);
-    const oldChildren = await Promise.all(['redis-server', 'rtpengine', 'sip-engine'].map((n) => childPid(runDir, n)));
+    const oldChildren = await Promise.all(['redis-server', 'rtpengine', 'sip-engine'].map((n) => childPid(box, n)));
     assert.ok(oldServer && oldChildren.every((p) => p !== undefined && running(p)), `server ${oldServer}, children ${oldChildren.join(',')}`);
     process.kill(oldServer, 'SIGKILL');
     await until('the old children gone', 15_000, () => (oldChildren.every((p) => !running(p as number)) ? true : undefined));
@@ -235,7 +114,7 @@ describe('operator box: npm start, DATA_DIR, supervision', function () {
     const tree = descendants(box.script.pid ?? -1);
     assert.ok(tree.length >= 5, `start script, server, redis-server, rtpengine, engine under npm: ${tree.join(',')}`);
     // the engine's secret is not on its command line (ps shows every user the command lines)
-    const enginePid = await childPid(path.join(box.dataDir, 'run'), 'sip-engine');
+    const enginePid = await childPid(box, 'sip-engine');
     assert.ok(enginePid, 'the engine has a pidfile');
     const cmdline = readFileSync(`/proc/${enginePid}/cmdline`, 'utf8');
     assert.match(cmdline, /engine/);
@@ -259,7 +138,7 @@ describe('operator box: npm start, DATA_DIR, supervision', function () {
 
   it('answers 503 on /health when Redis lost its data (its data marker gone), not only when it is unreachable', async () => {
     const box = await start(tempDir());
-    const redisPid = await childPid(path.join(box.dataDir, 'run'), 'redis-server');
+    const redisPid = await childPid(box, 'redis-server');
     const port = /127\.0\.0\.1:(\d+)/.exec(readFileSync(`/proc/${redisPid}/cmdline`, 'utf8'))?.[1];
     assert.ok(port, 'the embedded redis-server port');
     const client = createClient({ url: `redis://127.0.0.1:${port}` });
