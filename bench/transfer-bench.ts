@@ -89,8 +89,10 @@ async function main(): Promise<void> {
     console.log(`completed: ${notified.length - failed} of ${N} (failed ${failed}) in ${wall} ms`);
     console.log(`REFER -> transferee re-INVITEd with the target's media: p50 ${percentile(moved, 50).toFixed(1)} ms, p99 ${percentile(moved, 99).toFixed(1)} ms, max ${moved[moved.length - 1]} ms`);
     console.log(`REFER -> NOTIFY 200 at the transferor: p50 ${percentile(notified, 50).toFixed(1)} ms, p99 ${percentile(notified, 99).toFixed(1)} ms, max ${notified[notified.length - 1]} ms`);
-    const deadline = Date.now() + 10_000;
-    while (server.calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // every call ends (or 10 s pass): CallManager.idle() resolves when the last one has
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([server.calls.idle(), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
     console.log(`calls left on the server: ${server.calls.size}`);
   } finally {
     for (const p of peers) p.close();

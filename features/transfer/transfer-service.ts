@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
-import { modifyWithRetry, opposite, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
-import { OutboundFork } from '../../lib/calls/outbound-fork';
-import { answerInvite } from '../../lib/calls/answer';
+import { answerInvite, modifyWithRetry, opposite, OutboundFork, type Call, type CallManager, type ForkTarget, type Side } from '../../lib/calls';
 import type { MediaAnchor } from '../../lib/media';
 import { hangUp, isConnected } from '../../lib/sip/hang-up';
 import { respond } from '../../lib/sip/respond';

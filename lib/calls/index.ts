@@ -1,7 +1,8 @@
 /** The B2BUA call model: calls, their events, and the manager that connects and tears them down. */
 export { Call, type CallListener, type CallState, type Side } from './call';
 export { CallManager, type CallManagerDeps, type ConnectRequest } from './call-manager';
-export { COMPLETED_ELSEWHERE, type ForkBranch, type ForkTarget } from './outbound-fork';
+export { COMPLETED_ELSEWHERE, OutboundFork, type ForkBranch, type ForkTarget } from './outbound-fork';
+export { answerInvite } from './answer';
 export { opposite } from './call';
 export { relayOffer, type OfferInterceptor } from './reinvite-relay';
 export { attachMediaServer, reconnect, rejoinMediaServer, resumeOnMediaServer, type AttachOptions, type MediaServerLeg } from './third-party';
