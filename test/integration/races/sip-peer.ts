@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { answer as digestAnswer } from '../../support/digest-client';
+import { branchOf, cseqOf, header, m2xxTarget, parseSip, tagOf, uriOf, requestText, responseText, type RequestParts, type ResponseOptions, type SipMessage } from './sip-message';
 
 /**
  * A raw UDP SIP phone for the race suite. Unlike sipp it sends exactly the messages a
@@ -15,71 +16,7 @@ import { answer as digestAnswer } from '../../support/digest-client';
  * from the server under test, on loopback.
  */
 
-export interface SipMessage {
-  /** request method, or undefined for a response */
-  method?: string;
-  uri?: string;
-  status?: number;
-  headers: Map<string, string[]>;
-  body: string;
-  raw: string;
-  at: number;
-}
-
-export function header(m: SipMessage, name: string): string {
-  return m.headers.get(name.toLowerCase())?.[0] ?? '';
-}
-
-function tagOf(value: string): string {
-  const i = value.indexOf(';tag=');
-  if (i === -1) return '';
-  return value.slice(i + 5).split(/[;>\s]/)[0] ?? '';
-}
-
-function cseqOf(m: SipMessage): { n: number; method: string } {
-  const [n = '0', method = ''] = header(m, 'cseq').split(/\s+/);
-  return { n: Number(n), method };
-}
-
-function branchOf(m: SipMessage): string {
-  const via = header(m, 'via');
-  const i = via.indexOf('branch=');
-  return i === -1 ? '' : via.slice(i + 7).split(/[;,\s]/)[0] ?? '';
-}
-
-function uriOf(nameAddr: string): string {
-  const lt = nameAddr.indexOf('<');
-  return lt === -1 ? nameAddr.split(';')[0]!.trim() : nameAddr.slice(lt + 1, nameAddr.indexOf('>', lt));
-}
-
-const COMPACT: Record<string, string> = { v: 'via', f: 'from', t: 'to', i: 'call-id', m: 'contact', l: 'content-length', c: 'content-type' };
-
-function m2xxTarget(r: SipMessage): string | undefined {
-  const c = header(r, 'contact');
-  return c ? uriOf(c) : undefined;
-}
-
-export function parseSip(raw: string): SipMessage {
-  const split = raw.indexOf('\r\n\r\n');
-  const head = split === -1 ? raw : raw.slice(0, split);
-  const body = split === -1 ? '' : raw.slice(split + 4);
-  const [first = '', ...lines] = head.split('\r\n');
-  const headers = new Map<string, string[]>();
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    if (colon < 1) continue;
-    const raw = line.slice(0, colon).trim().toLowerCase();
-    const name = COMPACT[raw] ?? raw;
-    const values = name === 'via' || name === 'record-route' || name === 'route'
-      ? line.slice(colon + 1).split(',').map((v) => v.trim())
-      : [line.slice(colon + 1).trim()];
-    headers.set(name, [...(headers.get(name) ?? []), ...values]);
-  }
-  const at = Date.now();
-  if (first.startsWith('SIP/2.0 ')) return { status: Number(first.slice(8, 11)), headers, body, raw, at };
-  const [method = '', uri = ''] = first.split(' ');
-  return { method, uri, headers, body, raw, at };
-}
+export { header, parseSip, type SipMessage } from './sip-message';
 
 /** One dialog as this phone sees it (RFC 3261 12.1). */
 export interface PeerDialog {
@@ -357,27 +294,8 @@ export class SipPeer {
     return this.received.filter((m) => header(m, 'call-id') === callId && (!method || m.method === method));
   }
 
-  private branch(): string {
-    return `z9hG4bK${randomBytes(8).toString('hex')}`;
-  }
-
-  private requestText(r: { method: string; uri: string; from: string; to: string; callId: string; cseq: number; branch?: string;
-    body?: string; headers?: Record<string, string>; routes?: string[]; cseqMethod?: string }): string {
-    const lines = [
-      `${r.method} ${r.uri} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${this.address}:${this.port};branch=${r.branch ?? this.branch()};rport`,
-      'Max-Forwards: 70',
-      `From: ${r.from}`,
-      `To: ${r.to}`,
-      `Call-ID: ${r.callId}`,
-      `CSeq: ${r.cseq} ${r.cseqMethod ?? r.method}`,
-      ...(r.routes ?? []).map((x) => `Route: ${x}`),
-    ];
-    for (const [name, value] of Object.entries(r.headers ?? {})) lines.push(`${name}: ${value}`);
-    const body = r.body ?? '';
-    if (body) lines.push('Content-Type: application/sdp');
-    lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
-    return lines.join('\r\n');
+  private requestText(r: RequestParts): string {
+    return requestText(`${this.address}:${this.port}`, r);
   }
 
   private inDialogText(d: PeerDialog, method: string, cseq: number, opts: { body?: string; headers?: Record<string, string> } = {}): string {
@@ -399,19 +317,8 @@ export class SipPeer {
       cseq: cseqOf(inv).n, branch: branchOf(inv) });
   }
 
-  private responseText(req: SipMessage, status: number, opts: { toTag?: string; body?: string; reason?: string; headers?: Record<string, string> } = {}): string {
-    const to = header(req, 'to');
-    const lines = [`SIP/2.0 ${status} ${opts.reason ?? (status < 300 ? 'OK' : 'Failed')}`];
-    for (const v of req.headers.get('via') ?? []) lines.push(`Via: ${v}`);
-    for (const v of req.headers.get('record-route') ?? []) lines.push(`Record-Route: ${v}`);
-    lines.push(`From: ${header(req, 'from')}`, `To: ${opts.toTag && !tagOf(to) ? `${to};tag=${opts.toTag}` : to}`,
-      `Call-ID: ${header(req, 'call-id')}`, `CSeq: ${header(req, 'cseq')}`);
-    if (req.method === 'INVITE' && status < 300) lines.push(`Contact: ${this.contact}`);
-    for (const [name, value] of Object.entries(opts.headers ?? {})) lines.push(`${name}: ${value}`);
-    const body = opts.body ?? '';
-    if (body) lines.push('Content-Type: application/sdp');
-    lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
-    return lines.join('\r\n');
+  private responseText(req: SipMessage, status: number, opts: ResponseOptions = {}): string {
+    return responseText(req, status, this.contact, opts);
   }
 
   private reply(req: SipMessage, text: string): void {
