@@ -5,7 +5,8 @@ import { apiRequest } from '../../support/api-client';
 import { phonesAt } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
-import { testLogger, withRtpengine, type RtpengineFixture } from '../../support/rtpengine';
+import { captureLogs, type LogEntry } from '../../support/log-capture';
+import { withRtpengine, type RtpengineFixture } from '../../support/rtpengine';
 import { startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
 import { countSrfDialogs, srfDialogCount } from '../../support/srf-dialogs';
 import { startTestSipEngine, type EngineKind, type TestSipEngine } from '../../support/test-engine';
@@ -39,6 +40,8 @@ export interface CoreFixture {
   dialogs(): Promise<number>;
   /** the first live call (GET /v1/calls) that matches, answered by default; polls up to 8 s */
   liveCall(pred?: (c: LiveCall) => boolean): Promise<LiveCall>;
+  /** the server's recent log entries with this message (info and above), oldest first */
+  logs(message: string): LogEntry[];
 }
 
 /** A call as GET /v1/calls lists it (the fields tests look at). */
@@ -54,6 +57,7 @@ export interface LiveCall {
 
 export function coreFixture(env: Record<string, string> = {}, opts: { checkAfterEach?: boolean; t1?: number } = {}): CoreFixture {
   const media = withRtpengine();
+  const log = captureLogs();
   let redis: TestRedis | undefined;
   let server: RunningServer | undefined;
   let sipPort = 0;
@@ -75,7 +79,7 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
       // sipp 3.6.1 answers only MD5 and gives up on a SHA-256 challenge listed first
       DIGEST_ALGORITHMS: 'MD5', ...env,
     });
-    server = await startServer({ config, logger: testLogger(), features: features(), engineArgs: engine.engineArgs });
+    server = await startServer({ config, logger: log.logger, features: features(), engineArgs: engine.engineArgs });
   });
 
   afterEach(async function () {
@@ -153,6 +157,7 @@ export function coreFixture(env: Record<string, string> = {}, opts: { checkAfter
     async dialogs() {
       return (await engine?.counts())?.dialogs ?? srfDialogCount();
     },
+    logs: (message) => log.entries(message),
   };
   return fx;
 }

@@ -54,6 +54,12 @@ describe('moh: music on hold by 3pcc', function () {
       assert.equal(await epB.quietFor(A, 300), true, 'the holder is not heard while the music plays');
       const held = await fx.liveCall((c) => c.id === call.id);
       assert.ok(held.held?.caller, 'the call shows the caller holding');
+      assert.equal(held.held?.callee, undefined, 'only the caller holds');
+      // the log line uses REST's meaning: `held` is the party that held, `music` the one hearing it
+      const line = fx.logs('music on hold').find((e) => e.call === call.id);
+      assert.ok(line, 'a "music on hold" log line for the call');
+      assert.equal(line.held, 'caller');
+      assert.equal(line.music, 'callee');
       // resume: A is heard again, the music stops
       await epB.waitFor(A, 10, 5000);
       assert.equal(await epB.quietFor(OTHER, 300), true, 'no more music after the resume');
