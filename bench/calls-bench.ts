@@ -7,7 +7,7 @@ import { cpuBetween, cpuPeak, findServerChildren, readProc, Sampler, udpDrops, t
 /** ephemeral ports, clear of the bench rtpengine's media range */
 const freePort = (): Promise<number> => anyFreePort('both', { ephemeral: true });
 import {
-  engineStats, liveCalls, provisionUsers, redisKeys, rtpengineCalls, serverLogTail, startEngine, startFeatureServer, startRtpengine, stopProcess,
+  engineStats, liveCalls, provisionUsers, putEach, redisKeys, rtpengineCalls, serverLogTail, startEngine, startFeatureServer, startRtpengine, stopProcess,
   type Engine, type FeatureServer, type Rtpengine,
 } from './calls/server';
 import { commonArgs, errorExcerpt, failureKinds, killAllSipps, responseTimes, SCENARIOS, startSipp, statLast, type SippRun } from './calls/sipp';
@@ -41,7 +41,10 @@ import { percentile } from './proc-usage';
  * default 30), BENCH_CALL_MS (call duration, default 1000), BENCH_USERS (callers = callees,
  * default 200), BENCH_REG_RATE (REGISTERs/s, default 100), BENCH_MEM_RATE (default 200),
  * BENCH_MEM_CALLS (default 2000), BENCH_MEM_CALL_MS (default 10000), BENCH_MEM=0 (skip the
- * memory phase), BENCH_RTPENGINE (own|server, default own), BENCH_RTP_PORTS (own
+ * memory phase), BENCH_FORWARDING=compare (after the steps, give every callee forwarding
+ * rules on busy and on no answer, which the answering UAS never triggers, and run the steps
+ * again: issue 17's "no regression with forwarding rules present", both printed),
+ * BENCH_RTPENGINE (own|server, default own), BENCH_RTP_PORTS (own
  * rtpengine's media range, default 20000-31997), BENCH_MEM_SETTLE_S (idle seconds before the
  * memory is read again, default 35), BENCH_ENGINE (server|own, default server), BENCH_KEEP=1
  * (keep the temp directory: logs, sipp statistics and error files).
@@ -67,6 +70,7 @@ const OWN_RTPENGINE = (env.BENCH_RTPENGINE || 'own') !== 'server';
 const OWN_ENGINE = env.BENCH_ENGINE === 'own';
 const [RTP_MIN, RTP_MAX] = (env.BENCH_RTP_PORTS || '20000-31997').split('-').map(Number);
 const KEEP = env.BENCH_KEEP === '1';
+const FORWARDING = env.BENCH_FORWARDING === 'compare';
 /** a call waiting this long for its next message has failed (sipp -recv_timeout) */
 const RECV_TIMEOUT_MS = 20000;
 
@@ -190,6 +194,27 @@ async function step(ctx: Ctx, rate: number): Promise<StepResult> {
     leftCalls: left.calls, leftMedia: left.media, redisKeys: left.keys, engineLeft: left.engine,
     errors: ok ? '' : errorExcerpt(path.join(dir, 'errors.log')),
   };
+}
+
+/** The rate steps, up to the first with failures (printed as they end). */
+async function steps(ctx: Ctx): Promise<StepResult[]> {
+  const out: StepResult[] = [];
+  for (const rate of RATES) {
+    const r = await step(ctx, rate);
+    out.push(r);
+    printStep(r);
+    if (!r.ok) {
+      if (r.errors) console.log(`  first sipp errors:\n${r.errors.split('\n').map((l) => `    ${l}`).join('\n')}`);
+      const tail = serverLogTail(ctx.server.logFile);
+      if (tail.length) console.log(`  server log (last warnings/errors):\n${tail.map((l) => `    ${l}`).join('\n')}`);
+      break;
+    }
+  }
+  return out;
+}
+
+function highestHeld(results: StepResult[]): StepResult | undefined {
+  return results.filter((r) => r.ok).pop();
 }
 
 interface MemPoint {
@@ -324,6 +349,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const results: StepResult[] = [];
+  let withForwarding: StepResult[] | undefined;
   let mem: MemResult | undefined;
   let ctx: Ctx | undefined;
   try {
@@ -382,16 +408,17 @@ async function main(): Promise<void> {
       console.log('');
     }
 
-    for (const rate of RATES) {
-      const r = await step(ctx, rate);
-      results.push(r);
-      printStep(r);
-      if (!r.ok) {
-        if (r.errors) console.log(`  first sipp errors:\n${r.errors.split('\n').map((l) => `    ${l}`).join('\n')}`);
-        const tail = serverLogTail(server.logFile);
-        if (tail.length) console.log(`  server log (last warnings/errors):\n${tail.map((l) => `    ${l}`).join('\n')}`);
-        break;
-      }
+    results.push(...await steps(ctx));
+    if (FORWARDING) {
+      // every callee forwards on busy and on no answer (to another callee): the rules are read
+      // on every call, never triggered (the UAS answers at once)
+      await putEach(server, callees.map((u, i) => ({
+        path: `/v1/tenants/127.0.0.1/users/${u.user}/forwarding`,
+        body: { busy: callees[(i + 1) % callees.length].user, noAnswer: callees[(i + 2) % callees.length].user, noAnswerSeconds: 20, dnd: false },
+      })));
+      console.log('');
+      console.log(`forwarding rules (busy, no answer) on all ${callees.length} callees; the same steps again:`);
+      withForwarding = await steps(ctx);
     }
 
     if (ctx.engine && MEM_SETTLE_S > 0) {
@@ -411,7 +438,7 @@ async function main(): Promise<void> {
     await cleanup();
   }
 
-  const best = results.filter((r) => r.ok).pop();
+  const best = highestHeld(results);
   console.log('');
   console.log(`=== bench:calls summary (${os.cpus().length} cores, steps of ${SECONDS}s, calls of ${CALL_MS} ms, ${USERS} callers -> ${USERS} callees) ===`);
   if (best) {
@@ -422,6 +449,12 @@ async function main(): Promise<void> {
   } else {
     console.log('no rate was held with zero failures');
   }
+  if (withForwarding) {
+    const f = highestHeld(withForwarding);
+    console.log(f
+      ? `with forwarding rules on every callee: ${f.rate} calls/s held, INVITE(auth)->200 p50 ${f.p50} ms, p99 ${f.p99} ms; CPU: ${cpuLine(f.cpu)}`
+      : 'with forwarding rules on every callee: no rate was held with zero failures');
+  }
   if (mem) {
     const held = mem.failed === 0 && mem.successful === mem.calls;
     const at = (p: MemPoint): string => `${p.concurrent} calls up, t=${p.t.toFixed(1)}s`;
@@ -431,7 +464,7 @@ async function main(): Promise<void> {
     console.log(`  at the most calls up (${at(mem.mostCalls)}): server ${mb(mem.mostCalls.rss.server)}, engine ${mb(mem.mostCalls.rss.engine)}; ` +
       `peaks of redis ${mb(mem.others.redis)}, rtpengine ${mb(mem.others.rtpengine)}`);
   }
-  const clean = results.every((r) => r.leftCalls === 0 && (Number.isNaN(r.leftMedia) || r.leftMedia === 0)) && (!mem || (mem.leftCalls === 0 && (Number.isNaN(mem.leftMedia) || mem.leftMedia === 0)));
+  const clean = [...results, ...(withForwarding ?? [])].every((r) => r.leftCalls === 0 && (Number.isNaN(r.leftMedia) || r.leftMedia === 0)) && (!mem || (mem.leftCalls === 0 && (Number.isNaN(mem.leftMedia) || mem.leftMedia === 0)));
   if (!clean) console.log('WARNING: calls were left over after a phase (see above)');
   if (!best || (mem && (mem.failed > 0 || mem.successful !== mem.calls))) process.exitCode = 1;
 }

@@ -196,12 +196,17 @@ async function api(s: FeatureServer, method: string, route: string, body?: unkno
 
 /** PUT every user, `concurrency` requests at a time; throws on the first refusal. */
 export async function provisionUsers(s: FeatureServer, users: Array<{ user: string; password: string }>, concurrency = 20): Promise<void> {
+  await putEach(s, users.map((u) => ({ path: `/v1/tenants/127.0.0.1/users/${u.user}`, body: { password: u.password } })), concurrency);
+}
+
+/** PUTs each body to its path, `concurrency` at a time; throws on the first answer that is not 200/201. */
+export async function putEach(s: FeatureServer, puts: Array<{ path: string; body: unknown }>, concurrency = 20): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < users.length) {
-      const u = users[next++];
-      const r = await api(s, 'PUT', `/v1/tenants/127.0.0.1/users/${u.user}`, { password: u.password });
-      if (r.status !== 200 && r.status !== 201) throw new Error(`PUT user ${u.user}: ${r.status} ${JSON.stringify(r.json)}`);
+    while (next < puts.length) {
+      const p = puts[next++];
+      const r = await api(s, 'PUT', p.path, p.body);
+      if (r.status !== 200 && r.status !== 201) throw new Error(`PUT ${p.path}: ${r.status} ${JSON.stringify(r.json)}`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
