@@ -15,15 +15,35 @@ export interface SrfExtras {
   subscribe(handler: Handler): void;
   // srf.js connect(): the agent's 'close' is re-emitted when the engine connection drops
   on(event: 'close', listener: () => void): this;
+  // srf.js createUAC with noAck (3pcc, RFC 3725): resolves at the 200 with its offer and
+  // the ACK still to send (srf.js: `callback(null, {sdp, ack, destroy})`)
+  createUAC(uri: string, opts: Srf.CreateUACOptions & { noAck: true }, progress?: Srf.ProgressCallbacks): Promise<Srf.UacAwaitingAck>;
   // srf.js createUAC(uri, opts, {cbRequest, cbProvisional}): cbRequest gets (err, req)
-  createUAC(uri: string, opts: Srf.CreateUACOptions, progress: Srf.ProgressCallbacks): Promise<Srf.Dialog>;
+  createUAC(uri: string, opts: Srf.CreateUACOptions, progress?: Srf.ProgressCallbacks): Promise<Srf.Dialog>;
+  // srf.js createUAS(req, res, opts, callback): the callback gets no dialog when it fails,
+  // and is called a second time when a CANCEL crossed the 200 (lib/calls/answer.ts)
+  createUAS(req: Srf.SrfRequest, res: Srf.SrfResponse, opts: Srf.CreateUASOptions,
+    callback: (err: Error | null, dialog?: Srf.Dialog) => void): this;
   // srf.js createUAS: a non-INVITE (SUBSCRIBE) dialog carries no SDP
   createUAS(req: Srf.SrfRequest, res: Srf.SrfResponse, opts: { headers?: Record<string, string> }): Promise<Srf.Dialog>;
 }
 
-export type SrfApp = Srf & SrfExtras;
+/**
+ * Our forms first: an intersection's call signatures are tried in the order of its
+ * members, and srf's own (looser) createUAC would otherwise claim the noAck form.
+ */
+export type SrfApp = SrfExtras & Srf;
 
 /** A new srf application object, typed as it behaves. */
 export function createSrf(): SrfApp {
   return new Srf() as SrfApp;
+}
+
+/**
+ * The Srf object a piece of the platform was handed, typed as it behaves: every Srf is
+ * an SrfApp at run time (the same srf.js class); only its declarations fall short.
+ * The one place that says so, so that callers never cast.
+ */
+export function srfApp(srf: Srf): SrfApp {
+  return srf as SrfApp;
 }
