@@ -34,9 +34,40 @@ export interface SrfExtras {
  */
 export type SrfApp = SrfExtras & Srf;
 
-/** A new srf application object, typed as it behaves. */
+/**
+ * srf's client side of the wire protocol (wire-protocol.js), reached through the
+ * application (proto.js `client`, drachtio-agent.js `wp`): only what stopping needs.
+ */
+interface WireClient {
+  closing?: boolean;
+  reconnectVars?: { retryTimer?: NodeJS.Timeout | null };
+}
+interface SrfInternals {
+  _app?: { client?: { wp?: WireClient } };
+}
+
+/**
+ * A new srf application object, typed as it behaves, whose `disconnect()` always stops
+ * it. srf's own throws when the engine connection is already gone (drachtio-agent.js
+ * asserts on the missing socket before it tells the wire protocol it is closing), and
+ * the wire protocol then keeps trying to reconnect, with timers that keep the process
+ * alive, to an engine nobody wants any more (a stop after drachtio-server died).
+ */
 export function createSrf(): SrfApp {
-  return new Srf() as SrfApp;
+  const srf = new Srf() as SrfApp;
+  const disconnect = srf.disconnect.bind(srf);
+  srf.disconnect = () => {
+    try {
+      disconnect();
+    } catch {
+      const wp = (srf as unknown as SrfInternals)._app?.client?.wp;
+      if (!wp) return;
+      wp.closing = true;
+      if (wp.reconnectVars?.retryTimer) clearTimeout(wp.reconnectVars.retryTimer);
+      if (wp.reconnectVars) wp.reconnectVars.retryTimer = null;
+    }
+  };
+  return srf;
 }
 
 /**
