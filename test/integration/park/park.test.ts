@@ -243,19 +243,20 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     assert.equal((await parked.done).code, 0);
   });
 
-  it('REST retrieve: POST /v1/parks/{slot}/retrieve calls `to` and bridges on answer; the parked party hears music until then, none after; an empty slot is 404', async () => {
+  it('REST retrieve: POST /v1/parks/{slot}/retrieve calls `to` and bridges on answer; the parked party hears music until then, the retriever after; an empty slot is 404', async () => {
     assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 60 })).status, 200);
     for (const u of ['rr-a', 'rr-b', 'rr-c']) await fx.provision(u);
-    const epB = await createRtpEndpoint();
+    const [epB, epC] = [await createRtpEndpoint(), await createRtpEndpoint()];
     try {
-      await restRetrieve(epB);
+      await restRetrieve(epB, epC);
     } finally {
       await epB.stop();
+      await epC.stop();
     }
   });
 
-  async function restRetrieve(epB: RtpEndpoint): Promise<void> {
-    const retriever = await fx.uas('core-uas.xml', await fx.register('rr-c'));
+  async function restRetrieve(epB: RtpEndpoint, epC: RtpEndpoint): Promise<void> {
+    const retriever = await fx.uas('core-uas-media.xml', await fx.register('rr-c'), { vars: { rtp_port: String(epC.port) } });
     const parked = await fx.uas('core-uas-hold-media.xml', await fx.register('rr-b'), { vars: { rtp_port: String(epB.port) }, timeoutSec: 30 });
     const parker = fx.call('core-call-bye-received.xml', 'rr-a', 'rr-b', { timeoutSec: 20 });
     const id = (await fx.liveCall()).id;
@@ -266,8 +267,20 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     const r = await fx.api('POST', '/v1/parks/715/retrieve', { tenant: TENANT, to: 'rr-c' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(await partyOf(id, 'caller'), 'rr-c');
-    // the parked party is off the music once retrieved
-    assert.ok(await epB.quietFor(OTHER, 500), 'no more music once retrieved');
+    // the retriever talks: the parked party hears it, and no more music. The retriever's
+    // leg is a 3pcc leg (RFC 3725) of the call's media session: its rtpengine tag is the
+    // leg's own, the one that is not the parked party's
+    const live = await fx.liveCall((c) => c.id === id && c.caller.user === 'rr-c');
+    const ports = await rtpenginePorts(fx.media().process.ngPort, live.mediaCallId, testLogger());
+    const port = [...ports.entries()].find(([t]) => t !== live.callee.tag)?.[1];
+    assert.ok(port, `no rtpengine port for the retriever's leg: ${JSON.stringify([...ports])}`);
+    const sc = epC.sendTo('127.0.0.1', port, { marker: 0x43 });
+    try {
+      await epB.waitFor(0x43, 10, 5000);
+      assert.ok(await epB.quietFor(OTHER, 300), 'no more music once retrieved');
+    } finally {
+      sc.stop();
+    }
     const empty = await fx.api('POST', '/v1/parks/715/retrieve', { tenant: TENANT, to: 'rr-c' });
     assert.equal(empty.status, 404);
     assert.equal((empty.body as { code: string }).code, 'E_PARK_SLOT_EMPTY');
