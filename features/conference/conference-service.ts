@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type { SrfApp } from '../../lib/sip/srf-app';
 import type { Logger } from 'winston';
-import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, reconnect, type Call, type CallManager, type ForkTarget, type MediaServerLeg, type Side } from '../../lib/calls';
+import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, reconnect, type Call, type CallManager, type ForkTarget, type MediaServerLeg, type OpenedSession, type Side } from '../../lib/calls';
 import type { MediaAnchor, MediaServerTarget, MediaSession } from '../../lib/media';
-import { isConnected } from '../../lib/sip/hang-up';
+import { hangUp, isConnected } from '../../lib/sip/hang-up';
 import type { ConferenceStore } from './conference-store';
 import { MemberOffers, type MemberMedia } from './member-offers';
+import { settled, shared } from './merge-parties';
 import type { ConferenceSettingsStore } from './settings';
 
 /** Why a conference operation failed; mapped to SIP and REST in routes.ts. */
@@ -174,38 +175,83 @@ export class ConferenceService {
     }));
   }
 
-  /** POST /v1/conferences/{id}/members: `to`'s phone rings with the bridge's offer and joins on answer. */
+  /**
+   * POST /v1/conferences/{id}/members: `to`'s phones are tried in turn; the first to
+   * answer joins. A failed add leaves everything as it was (issue #16): the members are
+   * never touched, and a phone that answered but could not join (its SDP unusable, the
+   * bridge gone, the conference ended while it rang) gets a BYE, so no call of it is left
+   * behind; the error says whether nobody answered or what failed.
+   */
   async add(confId: string, to: string): Promise<Member> {
     const conf = this.need(confId);
     const phones = await this.deps.phones(conf.tenant, to);
     const memberId = id();
+    let failure: Error | undefined;
     for (const phone of phones) {
-      const bridge = await this.deps.bridge(conf.tenant, conf.id, memberId);
-      // RFC 3725 4.1: the bridge's offer (an external bridge's in the 200 to an INVITE without SDP)
-      const session = await openMediaSession(this.deps.srf, bridge);
-      const mediaCallId = `cf-${conf.id}-${memberId}`;
-      const bridgeTag = `cf-${id()}`;
       try {
-        const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag: bridgeTag, sdp: session.serverSdp });
-        let invite: Srf.SrfRequest | undefined;
-        const timer = setTimeout(() => invite && invite.cancel(), this.deps.ringMs);
-        const party = await this.deps.srf.createUAC(phone.uri, {
-          localSdp: offer, proxy: phone.proxy, headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },
-        }, { cbRequest: (_e: unknown, r: Srf.SrfRequest) => (invite = r) }).finally(() => clearTimeout(timer));
-        const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag: bridgeTag, toTag: party.sip.remoteTag, sdp: party.remote.sdp });
-        await session.answer(answer);
-        const media: MemberMedia = { mediaCallId, memberTag: party.sip.remoteTag, bridgeTag, bridgeSdp: () => session.serverSdp };
-        return this.track(conf, memberId, to, party, media, async () => {
-          await session.release();
-          await this.deps.media.delete({ callId: mediaCallId });
-        }, session);
+        return await this.dialMember(conf, memberId, to, phone);
       } catch (err) {
-        await session.release().catch(() => undefined);
-        await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
-        this.deps.logger.info('conference: a phone did not join', { conference: conf.id, to, error: (err as Error).message });
+        if (err instanceof ConferenceError && err.code === 'no-conference') throw err;
+        const status = (err as { status?: number }).status;
+        // a final non-2xx from the phone (busy, declined, our CANCEL after ringMs) is no answer
+        if (status === undefined) failure ??= err as Error;
+        this.deps.logger.info('conference: a phone did not join', { conference: conf.id, to, status, error: (err as Error).message });
       }
     }
+    if (failure) throw new ConferenceError('failed', `${to} could not join: ${failure.message}; the conference is as it was`);
     throw new ConferenceError('no-answer', `${to} did not answer`);
+  }
+
+  /**
+   * One phone rung with the bridge's offer (RFC 3725 4.1: an external bridge's offer
+   * comes in its 200 to an INVITE without SDP); a member once it answered and the bridge
+   * took its answer. On any failure, whatever this attempt set up is undone.
+   */
+  private async dialMember(conf: Conference, memberId: string, to: string, phone: ForkTarget): Promise<Member> {
+    const mediaCallId = `cf-${conf.id}-${memberId}`;
+    const bridgeTag = `cf-${id()}`;
+    let session: OpenedSession | undefined;
+    let party: Srf.Dialog | undefined;
+    try {
+      session = await openMediaSession(this.deps.srf, await this.deps.bridge(conf.tenant, conf.id, memberId));
+      const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag: bridgeTag, sdp: session.serverSdp });
+      party = await this.ring(conf, to, phone, offer);
+      const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag: bridgeTag, toTag: party.sip.remoteTag, sdp: party.remote.sdp });
+      await session.answer(answer);
+      // the conference may have ended while the phone rang: nothing left to join
+      if (this.conferences.get(conf.id) !== conf) throw new ConferenceError('no-conference', `conference ${conf.id} ended while ${to} rang`);
+      if (!isConnected(party)) throw new Error(`${to} hung up while joining`);
+      const joined = session;
+      const media: MemberMedia = { mediaCallId, memberTag: party.sip.remoteTag, bridgeTag, bridgeSdp: () => joined.serverSdp };
+      return this.track(conf, memberId, to, party, media, async () => {
+        await joined.release();
+        await this.deps.media.delete({ callId: mediaCallId });
+      }, joined);
+    } catch (err) {
+      hangUp(party);
+      await session?.release().catch(() => undefined);
+      await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** INVITE to one phone with the bridge's offer, cancelled after ringMs (RFC 3261 9.1). */
+  private async ring(conf: Conference, to: string, phone: ForkTarget, offer: string): Promise<Srf.Dialog> {
+    let invite: Srf.SrfRequest | undefined;
+    const timer = setTimeout(() => {
+      try {
+        invite?.cancel();
+      } catch {
+        // the final response crossed the timer: nothing to cancel
+      }
+    }, this.deps.ringMs);
+    try {
+      return await this.deps.srf.createUAC(phone.uri, {
+        localSdp: offer, proxy: phone.proxy, headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },
+      }, { cbRequest: (_e, r) => (invite = r) });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Removes one member (its BYE, or DELETE /members/{id}). */
@@ -344,25 +390,4 @@ export class ConferenceService {
       members: [...conf.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt })),
     }).catch((err: Error) => this.deps.logger.warn('conference: state not saved', { error: err.message }));
   }
-}
-
-/**
- * Waits for every move of a merge (none is left running behind a failure): what succeeded,
- * and the first failure if any, so the merge can undo the rest.
- */
-async function settled<T>(moves: Array<Promise<T>>): Promise<{ ok: T[]; failed?: unknown }> {
-  const results = await Promise.allSettled(moves);
-  const ok = results.filter((r): r is PromiseFulfilledResult<Awaited<T>> => r.status === 'fulfilled').map((r) => r.value as T);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  return failed ? { ok, failed: failed.reason } : { ok };
-}
-
-/** The party two calls share, and its side in each. */
-function shared(a: Call, b: Call): { user: string; inA: Side; inB: Side } | undefined {
-  for (const inA of ['caller', 'callee'] as Side[]) {
-    for (const inB of ['caller', 'callee'] as Side[]) {
-      if (a[inA].user === b[inB].user && a.dialog(inA) && b.dialog(inB)) return { user: a[inA].user, inA, inB };
-    }
-  }
-  return undefined;
 }

@@ -1,8 +1,6 @@
 import type Srf from 'drachtio-srf';
 import { hangUp } from '../sip/hang-up';
-
-type CreateUasCallback = (req: Srf.SrfRequest, res: Srf.SrfResponse, opts: { localSdp: string; headers?: Record<string, string> },
-  callback: (err: Error | null, dialog?: Srf.Dialog) => void) => unknown;
+import { srfApp } from '../sip/srf-app';
 
 /**
  * Answers an INVITE with 200 and `localSdp` (srf's createUAS), handing the new dialog to
@@ -20,9 +18,8 @@ type CreateUasCallback = (req: Srf.SrfRequest, res: Srf.SrfResponse, opts: { loc
 export function answerInvite(srf: Srf, req: Srf.SrfRequest, res: Srf.SrfResponse, localSdp: string,
   onDialog: (dialog: Srf.Dialog) => void, headers?: Record<string, string>): Promise<Srf.Dialog> {
   return new Promise((resolve, reject) => {
-    const create = srf.createUAS as unknown as CreateUasCallback;
     let settled = false;
-    create.call(srf, req, res, { localSdp, ...(headers ? { headers } : {}) }, (err, dialog) => {
+    srfApp(srf).createUAS(req, res, { localSdp, ...(headers ? { headers } : {}) }, (err, dialog) => {
       if (settled) {
         hangUp(dialog);
         return;

@@ -3,14 +3,6 @@ import { chooseUasTimer, hasOptionTag, parseSessionExpires, type UasTimerChoice,
 import type { Call, Side } from './call';
 import { SessionTimer } from './session-timer';
 
-/** What srf keeps of a dialog that its declarations leave out (the one typed boundary here). */
-interface DialogInternals {
-  /** the UAC dialog's 2xx */
-  res?: { has(name: string): boolean; get(name: string): string };
-  modify(sdp: string, opts: { headers: Record<string, string> }): Promise<string>;
-  request(opts: { method: string; headers: Record<string, string> }): Promise<{ status: number }>;
-}
-
 /** One leg's negotiated timer: the interval, and whether we refresh it. */
 export interface LegTimer {
   expiresS: number;
@@ -24,8 +16,8 @@ export interface LegTimer {
  * Session-Expires; we refresh when it names us (`uac`) or nobody.
  */
 export function calleeLegTimer(uac: Srf.Dialog): LegTimer | undefined {
-  const res = (uac as unknown as DialogInternals).res;
-  if (!res?.has('Session-Expires')) return undefined;
+  const res = uac.res;
+  if (!res.has('Session-Expires')) return undefined;
   const se = parseSessionExpires(res.get('Session-Expires'));
   if (!se) return undefined;
   return { expiresS: se.expires, weRefresh: se.refresher !== 'uas', update: res.has('Allow') && hasOptionTag(res.get('Allow'), 'update') };
@@ -50,11 +42,10 @@ export function startLegTimers(call: Call, legs: Partial<Record<Side, LegTimer>>
       weRefresh: leg.weRefresh,
       refresh: async () => {
         if (!ours()) return 200; // the leg left the call (released, replaced): not ours to keep
-        const internals = d as unknown as DialogInternals;
         const headers = { 'Session-Expires': se, Supported: 'timer', Require: 'timer' };
-        if (leg.update) return (await internals.request.call(d, { method: 'UPDATE', headers })).status;
+        if (leg.update) return (await d.request({ method: 'UPDATE', headers })).status;
         try {
-          await internals.modify.call(d, d.local.sdp, { headers });
+          await d.modify(d.local.sdp, { headers });
           return 200;
         } catch (err) {
           const status = (err as { status?: number }).status;
@@ -84,13 +75,10 @@ export function startLegTimers(call: Call, legs: Partial<Record<Side, LegTimer>>
   };
 }
 
-type Send = (status: number, ...rest: unknown[]) => unknown;
-
 /** Makes a response's 2xx, whoever sends it (the relay, a feature), carry these headers too. */
 function addHeadersTo2xx(res: Srf.SrfResponse, extra: Record<string, string>): void {
-  const target = res as unknown as { send: Send };
-  const original = target.send;
-  target.send = function (this: unknown, status: number, ...rest: unknown[]) {
+  const original = res.send;
+  res.send = function (this: Srf.SrfResponse, status: number, ...rest: unknown[]): void {
     if (status >= 200 && status < 300) {
       // srf's send(status, [reason], [opts], [callback]): opts is the first object argument
       const at = typeof rest[0] === 'string' ? 1 : 0;
@@ -102,7 +90,7 @@ function addHeadersTo2xx(res: Srf.SrfResponse, extra: Record<string, string>): v
         rest.splice(at, 0, { headers: { ...extra } });
       }
     }
-    return original.call(this, status, ...rest);
+    Reflect.apply(original, this, [status, ...rest]);
   };
 }
 

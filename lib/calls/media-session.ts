@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { MediaServerTarget, MediaSession, SipMediaServer } from '../media';
 import { hangUp, isConnected } from '../sip/hang-up';
 import { sentFirst } from '../sip/sdp-origin';
+import { srfApp } from '../sip/srf-app';
 
 /** A media server session; `dialog` is its SIP dialog once answered (an external server only). */
 export interface OpenedSession extends MediaSession {
@@ -14,16 +15,6 @@ export interface SipSessionOptions {
   /** the INVITE as sent, so the caller can CANCEL it (a phone that does not answer) */
   onRequest?(req: Srf.SrfRequest): void;
 }
-
-interface Pending3pcc {
-  sdp: string;
-  ack(sdp: string): Promise<Srf.Dialog>;
-  destroy(): Promise<void>;
-}
-
-// the one typed boundary for srf's createUAC forms this file uses (its typings know neither)
-type CreateUacOfferless = (uri: string, opts: object, progress?: object) => Promise<Pending3pcc>;
-type CreateUacWithOffer = (uri: string, opts: object) => Promise<Srf.Dialog>;
 
 /**
  * A session with whichever media server `target` names: an embedded one is asked
@@ -49,13 +40,13 @@ export async function offerToMediaServer(srf: Srf, target: MediaServerTarget, of
     const { answer, session } = await target.accept(offer);
     return { answer, session: Object.assign(session, { dialog: () => undefined }) };
   }
-  const dialog = await (srf.createUAC as unknown as CreateUacWithOffer).call(srf, target.uri, { localSdp: offer, headers: target.headers });
+  const dialog = await srfApp(srf).createUAC(target.uri, { localSdp: offer, headers: target.headers });
   return { answer: dialog.remote.sdp, session: dialogSession(dialog, dialog.remote.sdp) };
 }
 
 async function openSip(srf: Srf, target: SipMediaServer, opts: SipSessionOptions): Promise<OpenedSession> {
-  const pending = await (srf.createUAC as unknown as CreateUacOfferless).call(srf, target.uri, { noAck: true, headers: target.headers, proxy: opts.proxy }, {
-    cbRequest: (_err: unknown, req: Srf.SrfRequest) => {
+  const pending = await srfApp(srf).createUAC(target.uri, { noAck: true, headers: target.headers, proxy: opts.proxy }, {
+    cbRequest: (_err, req) => {
       if (req) opts.onRequest?.(req);
     },
   });

@@ -1,10 +1,6 @@
 import type Srf from 'drachtio-srf';
 import { stampFor } from '../sip/sdp-origin';
 
-interface ReinviteQueue {
-  _reinvitesInProgress?: { count: number; admitOne: Array<() => void> };
-}
-
 /** RFC 3261 17.1.1.2: an INVITE client transaction gives up after 64*T1 (32 s) */
 const REINVITE_TIMEOUT_MS = 32_000;
 
@@ -31,8 +27,8 @@ export async function modify(d: Srf.Dialog, sdp: string, timeoutMs = REINVITE_TI
   } catch (err) {
     // srf's own promise may still settle later: nothing waits for it any more
     sent.catch(() => undefined);
-    const q = (d as unknown as ReinviteQueue)._reinvitesInProgress;
-    if ((err as { status?: number }).status !== undefined && q && q.count > 0) {
+    const q = d._reinvitesInProgress;
+    if ((err as { status?: number }).status !== undefined && q.count > 0) {
       q.count--;
       const next = q.admitOne.shift();
       if (next) setImmediate(next);
@@ -56,7 +52,7 @@ export async function modifyWithRetry(d: Srf.Dialog, sdp: string, tries = 3): Pr
       return await modify(d, sdp);
     } catch (err) {
       if ((err as { status?: number }).status !== 491 || attempt >= tries) throw err;
-      const owner = (d as unknown as { type?: string }).type === 'uac';
+      const owner = d.type === 'uac';
       const pause = owner ? 2100 + Math.random() * 1900 : Math.random() * 2000;
       await new Promise((r) => setTimeout(r, pause));
     }

@@ -1,5 +1,6 @@
 import type Srf from 'drachtio-srf';
 import { hangUp } from '../sip/hang-up';
+import { srfApp } from '../sip/srf-app';
 
 export interface ForkTarget {
   /** Request-URI: the registered contact */
@@ -37,9 +38,6 @@ export interface ForkBranch {
   remoteTags: Set<string>;
   cancelled?: boolean;
 }
-
-type CreateUac = (uri: string, opts: object, progress: object) => Promise<Srf.Dialog>;
-type Cancel = (opts?: object) => void;
 
 /** RFC 3326 with RFC 3261's cause 200: the CANCEL a ringing phone gets when another branch took the call. */
 export const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
@@ -99,17 +97,16 @@ export class OutboundFork {
     const b: ForkBranch = { target, remoteTags: new Set() };
     this.branches.push(b);
     this.running++;
-    const create = this.srf.createUAC as unknown as CreateUac;
     try {
-      const d = await create.call(this.srf, target.uri, { localSdp: opts.offer, headers: opts.headers, proxy: target.proxy, auth: target.auth }, {
-        cbRequest: (_err: unknown, req: Srf.SrfRequest) => {
+      const d = await srfApp(this.srf).createUAC(target.uri, { localSdp: opts.offer, headers: opts.headers, proxy: target.proxy, auth: target.auth }, {
+        cbRequest: (_err, req) => {
           if (!req) return;
           b.req = req;
           b.callId = req.get('Call-ID');
           b.localTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1];
           if (this.settled) this.cancelBranch(b, this.winner ? COMPLETED_ELSEWHERE : undefined);
         },
-        cbProvisional: (res: Srf.SrfResponse) => {
+        cbProvisional: (res) => {
           const tag = /;\s*tag=([^;\s]+)/.exec(res.get('To'))?.[1];
           if (tag) b.remoteTags.add(tag);
           opts.onProvisional(res);
@@ -138,9 +135,8 @@ export class OutboundFork {
   private cancelBranch(b: ForkBranch, reason?: string): void {
     if (!b.req || b.cancelled) return;
     b.cancelled = true;
-    const cancel = b.req.cancel as unknown as Cancel;
     try {
-      cancel.call(b.req, reason ? { headers: { Reason: reason } } : undefined);
+      b.req.cancel(reason ? { headers: { Reason: reason } } : undefined);
     } catch {
       // already final: nothing to cancel
     }

@@ -81,7 +81,7 @@ export function relayOffers(call: Call, from: Side, d: Srf.Dialog, media: MediaA
         }
       }
       if (!taken) await relay();
-      if (!req.body || (res as unknown as { statusCode?: number }).statusCode !== 200) return;
+      if (!req.body || res.statusCode !== 200) return;
       const hold = isHoldSdp(req.body);
       if (hold && call.held[from] === undefined) {
         call.held[from] = Date.now();

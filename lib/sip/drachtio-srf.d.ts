@@ -12,8 +12,8 @@ declare module 'drachtio-srf' {
 
   /** srf.js createUAC's progress callbacks: cbRequest is called (err, req), not (req) */
   interface ProgressCallbacks {
-    /** the request as sent (its `cancel()` sends CANCEL) */
-    cbRequest?: (err: unknown, req: SrfRequest) => void;
+    /** the request as sent (its `cancel()` sends CANCEL); none when it could not be sent (`cbRequest(err)`) */
+    cbRequest?: (err: unknown, req?: SrfRequest) => void;
     cbProvisional?: (res: SrfResponse) => void;
   }
 
@@ -22,6 +22,22 @@ declare module 'drachtio-srf' {
     method: SipMethod;
     headers?: Headers;
     body?: string;
+  }
+
+  /**
+   * srf.js createUAC with `noAck: true` (RFC 3725 3pcc): the 200's offer, and the ACK to
+   * send with our answer (which makes the dialog) or, abandoning it, ACK and BYE.
+   */
+  interface UacAwaitingAck {
+    sdp: string;
+    ack(localSdp: string): Promise<Dialog>;
+    destroy(): Promise<void>;
+  }
+
+  /** dialog.js modify(sdp, opts): headers for the re-INVITE (a Contact is added if none) */
+  interface ModifyOptions {
+    headers?: Headers;
+    noAck?: boolean;
   }
 
   interface SrfRequest {
@@ -35,6 +51,14 @@ declare module 'drachtio-srf' {
   }
 
   interface Dialog {
+    /** dialog.js: the response that made the dialog (a UAC dialog's 2xx, a UAS dialog's answer) */
+    res: SrfResponse;
+    /**
+     * dialog.js modify(): srf's one-re-INVITE-at-a-time queue (count waiting or in
+     * progress, and who to admit next); srf releases it only on a 200 (lib/calls/modify.ts)
+     */
+    _reinvitesInProgress: { count: number; admitOne: Array<() => void> };
+    modify(sdp: string, opts: ModifyOptions): Promise<string>;
     /** dialog.js: false once a BYE was received or sent (or a subscription terminated) */
     connected?: boolean;
     request(opts: DialogRequestOptions): Promise<SrfResponse>;

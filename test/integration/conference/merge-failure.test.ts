@@ -79,4 +79,44 @@ describe('conference: a merge that fails part-way', function () {
       await settings();
     }
   });
+
+  it('a failed add (the phone answers with an SDP the bridge cannot take): 502 saying so, the phone gets a BYE, the members and their media are untouched', async () => {
+    for (const u of ['fa-a', 'fa-b', 'fa-c', 'fa-d']) await fx.provision(u);
+    const [a, b, c, d] = [await peer(), await peer(), await peer(), await peer()];
+    await b.register('fa-b');
+    await c.register('fa-c');
+    await d.register('fa-d');
+    const ab = await answeredCall(a, 'fa-a', b, 'fa-b');
+    const ac = await answeredCall(a, 'fa-a', c, 'fa-c');
+    const merged = await fx.api('POST', '/v1/conferences', { calls: [ab.id, ac.id] });
+    assert.equal(merged.status, 201, JSON.stringify(merged.body));
+    const conf = merged.body as { id: string; members: Array<{ id: string; user: string }> };
+    // the host's second leg is released by the merge: its BYE first, then the count of what reached the members
+    await a.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === ac.caller.callId, 5000, "BYE of the host's second leg");
+    const sessions = (await fx.media().anchor.list()).sort();
+    const seen = (p: SipPeer): number => p.received.length;
+    const before = { a: seen(a), b: seen(b), c: seen(c) };
+
+    const adding = fx.api('POST', `/v1/conferences/${conf.id}/members`, { to: 'fa-d' });
+    const inv = await d.nextInvite();
+    // RFC 3261 13.2.1: a 2xx to an offer must carry the answer; this one carries none
+    inv.send(200);
+    const r = await adding;
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.equal((r.body as { code: string }).code, 'E_CONF_FAILED');
+    assert.match((r.body as { message: string }).message, /fa-d could not join/, 'the answer says what failed');
+    // the phone that answered is hung up: no call of it is left
+    await d.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === inv.dialog.callId, 5000, 'BYE to the added phone');
+
+    // the conference and its members are as they were: the same three, nothing sent to
+    // them, the same media sessions
+    const now = (await fx.api('GET', `/v1/conferences/${conf.id}`)).body as { members: Array<{ id: string }> };
+    assert.deepEqual(now.members.map((m) => m.id).sort(), conf.members.map((m) => m.id).sort());
+    assert.deepEqual({ a: seen(a), b: seen(b), c: seen(c) }, before, 'no request reached a member');
+    assert.deepEqual((await fx.media().anchor.list()).sort(), sessions, 'the members\' media sessions, no other');
+
+    assert.equal((await fx.api('DELETE', `/v1/conferences/${conf.id}`)).status, 204);
+    await Promise.all([[a, ab.caller.callId], [b, ab.callee.callId], [c, ac.callee.callId]].map(([p, callId]) =>
+      (p as SipPeer).waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === callId, 5000, 'BYE at the end')));
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { SlotStore } from '../../../features/park/slots';
 import { rtpenginePorts } from '../../support/ng-query';
-import { createRtpEndpoint, OTHER } from '../../support/rtp';
+import { createRtpEndpoint, OTHER, type RtpEndpoint } from '../../support/rtp';
 import { testLogger } from '../../support/rtpengine';
 import { flow } from '../engine/fixture';
 import { coreFixture, TENANT } from '../core/fixture';
@@ -121,11 +121,23 @@ describe('park: park and retrieve', function () {
     }
   });
 
-  it('park by REFER to the park extension (service example "Call Park"): 202, NOTIFY with the slot, parker released', async () => {
+  it('park by REFER to the park extension (service example "Call Park"): 202, NOTIFY with the slot, parker released, the parked party hears music', async () => {
     for (const u of ['pr-a', 'pr-b']) await fx.provision(u);
-    const parked = await fx.uas('core-uas-held-bye.xml', await fx.register('pr-b'), { durationMs: 1500 });
-    const ra = await fx.call('core-park-refer.xml', 'pr-a', 'pr-b', { vars: { caller: 'pr-a', park_to: '700' } });
-    assert.equal(ra.code, 0, ra.errors);
+    const epB = await createRtpEndpoint();
+    try {
+      // the parked phone stays on music 8 s, then hangs up
+      const parked = await fx.uas('core-uas-held-bye-media.xml', await fx.register('pr-b'), { vars: { rtp_port: String(epB.port) }, durationMs: 8000 });
+      const music = epB.waitFor(OTHER, 25, 10000);
+      const ra = await fx.call('core-park-refer.xml', 'pr-a', 'pr-b', { vars: { caller: 'pr-a', park_to: '700' } });
+      assert.equal(ra.code, 0, ra.errors);
+      await music;
+      await parkedByRefer(ra, parked);
+    } finally {
+      await epB.stop();
+    }
+  });
+
+  async function parkedByRefer(ra: Awaited<ReturnType<typeof fx.call>>, parked: Awaited<ReturnType<typeof fx.uas>>): Promise<void> {
     const notify = ra.events.find((e) => e.dir === 'received' && e.method === 'NOTIFY' && e.status === undefined);
     assert.match(notify?.message ?? '', /\r\n\r\nSIP\/2\.0 200 Parked at 70\d/);
     assert.match(notify?.message ?? '', /Content-Type: message\/sipfrag/i);
@@ -136,7 +148,7 @@ describe('park: park and retrieve', function () {
     const deadline = Date.now() + 3000;
     while ((await parks()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     assert.deepEqual(await parks(), []);
-  });
+  }
 
   it('a REFER to a taken slot fails with a NOTIFY saying so, and the call stays as it was', async () => {
     for (const u of ['pt-a', 'pt-b', 'pt-c', 'pt-d']) await fx.provision(u);
@@ -231,26 +243,51 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     assert.equal((await parked.done).code, 0);
   });
 
-  it('REST retrieve: POST /v1/parks/{slot}/retrieve calls `to` and bridges on answer; an empty slot is 404', async () => {
+  it('REST retrieve: POST /v1/parks/{slot}/retrieve calls `to` and bridges on answer; the parked party hears music until then, the retriever after; an empty slot is 404', async () => {
     assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 60 })).status, 200);
     for (const u of ['rr-a', 'rr-b', 'rr-c']) await fx.provision(u);
-    const retriever = await fx.uas('core-uas.xml', await fx.register('rr-c'));
-    const parked = await fx.uas('core-uas-hold.xml', await fx.register('rr-b'));
+    const [epB, epC] = [await createRtpEndpoint(), await createRtpEndpoint()];
+    try {
+      await restRetrieve(epB, epC);
+    } finally {
+      await epB.stop();
+      await epC.stop();
+    }
+  });
+
+  async function restRetrieve(epB: RtpEndpoint, epC: RtpEndpoint): Promise<void> {
+    const retriever = await fx.uas('core-uas-media.xml', await fx.register('rr-c'), { vars: { rtp_port: String(epC.port) } });
+    const parked = await fx.uas('core-uas-hold-media.xml', await fx.register('rr-b'), { vars: { rtp_port: String(epB.port) }, timeoutSec: 30 });
     const parker = fx.call('core-call-bye-received.xml', 'rr-a', 'rr-b', { timeoutSec: 20 });
     const id = (await fx.liveCall()).id;
     const slot = ((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '715' })).body as { slot: string }).slot;
     assert.equal(slot, '715');
     assert.equal((await parker).code, 0);
+    await epB.waitFor(OTHER, 25, 5000);
     const r = await fx.api('POST', '/v1/parks/715/retrieve', { tenant: TENANT, to: 'rr-c' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(await partyOf(id, 'caller'), 'rr-c');
+    // the retriever talks: the parked party hears it, and no more music. The retriever's
+    // leg is a 3pcc leg (RFC 3725) of the call's media session: its rtpengine tag is the
+    // leg's own, the one that is not the parked party's
+    const live = await fx.liveCall((c) => c.id === id && c.caller.user === 'rr-c');
+    const ports = await rtpenginePorts(fx.media().process.ngPort, live.mediaCallId, testLogger());
+    const port = [...ports.entries()].find(([t]) => t !== live.callee.tag)?.[1];
+    assert.ok(port, `no rtpengine port for the retriever's leg: ${JSON.stringify([...ports])}`);
+    const sc = epC.sendTo('127.0.0.1', port, { marker: 0x43 });
+    try {
+      await epB.waitFor(0x43, 10, 5000);
+      assert.ok(await epB.quietFor(OTHER, 300), 'no more music once retrieved');
+    } finally {
+      sc.stop();
+    }
     const empty = await fx.api('POST', '/v1/parks/715/retrieve', { tenant: TENANT, to: 'rr-c' });
     assert.equal(empty.status, 404);
     assert.equal((empty.body as { code: string }).code, 'E_PARK_SLOT_EMPTY');
     assert.equal((await fx.api('DELETE', `/v1/calls/${id}`)).status, 204);
     assert.equal((await retriever.done).code, 0);
     assert.equal((await parked.done).code, 0);
-  });
+  }
 });
 
 describe('park: BLF for slots (RFC 4235 dialog-info)', function () {
