@@ -122,9 +122,14 @@ export class CallTakeover {
       claimed.push(mine);
     }
     const done = this.handle(claimed, started);
-    this.work.add(done);
-    void done.finally(() => this.work.delete(done));
+    this.track(done);
     return { claimed: claimed.length, done };
+  }
+
+  /** Work `stop` waits for. */
+  private track(p: Promise<unknown>): void {
+    this.work.add(p);
+    void p.finally(() => this.work.delete(p)).catch(() => undefined);
   }
 
   private async handle(queue: CallRecord[], started: number): Promise<TakeoverReport> {
@@ -171,13 +176,14 @@ export class CallTakeover {
       why = (err as Error).message;
     }
     log.warn('call take-over: live call of an instance that is gone ended', { reason: why });
-    // a dialog resumed here is ours to hang up; the others get a BYE with a CSeq above the INVITE's
-    await Promise.all((['caller', 'callee'] as const).map(async (side) => {
+    await Promise.allSettled([this.deps.media.delete({ callId: r.mediaCallId }), this.deps.store.remove(r.id)]);
+    // a dialog resumed here is ours to hang up; the others get a BYE with a CSeq above the
+    // INVITE's. Their answers are not waited for: the next call's BYEs must not queue behind them
+    this.track(Promise.all((['caller', 'callee'] as const).map(async (side) => {
       const d = resumed[side];
       if (d) hangUp(d);
       else if (cseq[side] > 0) await byeDialog(this.deps.srf, side === 'caller' ? caller : callee, cseq[side] + 1);
-    }));
-    await Promise.allSettled([this.deps.media.delete({ callId: r.mediaCallId }), this.deps.store.remove(r.id)]);
+    })));
     return 'ended';
   }
 }
