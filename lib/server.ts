@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'winston';
 import { createApi } from './api';
 import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus';
-import { CallManager, CallTakeover, MediaReanchor, MediaWatchdog, rebindDialogs, watchedCalls } from './calls';
+import { CallManager, CallTakeover, MediaReanchor, takeoverAction, MediaWatchdog, rebindDialogs, watchedCalls } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, EmbeddedServices, RtpengineRestartWatch, startRtpengine, type RtpengineProcess } from './media';
@@ -207,14 +207,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           for (const r of await callStore.list()) {
             if (!alive.has(r.instanceId)) alive.set(r.instanceId, bus.alive(r.instanceId).catch(() => true));
             if (await alive.get(r.instanceId)) out.push(r);
-            else void callStore.remove(r.id).catch(() => undefined);
+            // an answered call with its dialogs is the take-over's (call-takeover.ts): not listed, not deleted
+            else if (takeoverAction(r, config.callTakeover) === 'leave') void callStore.remove(r.id).catch(() => undefined);
           }
           return out;
         },
         get: async (id) => {
           const r = await callStore.get(id);
           if (r && !(await bus.alive(r.instanceId).catch(() => true))) {
-            void callStore.remove(r.id).catch(() => undefined);
+            if (takeoverAction(r, config.callTakeover) === 'leave') void callStore.remove(r.id).catch(() => undefined);
             return null;
           }
           return r;
