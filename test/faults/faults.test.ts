@@ -251,6 +251,13 @@ describe('faults: kill -9 of each process under live and parked calls', function
     });
     await healthy(b, 60_000);
     await until('REGISTER served again', 30_000, () => s.retriever.register('f-r').then(() => true, () => false));
+    // recovered: every live call resumed on both sides by the restarted server (its INVITEs inside the old dialogs)
+    for (const c of s.live) {
+      await Promise.all([
+        c.a.waitRequest((m) => m.method === 'INVITE' && header(m, 'call-id') === c.ad.callId && m.at >= killed, 30_000, 'resuming INVITE at a caller'),
+        c.b.waitRequest((m) => m.method === 'INVITE' && header(m, 'call-id') === c.bd.callId && m.at >= killed, 30_000, 'resuming INVITE at a callee'),
+      ]);
+    }
     const ms = Date.now() - killed;
     s.registrations++;
     await survived(s, 'the server', ms);
