@@ -50,6 +50,8 @@ export interface Config {
   mediaTimeout: number;
   /** what a restart of rtpengine (every media session lost) does to live calls: offer/answer again, or BYE both legs */
   mediaRestart: 'reanchor' | 'hangup';
+  /** what the answered calls of a server that died (this one before a crash, or another instance) get: resumed here with their media anchored again, or BYE both legs */
+  callTakeover: 'continue' | 'hangup';
   /** RFC 4028 session interval asked of both legs, seconds; 0: no session timers */
   sessionExpires: number;
   /** RFC 4028 Min-SE: the smallest interval taken (422 below it) */
@@ -174,6 +176,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const mediaRestart = (env.MEDIA_RESTART || 'reanchor') as Config['mediaRestart'];
   if (!['reanchor', 'hangup'].includes(mediaRestart)) throw new ConfigError(`MEDIA_RESTART must be reanchor or hangup, got '${mediaRestart}'`);
+  const callTakeover = (env.CALL_TAKEOVER || 'continue') as Config['callTakeover'];
+  if (!['continue', 'hangup'].includes(callTakeover)) throw new ConfigError(`CALL_TAKEOVER must be continue or hangup, got '${callTakeover}'`);
   const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
   if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be error, warn, info or debug, got '${logLevel}'`);
   const redisUrl = env.REDIS_URL || undefined;
@@ -222,6 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     drainTimeout: int(env, 'DRAIN_TIMEOUT', 30, 0, 3600),
     mediaTimeout: int(env, 'MEDIA_TIMEOUT', 60, 0, 86400),
     mediaRestart,
+    callTakeover,
     ...sessionTimers(env),
     minExpires,
     maxExpires,

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'winston';
 import { createApi } from './api';
 import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus';
-import { CallManager, MediaReanchor, MediaWatchdog, rebindDialogs, watchedCalls } from './calls';
+import { CallManager, CallTakeover, MediaReanchor, takeoverAction, MediaWatchdog, rebindDialogs, watchedCalls } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, EmbeddedServices, RtpengineRestartWatch, startRtpengine, type RtpengineProcess } from './media';
@@ -164,6 +164,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     srf.on('close', () => (engineUp = false));
     await connectSrf(srf, endpoint, logger);
     closers.push(async () => srf.disconnect());
+    // issue #14: the answered calls of a server that died (this one before a crash, or
+    // another instance) are claimed before the API could judge them gone, then continued here
+    const takeover = new CallTakeover({ srf, media, store: callStore, instanceId: config.instanceId, alive: (i) => bus.alive(i),
+      local: (id) => calls.get(id) !== undefined, restore: (r, d) => calls.restoreAnswered(r, d), policy: config.callTakeover,
+      logger: logger.child({ component: 'call-takeover' }) });
+    const tookOver = await takeover.start();
+    closers.push(() => takeover.stop());
+    if (tookOver.claimed > 0) logger.warn('call take-over: live calls of an instance that is gone claimed', { calls: tookOver.claimed });
 
     // with DRACHTIO_HOST, SIP_HOST and SIP_PORT name that server's SIP address; other
     // instances reach this one's internal services there (never this instance itself)
@@ -199,14 +207,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           for (const r of await callStore.list()) {
             if (!alive.has(r.instanceId)) alive.set(r.instanceId, bus.alive(r.instanceId).catch(() => true));
             if (await alive.get(r.instanceId)) out.push(r);
-            else void callStore.remove(r.id).catch(() => undefined);
+            // an answered call with its dialogs is the take-over's (call-takeover.ts): not listed, not deleted
+            else if (takeoverAction(r, config.callTakeover) === 'leave') void callStore.remove(r.id).catch(() => undefined);
           }
           return out;
         },
         get: async (id) => {
           const r = await callStore.get(id);
           if (r && !(await bus.alive(r.instanceId).catch(() => true))) {
-            void callStore.remove(r.id).catch(() => undefined);
+            if (takeoverAction(r, config.callTakeover) === 'leave') void callStore.remove(r.id).catch(() => undefined);
             return null;
           }
           return r;

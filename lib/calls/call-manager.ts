@@ -15,6 +15,7 @@ import { hangUp, isConnected } from '../sip/hang-up';
 import { pickUpRinging } from './take-over';
 import type { OfferInterceptor } from './reinvite-relay';
 import { answerInvite } from './answer';
+import { callSnapshots } from './dialog-snapshot';
 import { relayProvisional } from './provisional';
 import { calleeLegTimer, calleeTimerHeaders, callerTimerChoice, startLegTimers } from './leg-timers';
 import { hasOptionTag, type UasTimerPolicy } from '../sip/session-expires';
@@ -354,7 +355,9 @@ export class CallManager {
    */
   private async persist(call: Call): Promise<void> {
     if (call.is('ended')) return;
-    await this.deps.store.save(call.record());
+    // an answered call's dialogs go with it: what a take-over continues it from after a crash
+    const dialogs = call.is('answered') ? callSnapshots(call) : undefined;
+    await this.deps.store.save({ ...call.record(), ...(dialogs ? { dialogs } : {}) });
   }
 
   /**
@@ -409,6 +412,29 @@ export class CallManager {
     call.to('answered');
     this.calls.set(call.id, call);
     this.adopt(call, side, dialog, side === 'caller' ? call.caller : call.callee);
+    return call;
+  }
+
+  /**
+   * A call another instance (or this server before a crash) owned, continued here with
+   * both parties: `dialogs` resumed them on this engine (call-takeover.ts), their media
+   * already anchored again in `r.mediaCallId`. Answered, wired and its record now ours.
+   */
+  restoreAnswered(r: Pick<CallRecord, 'id' | 'tenant' | 'caller' | 'callee' | 'mediaCallId'>,
+    dialogs: Record<Side, Srf.Dialog>): Call {
+    const log = this.deps.logger.child({ callId: r.caller.callId, call: r.id, tenant: r.tenant });
+    const call = new Call(r.id, r.tenant, { ...r.caller }, { ...r.callee }, r.mediaCallId, this.deps.instanceId, log);
+    call.to('answered');
+    this.calls.set(call.id, call);
+    for (const side of ['caller', 'callee'] as const) {
+      // a party that hung up while the other was being resumed ends the call (join)
+      if (!this.join(call, side, dialogs[side])) {
+        hangUp(dialogs.caller);
+        hangUp(dialogs.callee);
+        return call;
+      }
+    }
+    void this.persist(call).catch(() => undefined);
     return call;
   }
 

@@ -1,29 +1,11 @@
 import type Srf from 'drachtio-srf';
 import { addressParts, headerParam, nameAddr, splitAddressList } from '../sip/name-addr';
+import type { DialogSnapshot } from '../store';
+import type { Call } from './call';
 import { continueOrigin, originLine, sentFirst } from '../sip/sdp-origin';
 
-/**
- * The state of one of our dialogs that another instance needs to continue it once the
- * engine that held it is gone (RFC 3261 12.1: Call-ID, local and remote tag and URI,
- * remote target, route set). Kept in Redis with whatever the dialog serves (a parked call).
- */
-export interface DialogSnapshot {
-  callId: string;
-  localTag: string;
-  remoteTag: string;
-  /** our From header for requests in the dialog, tag included */
-  local: string;
-  /** our To header for requests in the dialog, tag included */
-  remote: string;
-  /** the remote target: the far end's Contact URI */
-  target: string;
-  /** the route set, in the order requests carry it as Route headers */
-  routes: string[];
-  /** the CSeq the dialog was last resumed with (`resumeCseq`), if it ever was */
-  cseq?: number;
-  /** the o= line of the last SDP we sent in the dialog: a new owner goes on from it (RFC 3264 8) */
-  origin?: string;
-}
+/** What a dialog is continued from (the type lives with the records that store it). */
+export type { DialogSnapshot };
 
 /** The highest CSeq RFC 3261 8.1.1.5 allows is below 2^31. */
 const CSEQ_LIMIT = 2 ** 31;
@@ -102,4 +84,55 @@ export async function resumeDialog(srf: Srf, snap: DialogSnapshot, sdp: string, 
   sentFirst(d, offer);
   resumedFrom.set(d, { ...snap, cseq });
   return d;
+}
+
+/** The snapshot with the far end's last SDP: what a live call's record keeps of each party. */
+export function legSnapshot(d: Srf.Dialog): DialogSnapshot {
+  const sdp = d.remote.sdp;
+  return { ...snapshotOf(d), ...(sdp ? { sdp } : {}) };
+}
+
+/**
+ * Each party's dialog of a call, as its record keeps them. A dialog that cannot be
+ * described (a test's stand-in without the INVITE it came from) is left out: the call
+ * is then not continued after a crash, only its record is missing that much.
+ */
+export function callSnapshots(call: Pick<Call, 'uas' | 'uac'>): { caller?: DialogSnapshot; callee?: DialogSnapshot } | undefined {
+  const out: { caller?: DialogSnapshot; callee?: DialogSnapshot } = {};
+  for (const [side, d] of [['caller', call.uas], ['callee', call.uac]] as const) {
+    if (!d) continue;
+    try {
+      out[side] = legSnapshot(d);
+    } catch {
+      // not described: see above
+    }
+  }
+  return out.caller || out.callee ? out : undefined;
+}
+
+type OutOfDialog = (uri: string, opts: object) => Promise<Srf.SrfRequest>;
+
+/**
+ * BYE inside a dialog this engine does not hold (its engine died; RFC 3261 15.1.1: the
+ * dialog's Call-ID, tags and route set, a CSeq above any sent in it). Resolves with the
+ * final status, or 408 when none came within `timeoutMs`; never rejects: the dialog is
+ * over for us either way.
+ */
+export async function byeDialog(srf: Srf, snap: DialogSnapshot, cseq: number, timeoutMs = 8000): Promise<number> {
+  const headers = { 'Call-ID': snap.callId, From: snap.local, To: snap.remote, CSeq: `${cseq} BYE` };
+  const first = snap.routes[0] ? nameAddr(snap.routes[0])?.uri : undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const req = await (srf.request as unknown as OutOfDialog).call(srf, snap.target, { method: 'BYE', headers, ...(first ? { proxy: first } : {}) });
+    return await new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(408), timeoutMs);
+      req.on('response', (res) => {
+        if (res && res.status >= 200) resolve(res.status);
+      });
+    });
+  } catch {
+    return 503;
+  } finally {
+    clearTimeout(timer);
+  }
 }

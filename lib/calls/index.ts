@@ -12,6 +12,7 @@ export { modify, modifyWithRetry } from './modify';
 export { awaitAck } from './ack';
 export { MediaWatchdog, observeMedia, watchedCalls, type MediaSeen, type MediaSample, type WatchedCall } from './media-watchdog';
 export { MediaReanchor, reanchorCall, restartAction, type MediaRestartHandler, type MediaRestartPolicy, type ReanchorReport } from './media-reanchor';
+export { CallTakeover, takeoverAction, type CallTakeoverDeps, type TakeoverPolicy, type TakeoverReport } from './call-takeover';
 export { rebindDialogs, type DialogRebindDeps, type RebindReport } from './dialog-rebind';
 export { fixedRing, timedOutStatus, type RingNext, type RingSequence, type StepOutcome } from './ring-plan';
 export { classify, UserCallPlan, type AfterOutcome, type BeforeRing, type RingLocation, type RingOutcome, type UserCallContext, type UserCallHook, type UserCallPlanDeps } from './user-call-plan';

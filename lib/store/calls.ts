@@ -1,6 +1,25 @@
 import type { CallRecord } from './call-record';
 import type { RedisClient } from './connection';
 import { keys } from './keys';
+import { LuaScript } from './lua-script';
+
+/**
+ * The record passes from a dead owner to a new one if it still names the dead owner:
+ * exactly one of several instances noticing the death at once gets it (KEEPTTL: the
+ * record's lifetime does not change hands). The JSON is edited as text, not re-encoded:
+ * cjson would turn an empty array (a route set) into an object. The key's text is
+ * unique: a quote inside any string value is escaped.
+ */
+const CLAIM = new LuaScript(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+if cjson.decode(raw).instanceId ~= ARGV[1] then return false end
+local i, j = string.find(raw, ARGV[2], 1, true)
+if not i then return false end
+local out = string.sub(raw, 1, i - 1) .. ARGV[3] .. string.sub(raw, j + 1)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+return out
+`);
 
 export interface CallRepositoryOptions {
   /**
@@ -47,6 +66,13 @@ export class CallRepository {
       .filter((v): v is string => v !== null)
       .map((v) => JSON.parse(v) as CallRecord)
       .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  /** The record moves from instance `from` (gone) to `to`; null when it no longer names `from` (ended, or claimed by another). */
+  async claim(id: string, from: string, to: string): Promise<CallRecord | null> {
+    const field = (v: string): string => `"instanceId":${JSON.stringify(v)}`;
+    const raw = await CLAIM.run(this.redis, [keys.call(id)], [from, field(from), field(to)]);
+    return typeof raw === 'string' ? (JSON.parse(raw) as CallRecord) : null;
   }
 
   /** Deletes the record and its id; false when there was no record. */

@@ -11,6 +11,6 @@ export { digestHa1, NonceCountStore, type DigestAlgorithm } from './digest';
 export { UserRepository, type UserInput, type UserRecord, type DigestCredentials } from './users';
 export { RegistrationRepository, type Binding, type BindingInput, type BindResult } from './registrations';
 export { CallRepository, type CallRepositoryOptions } from './calls';
-export type { CallParty, CallRecord, CallState } from './call-record';
+export type { CallParty, CallRecord, CallState, DialogSnapshot } from './call-record';
 export { TenantSettings } from './tenant-settings';
 export { ApiTokenRepository, type ApiTokenRecord } from './api-tokens';

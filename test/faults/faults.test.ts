@@ -90,13 +90,13 @@ describe('faults: kill -9 of each process under live and parked calls', function
   }
 
   /** A box with LIVE answered calls (media checked), PARKED parked calls, every phone registered. */
-  async function scene(): Promise<Scene> {
+  async function scene(extraEnv: Record<string, string> = {}): Promise<Scene> {
     const d = mkdtempSync(path.join(os.tmpdir(), 'fs-faults-'));
     made.push(d);
     const b = await startBox(path.join(d, 'data'), {
       rtpPorts: 200,
       // the phones here send RTP only while a test checks it
-      env: { LOG_LEVEL: 'warn', API_TOKEN: 'faults-token-0123456789', DRAIN_TIMEOUT: '2', MEDIA_TIMEOUT: '0' },
+      env: { LOG_LEVEL: 'warn', API_TOKEN: 'faults-token-0123456789', DRAIN_TIMEOUT: '2', MEDIA_TIMEOUT: '0', ...extraEnv },
     });
     box = b;
     const lot = await b.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 600, announce: false });
@@ -251,8 +251,36 @@ describe('faults: kill -9 of each process under live and parked calls', function
     });
     await healthy(b, 60_000);
     await until('REGISTER served again', 30_000, () => s.retriever.register('f-r').then(() => true, () => false));
+    // recovered: every live call resumed on both sides by the restarted server (its INVITEs inside the old dialogs)
+    for (const c of s.live) {
+      await Promise.all([
+        c.a.waitRequest((m) => m.method === 'INVITE' && header(m, 'call-id') === c.ad.callId && m.at >= killed, 30_000, 'resuming INVITE at a caller'),
+        c.b.waitRequest((m) => m.method === 'INVITE' && header(m, 'call-id') === c.bd.callId && m.at >= killed, 30_000, 'resuming INVITE at a callee'),
+      ]);
+    }
     const ms = Date.now() - killed;
     s.registrations++;
     await survived(s, 'the server', ms);
+  });
+
+  it('the server with CALL_TAKEOVER=hangup: every live call of the dead server ended with a BYE to both phones', async () => {
+    const s = await scene({ CALL_TAKEOVER: 'hangup' });
+    const b = box!;
+    const pid = serverPid(b);
+    assert.ok(pid && running(pid));
+    const killed = Date.now();
+    process.kill(pid, 'SIGKILL');
+    for (const c of s.live) {
+      await Promise.all([
+        c.a.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === c.ad.callId && m.at >= killed, 60_000, 'BYE at a caller'),
+        c.b.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === c.bd.callId && m.at >= killed, 60_000, 'BYE at a callee'),
+      ]);
+    }
+    const ms = Date.now() - killed;
+    note('the server (CALL_TAKEOVER=hangup)', ms, `live calls: ${LIVE} ended with BYE`);
+    await healthy(b, 30_000);
+    const live = async (): Promise<unknown[]> => listOf<{ caller: { user: string } }>((await b.api('GET', '/v1/calls')).body, 'calls')
+      .filter((c) => c.caller.user.startsWith('f-a'));
+    await until('no live call left listed', 8000, async () => (await live()).length === 0);
   });
 });

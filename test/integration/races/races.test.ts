@@ -187,6 +187,68 @@ describe('races: every race ends both legs and leaves nothing behind', function 
     else assert.ok(r.response.status! >= 400, `caller: ${r.response.status}`);
   }));
 
+  /** The id of the answered call whose callee is `user`. */
+  async function callTo(user: string): Promise<string> {
+    return (await fx.liveCall((x) => x.callee.user === user && x.state === 'answered')).id;
+  }
+
+  /** BYE from each phone in its dialog, all in one tick; each gets a final response (200, or 481 once the dialog is gone). */
+  async function allHangUp(...legs: Array<[SipPeer, PeerDialog]>): Promise<void> {
+    const byes = legs.map(([p, d]) => [p, p.inDialog(d, 'BYE')] as const);
+    for (const [p, bye] of byes) p.sendRaw(bye);
+    for (const [p, bye] of byes) {
+      const r = await p.responseTo(bye);
+      assert.ok([200, 481].includes(r.status!), `BYE: ${r.status}`);
+    }
+  }
+
+  it('both parties hang up during a blind transfer (REST): the target is cancelled or hung up, nothing is left', () => repeat(async (run) => {
+    await c.register(C);
+    const { ad, bd } = await answered();
+    const id = await callTo(B);
+    // the callee transfers the caller to C; while C is being rung both parties leave
+    const transfer = fx.api('POST', `/v1/calls/${id}/transfer`, { party: 'caller', to: C });
+    const inv = await c.nextInvite();
+    // even runs: the target answers as the parties leave; odd runs: once they are gone
+    // (unless cancelled by then): its late 200 must be hung up, not left as a ghost
+    if (run % 2 === 0) inv.send(200, c.sdp());
+    await allHangUp([a, ad], [b, bd]);
+    const mine = (m: SipMessage): boolean => header(m, 'call-id') === inv.dialog.callId;
+    if (run % 2 === 1) {
+      if (!c.received.some((m) => m.method === 'CANCEL' && mine(m))) inv.send(200, c.sdp());
+      await c.waitRequest((m) => (m.method === 'CANCEL' || m.method === 'BYE') && mine(m), 8000, 'CANCEL or BYE at the target');
+    }
+    const t = await transfer;
+    assert.ok(t.status < 500 || t.status === 502 || t.status === 503, `transfer: ${t.status} ${JSON.stringify(t.body)}`);
+    if (t.status === 200) {
+      // the transfer won: C and the caller are connected, and the caller's BYE reached C
+      await c.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === inv.dialog.callId, 8000, 'BYE at the target');
+    }
+  }));
+
+  it('all parties hang up during a merge (REST): no conference and no call is left', () => repeat(async () => {
+    await c.register(C);
+    const first = await answered();
+    const id1 = await callTo(B);
+    const second = a.call({ to: C, user: A });
+    const inv = await c.nextInvite();
+    inv.send(200, c.sdp());
+    const r2 = await second.result;
+    assert.equal(r2.response.status, 200);
+    const id2 = await callTo(C);
+    const merge = fx.api('POST', '/v1/conferences', { calls: [id1, id2] });
+    await allHangUp([b, first.bd], [c, inv.dialog], [a, first.ad], [a, r2.dialog!]);
+    const m = await merge;
+    assert.ok([201, 404, 409, 500, 502, 503].includes(m.status), `merge: ${m.status} ${JSON.stringify(m.body)}`);
+    const deadline = Date.now() + 8000;
+    for (;;) {
+      const listed = (await fx.api('GET', '/v1/conferences')).body as { conferences?: unknown[] } | unknown[];
+      if ((Array.isArray(listed) ? listed : listed.conferences ?? []).length === 0) break;
+      if (Date.now() > deadline) assert.fail(`a conference left: ${JSON.stringify(listed)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }));
+
   it('group pickup (*8): the picker sends ACK and BYE back to back; the ringing phone is cancelled, the caller hung up', () => repeat(async () => {
     const { inv, call } = await dial({ ring: true });
     await ringingListed();

@@ -32,6 +32,19 @@ describe('store: calls', function () {
     assert.deepEqual((await calls.list()).map((c) => c.id), ['c1', 'c2']);
   });
 
+  it('claim moves a record from its dead owner to one new owner, dialogs intact (an empty route set stays an array)', async () => {
+    const snap = { callId: 'a-c1', localTag: 'x', remoteTag: 'ta', local: '<sip:b@t>;tag=x', remote: '<sip:a@t>;tag=ta', target: 'sip:a@127.0.0.1', routes: [], sdp: 'v=0\r\n"instanceId":"fs-1"' };
+    const rec: CallRecord = { ...call('c1'), state: 'answered', dialogs: { caller: snap, callee: { ...snap, routes: ['<sip:p;lr>'] } } };
+    await calls.save(rec);
+    const before = await redis.client.pTTL('call:c1');
+    assert.deepEqual(await calls.claim('c1', 'fs-1', 'fs-2'), { ...rec, instanceId: 'fs-2' });
+    // a second claimant (the same dead owner seen by another instance) gets nothing
+    assert.equal(await calls.claim('c1', 'fs-1', 'fs-3'), null);
+    assert.deepEqual(await calls.get('c1'), { ...rec, instanceId: 'fs-2' });
+    assert.ok(Math.abs((await redis.client.pTTL('call:c1')) - before) < 5000, 'the TTL kept');
+    assert.equal(await calls.claim('nope', 'fs-1', 'fs-2'), null);
+  });
+
   it('puts a TTL on every key (24 h by default)', async () => {
     await calls.save(call('c1'));
     const found = await assertKeyspace(redis.client);
