@@ -143,6 +143,12 @@ export class DialogInfoWatchers {
       respond(ctx.res, 423, 'Interval Too Brief', { 'Min-Expires': String(grant.minExpires) });
       return;
     }
+    // RFC 6665 4.1.2.1 / RFC 3261 8.1.1.8: a SUBSCRIBE carries the Contact its NOTIFYs go to;
+    // without one there is nowhere to send them (srf's createUAS would throw after the budget was taken)
+    if (!(ctx.req.get('Contact') ?? '').trim()) {
+      respond(ctx.res, 400, 'Bad Request - Missing Contact');
+      return;
+    }
     const subscriber = `${ctx.tenant}~${ctx.subscriber}`;
     const retryAfter = this.responsiveness.retryAfter(subscriber);
     if (retryAfter > 0) {

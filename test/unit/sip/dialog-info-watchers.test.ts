@@ -42,11 +42,11 @@ function harness(answer: (n: Sent) => Promise<{ status: number }> = async () => 
       return d;
     },
   } as unknown as Srf;
-  const ctx = (subscriber: string, expires = '600'): SubscribeContext & { statuses: Array<{ status: number; reason?: string; headers?: Record<string, string> }> } => {
+  const ctx = (subscriber: string, expires = '600', contact = '<sip:phone@127.0.0.1:5070>'): SubscribeContext & { statuses: Array<{ status: number; reason?: string; headers?: Record<string, string> }> } => {
     const statuses: Array<{ status: number; reason?: string; headers?: Record<string, string> }> = [];
     return {
       statuses,
-      req: { get: (h: string) => (h === 'Expires' ? expires : undefined) } as unknown as Srf.SrfRequest,
+      req: { get: (h: string) => (h === 'Expires' ? expires : h === 'Contact' ? contact : undefined) } as unknown as Srf.SrfRequest,
       res: { send: (status: number, reason?: string, o?: { headers?: Record<string, string> }) => statuses.push({ status, reason, headers: o?.headers }) } as unknown as Srf.SrfResponse,
       tenant: 't', subscriber, target: '', logger,
     };
@@ -191,6 +191,20 @@ describe('sip: dialog-info watchers (RFC 4235, RFC 6665 limits)', () => {
     answers.shift()?.(200);
     await wait(10);
     assert.equal(d.destroyed, 1, 'the final NOTIFY once it is answered');
+  });
+
+  it('answers a SUBSCRIBE without Contact with 400, holding nothing (RFC 6665 4.1.2.1)', async () => {
+    const h = harness();
+    w = new DialogInfoWatchers(h.srf, () => [], { maxPerSubscriber: 1 });
+    for (const contact of ['', '  ']) {
+      const bad = h.ctx('alice', '600', contact);
+      await w.subscribe(bad, '100');
+      assert.equal(bad.statuses[0].status, 400);
+    }
+    assert.equal(h.dialogs.length, 0);
+    const good = h.ctx('alice');
+    await w.subscribe(good, '100');
+    assert.equal(good.statuses[0].status, 200, 'no budget was taken by the refused ones');
   });
 
   it('coalesces a burst of changes: one NOTIFY outstanding, few sent, the last state always among them', async () => {
