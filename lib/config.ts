@@ -123,6 +123,8 @@ function subscriptionLimits(env: Env): SubscriptionLimits {
     maxExpires,
     notifyIntervalMs: int(env, 'NOTIFY_MIN_INTERVAL_MS', SUB.notifyIntervalMs, 0, 60000),
     maxDialogs: int(env, 'DIALOG_INFO_MAX_DIALOGS', SUB.maxDialogs, 1, 1000),
+    unansweredNotifyMs: int(env, 'NOTIFY_UNANSWERED_MS', SUB.unansweredNotifyMs, 100, 64000),
+    unresponsiveHoldMs: int(env, 'NOTIFY_TIMEOUT_HOLD_MS', SUB.unresponsiveHoldMs, 0, 3600000),
   };
 }
 

@@ -69,7 +69,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function statusAndCallId(buf: Buffer): { status: string; callId: string; challenge: string } {
   const text = buf.toString('latin1', 0, Math.min(buf.length, 8000));
   const lines = text.split('\r\n');
-  const status = lines[0].startsWith('SIP/2.0 ') ? lines[0].slice(8, 11) : 'req';
+  // a request the server sent to the fuzzer is counted by its method (e.g. req:NOTIFY)
+  const status = lines[0].startsWith('SIP/2.0 ') ? lines[0].slice(8, 11) : `req:${lines[0].slice(0, Math.max(0, lines[0].indexOf(' '))).slice(0, 16)}`;
   let callId = '';
   let challenge = '';
   for (const l of lines) {

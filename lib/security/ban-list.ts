@@ -1,4 +1,5 @@
 import type { Logger } from 'winston';
+import { defineEvent, guards, type BusEvent } from '../bus';
 import { keys, type RedisClient } from '../store';
 
 /** A source address refused for failed authentications, until `until` (ms since the epoch). */
@@ -8,13 +9,25 @@ export interface Ban {
   failures: number;
 }
 
+/**
+ * A ban taken (`until` in the future) or lifted (`until` 0) on some instance: one typed
+ * event on the instance bus, its body checked by the bus before it is sent and before it
+ * is handed on (a malformed one is dropped there).
+ */
+export const banChanged = defineEvent('auth-ban', guards.obj({
+  // an IPv4 or IPv6 address text
+  address: guards.str({ max: 64 }),
+  until: guards.int({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+}));
+export type BanChange = typeof banChanged extends BusEvent<infer T> ? T : never;
+
+export const BAN_TOPIC = banChanged.name;
+
 /** What the ban list needs of the instance bus (lib/bus). */
 export interface BanBus {
-  publish(topic: string, body: unknown): Promise<void>;
-  on(topic: string, fn: (body: unknown) => void): () => void;
+  publish(event: typeof banChanged, body: BanChange): Promise<void>;
+  on(event: typeof banChanged, fn: (body: BanChange) => void): () => void;
 }
-
-export const BAN_TOPIC = 'auth-ban';
 
 export interface BanListOptions {
   /** how long a ban lasts */
@@ -41,7 +54,7 @@ export class BanList {
 
   async start(bus?: BanBus): Promise<void> {
     this.bus = bus;
-    this.off = bus?.on(BAN_TOPIC, (body) => this.apply(body));
+    this.off = bus?.on(banChanged, (change) => this.apply(change));
     await this.refresh();
     this.timer = setInterval(() => void this.refresh().catch((err: Error) => this.opts.logger.warn('ban list refresh failed', { error: err.message })),
       this.opts.refreshMs ?? 5000);
@@ -71,7 +84,7 @@ export class BanList {
       .zRemRangeByScore(keys.authBans(), '-inf', Date.now())
       .pExpireAt(keys.authBans(), ban.until)
       .exec();
-    await this.bus?.publish(BAN_TOPIC, { address, until: ban.until });
+    await this.bus?.publish(banChanged, { address, until: ban.until });
     return ban;
   }
 
@@ -83,7 +96,7 @@ export class BanList {
       .zRem(keys.authBans(), address)
       .del(keys.authFailures(address))
       .exec();
-    await this.bus?.publish(BAN_TOPIC, { address, until: 0 });
+    await this.bus?.publish(banChanged, { address, until: 0 });
     return Number(replies[0]) === 1;
   }
 
@@ -112,9 +125,7 @@ export class BanList {
     for (const b of bans) this.view.set(b.address, b.until);
   }
 
-  private apply(body: unknown): void {
-    const { address, until } = (body ?? {}) as { address?: unknown; until?: unknown };
-    if (typeof address !== 'string' || typeof until !== 'number') return;
+  private apply({ address, until }: BanChange): void {
     if (until > Date.now()) this.view.set(address, until);
     else this.view.delete(address);
   }

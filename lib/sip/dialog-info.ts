@@ -3,7 +3,7 @@ import type { SubscribeContext } from '../feature';
 import { hangUp } from './hang-up';
 import { NotifyPacer } from './notify-pacer';
 import { respond } from './respond';
-import { DEFAULT_SUBSCRIPTION_LIMITS, grantExpires, SubscriptionBudget, type BudgetRefusal, type SubscriptionLimits } from './subscription-limits';
+import { DEFAULT_SUBSCRIPTION_LIMITS, grantExpires, NotifyResponsiveness, SubscriptionBudget, type BudgetRefusal, type SubscriptionLimits } from './subscription-limits';
 
 /**
  * The dialog event package (RFC 4235) as BLF lamps use it: a SUBSCRIBE `Event: dialog` to
@@ -12,7 +12,8 @@ import { DEFAULT_SUBSCRIPTION_LIMITS, grantExpires, SubscriptionBudget, type Bud
  * resource's dialogs are; this module owns the subscriptions and the XML, and bounds both
  * (subscription-limits.ts): subscriptions per subscriber, per resource and in all, their
  * Expires, one NOTIFY in flight and one per interval per subscription (notify-pacer.ts),
- * and the dialogs in one document.
+ * no new subscription for a subscriber that leaves its NOTIFYs unanswered, and the
+ * dialogs in one document.
  */
 
 /** One dialog element (RFC 4235 4.1). Tags and Call-ID let a phone build a Replaces (RFC 3891). */
@@ -73,6 +74,8 @@ interface Watch {
   dialog: Srf.Dialog;
   tenant: string;
   name: string;
+  /** tenant~user of the subscriber */
+  subscriber: string;
   entity: string;
   version: number;
   expiresAt: number;
@@ -107,11 +110,14 @@ export class DialogInfoWatchers {
   private readonly watches = new Map<string, Set<Watch>>();
   private readonly limits: SubscriptionLimits;
   private readonly budget: SubscriptionBudget;
+  private readonly responsiveness: NotifyResponsiveness;
 
   constructor(private readonly srf: Srf, private readonly dialogs: (tenant: string, name: string) => Promise<DialogInfoEntry[]> | DialogInfoEntry[],
     limits: Partial<SubscriptionLimits> = {}) {
     this.limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...limits };
     this.budget = new SubscriptionBudget(this.limits);
+    // a subscriber's NOTIFYs in flight: one per subscription, and fetches up to as many
+    this.responsiveness = new NotifyResponsiveness({ ...this.limits, maxInFlight: this.limits.maxPerSubscriber });
   }
 
   /** Active subscriptions. */
@@ -128,7 +134,8 @@ export class DialogInfoWatchers {
 
   /**
    * Accepts the SUBSCRIBE (200 with the granted Expires) and sends the first NOTIFY at once
-   * (RFC 6665 4.2.1.2), or refuses it: 423 under the least Expires, 403/503 over a cap.
+   * (RFC 6665 4.2.1.2), or refuses it: 423 under the least Expires, 403/503 over a cap,
+   * 503 with Retry-After while the subscriber leaves a NOTIFY unanswered or after one timed out.
    */
   async subscribe(ctx: SubscribeContext, name: string): Promise<void> {
     const grant = grantExpires(ctx.req.get('Expires'), this.limits);
@@ -136,12 +143,27 @@ export class DialogInfoWatchers {
       respond(ctx.res, 423, 'Interval Too Brief', { 'Min-Expires': String(grant.minExpires) });
       return;
     }
+    // RFC 6665 4.1.2.1 / RFC 3261 8.1.1.8: a SUBSCRIBE carries the Contact its NOTIFYs go to;
+    // without one there is nowhere to send them (srf's createUAS would throw after the budget was taken)
+    if (!(ctx.req.get('Contact') ?? '').trim()) {
+      respond(ctx.res, 400, 'Bad Request - Missing Contact');
+      return;
+    }
+    const subscriber = `${ctx.tenant}~${ctx.subscriber}`;
+    const retryAfter = this.responsiveness.retryAfter(subscriber);
+    if (retryAfter > 0) {
+      // RFC 6665 4.2.2 ends a subscription whose NOTIFY timed out; a new one for the same
+      // subscriber would only be retransmitted into the void again (issue #13: an amplifier)
+      ctx.logger.info('dialog subscription refused: the subscriber leaves NOTIFYs unanswered', { subscriber: ctx.subscriber, target: name, retryAfter });
+      respond(ctx.res, 503, 'Service Unavailable - NOTIFY Unanswered', { 'Retry-After': String(retryAfter) });
+      return;
+    }
     if (grant.expires === 0) {
-      await this.fetch(ctx, name);
+      await this.fetch(ctx, subscriber, name);
       return;
     }
     const key = `${ctx.tenant}~${name}`;
-    const slot = this.budget.take(`${ctx.tenant}~${ctx.subscriber}`, key);
+    const slot = this.budget.take(subscriber, key);
     if ('refused' in slot) {
       ctx.logger.info('dialog subscription over a limit', { subscriber: ctx.subscriber, target: name, limit: slot.refused });
       refuse(ctx.res, slot.refused);
@@ -156,7 +178,7 @@ export class DialogInfoWatchers {
     }
     const on = dialog.on.bind(dialog) as unknown as (e: string, f: (...a: never[]) => void) => void;
     const w: Watch = {
-      dialog, tenant: ctx.tenant, name, entity: `sip:${name}@${ctx.tenant}`, version: 0, expiresAt: Date.now() + grant.expires * 1000,
+      dialog, tenant: ctx.tenant, name, subscriber, entity: `sip:${name}@${ctx.tenant}`, version: 0, expiresAt: Date.now() + grant.expires * 1000,
       ended: new Map(), release: slot.release,
       pacer: new NotifyPacer(() => this.notify(w), { intervalMs: this.limits.notifyIntervalMs, onGone: () => {
         ctx.logger.info('dialog subscription removed: its NOTIFY failed', { subscriber: ctx.subscriber, target: name });
@@ -170,7 +192,10 @@ export class DialogInfoWatchers {
       clearTimeout(w.timer);
       w.timer = setTimeout(() => {
         this.drop(w);
-        hangUp(dialog); // the final NOTIFY: Subscription-State terminated (RFC 6665 4.2.2)
+        // the final NOTIFY: Subscription-State terminated (RFC 6665 4.2.2), after the one in
+        // flight, if any, is answered or timed out (then the dialog is gone and none is sent);
+        // Timer F is 32 s (RFC 3261 17.1.2.2), the wait is bounded a little above it
+        void w.pacer.whenIdle(40000).then(() => hangUp(dialog));
       }, Math.max(0, w.expiresAt - Date.now()));
     };
     arm();
@@ -232,10 +257,10 @@ export class DialogInfoWatchers {
   }
 
   /** RFC 6665 4.4.3: Expires 0 on a new SUBSCRIBE fetches the state once, in a NOTIFY that ends it. */
-  private async fetch(ctx: SubscribeContext, name: string): Promise<void> {
+  private async fetch(ctx: SubscribeContext, subscriber: string, name: string): Promise<void> {
     const dialog = await this.accept(ctx, 0);
     try {
-      const res = await this.send(dialog, 'terminated;reason=timeout', `sip:${name}@${ctx.tenant}`, 0, await this.document(ctx.tenant, name, []));
+      const res = await this.send(dialog, subscriber, 'terminated;reason=timeout', `sip:${name}@${ctx.tenant}`, 0, await this.document(ctx.tenant, name, []));
       if (res.status >= 300) hangUp(dialog);
     } catch {
       hangUp(dialog);
@@ -256,12 +281,22 @@ export class DialogInfoWatchers {
     return capDialogs([...(await this.dialogs(tenant, name)), ...ended], this.limits.maxDialogs);
   }
 
-  private send(dialog: Srf.Dialog, state: string, entity: string, version: number, dialogs: readonly DialogInfoEntry[]): Promise<Srf.SrfResponse> {
-    return (dialog.request as unknown as Request).call(dialog, {
-      method: 'NOTIFY',
-      headers: { Event: 'dialog', 'Subscription-State': state, 'Content-Type': 'application/dialog-info+xml' },
-      body: dialogInfoXml(entity, version, dialogs),
-    });
+  /** One NOTIFY; whether the subscriber answered it is recorded (a timeout or a send that failed holds it back). */
+  private async send(dialog: Srf.Dialog, subscriber: string, state: string, entity: string, version: number, dialogs: readonly DialogInfoEntry[]): Promise<Srf.SrfResponse> {
+    const done = this.responsiveness.sent(subscriber);
+    try {
+      const res = await (dialog.request as unknown as Request).call(dialog, {
+        method: 'NOTIFY',
+        headers: { Event: 'dialog', 'Subscription-State': state, 'Content-Type': 'application/dialog-info+xml' },
+        body: dialogInfoXml(entity, version, dialogs),
+      });
+      // RFC 3261 8.1.3.1: the engine reports Timer F as a 408
+      done(res.status === 408 ? 'timeout' : 'answered');
+      return res;
+    } catch (err) {
+      done('timeout');
+      throw err;
+    }
   }
 
   /** One NOTIFY with the state as it is now; false when the subscription is gone (RFC 6665 4.2.2). */
@@ -278,7 +313,7 @@ export class DialogInfoWatchers {
     }
     const left = Math.max(0, Math.round((w.expiresAt - Date.now()) / 1000));
     try {
-      const res = await this.send(w.dialog, `active;expires=${left}`, w.entity, w.version++, dialogs);
+      const res = await this.send(w.dialog, w.subscriber, `active;expires=${left}`, w.entity, w.version++, dialogs);
       return !ENDS_SUBSCRIPTION.has(res.status);
     } catch {
       return false; // the engine could not send it (transport error, dialog gone)

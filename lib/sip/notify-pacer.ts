@@ -31,6 +31,7 @@ export class NotifyPacer {
   private closed = false;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private timer: unknown;
+  private idleWaiters: Array<() => void> = [];
   private readonly now: () => number;
   private readonly timers: NonNullable<NotifyPacerOptions['timers']>;
 
@@ -46,6 +47,25 @@ export class NotifyPacer {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * Resolves once no NOTIFY is in flight, or after `maxMs` at the latest. A subscription
+   * that ends while its subscriber has not answered the last NOTIFY waits for that one
+   * before its final NOTIFY: if it timed out (Timer F), the dialog is gone with it and no
+   * second NOTIFY is retransmitted into the void (RFC 6665 4.2.2).
+   */
+  whenIdle(maxMs: number): Promise<void> {
+    if (!this.inFlight) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = this.timers.setTimeout(() => finish(), maxMs);
+      const finish = (): void => {
+        this.timers.clearTimeout(t);
+        this.idleWaiters = this.idleWaiters.filter((f) => f !== finish);
+        resolve();
+      };
+      this.idleWaiters.push(finish);
+    });
   }
 
   /** The state changed: a NOTIFY will carry it, now or as soon as the rate allows. */
@@ -77,6 +97,7 @@ export class NotifyPacer {
     this.lastSentAt = this.now();
     this.send().then((keep) => keep, () => false).then((keep) => {
       this.inFlight = false;
+      for (const f of [...this.idleWaiters]) f();
       if (!keep) {
         if (!this.closed) this.opts.onGone?.();
         this.close();

@@ -59,4 +59,20 @@ describe('security: dialog-event subscription limits', function () {
     assert.equal(outcome(r).notifies, 2, 'the first NOTIFY and the refresh\'s, none after the 481');
     assert.equal(await active(), 0, 'the subscription is gone, 55 s before it would have expired');
   });
+
+  it('refuses a new subscription with 503 and Retry-After while the subscriber leaves its NOTIFY unanswered (no NOTIFY amplifier)', async () => {
+    await fx.provision('sl-m');
+    const mute = await fx.call('core-blf-unanswered.xml', 'sl-m', 'sl-m', { vars: { caller: 'sl-m', expires: '30' }, timeoutSec: 30 });
+    assert.equal(mute.code, 0, mute.errors);
+    assert.ok([200, 202].includes(outcome(mute).status ?? 0), String(outcome(mute).status));
+    const notifies = mute.events.filter((e) => e.dir === 'received' && e.method === 'NOTIFY' && e.status === undefined);
+    assert.ok(notifies.length >= 2, `the unanswered NOTIFY was retransmitted (${notifies.length} seen)`);
+    // the first NOTIFY is now over 3 s unanswered (NOTIFY_UNANSWERED_MS 2000): the same user from a new socket is held back
+    const next = await fx.call('core-blf-unanswered.xml', 'sl-m', 'sl-m', { vars: { caller: 'sl-m', expires: '30' }, timeoutSec: 30 });
+    assert.equal(next.code, 0, next.errors);
+    assert.deepEqual(outcome(next), { status: 503, notifies: 0 });
+    const refusal = next.events.find((e) => e.dir === 'received' && e.status === 503);
+    assert.match(refusal?.message ?? '', /^Retry-After:\s*[1-9]/im);
+  });
 });
+

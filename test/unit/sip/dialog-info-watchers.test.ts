@@ -42,11 +42,11 @@ function harness(answer: (n: Sent) => Promise<{ status: number }> = async () => 
       return d;
     },
   } as unknown as Srf;
-  const ctx = (subscriber: string, expires = '600'): SubscribeContext & { statuses: Array<{ status: number; reason?: string; headers?: Record<string, string> }> } => {
+  const ctx = (subscriber: string, expires = '600', contact = '<sip:phone@127.0.0.1:5070>'): SubscribeContext & { statuses: Array<{ status: number; reason?: string; headers?: Record<string, string> }> } => {
     const statuses: Array<{ status: number; reason?: string; headers?: Record<string, string> }> = [];
     return {
       statuses,
-      req: { get: (h: string) => (h === 'Expires' ? expires : undefined) } as unknown as Srf.SrfRequest,
+      req: { get: (h: string) => (h === 'Expires' ? expires : h === 'Contact' ? contact : undefined) } as unknown as Srf.SrfRequest,
       res: { send: (status: number, reason?: string, o?: { headers?: Record<string, string> }) => statuses.push({ status, reason, headers: o?.headers }) } as unknown as Srf.SrfResponse,
       tenant: 't', subscriber, target: '', logger,
     };
@@ -145,6 +145,66 @@ describe('sip: dialog-info watchers (RFC 4235, RFC 6665 limits)', () => {
     w.changed('t', '101');
     await wait(20);
     assert.equal(w.size, 0);
+  });
+
+  it('refuses new subscriptions and fetches with 503 Retry-After while the subscriber leaves a NOTIFY unanswered, and after it timed out', async () => {
+    const answers: Array<(status: number) => void> = [];
+    const h = harness(() => new Promise((r) => answers.push((status) => r({ status }))));
+    w = new DialogInfoWatchers(h.srf, () => [], { unansweredNotifyMs: 30, unresponsiveHoldMs: 200 });
+    await w.subscribe(h.ctx('mallory'), '100');
+    await wait(10);
+    const young = h.ctx('mallory');
+    await w.subscribe(young, '101');
+    assert.equal(young.statuses[0].status, 200, 'a NOTIFY just sent is no reason to refuse');
+    await wait(40);
+    for (const expires of ['600', '0']) {
+      const late = h.ctx('mallory', expires);
+      await w.subscribe(late, '102');
+      assert.equal(late.statuses[0].status, 503, `Expires ${expires}`);
+      assert.ok(Number(late.statuses[0].headers?.['Retry-After']) > 0);
+    }
+    const other = h.ctx('alice');
+    await w.subscribe(other, '102');
+    assert.equal(other.statuses[0].status, 200, 'other subscribers are not affected');
+    assert.equal(h.dialogs.length, 3, 'a refused SUBSCRIBE creates no dialog and sends no NOTIFY');
+    answers.shift()?.(408); // Timer F on the first subscription's NOTIFY
+    answers.shift()?.(200);
+    await wait(10);
+    const held = h.ctx('mallory');
+    await w.subscribe(held, '103');
+    assert.equal(held.statuses[0].status, 503, 'held back after a timeout although nothing is in flight');
+    await wait(250);
+    const again = h.ctx('mallory');
+    await w.subscribe(again, '103');
+    assert.equal(again.statuses[0].status, 200, 'and taken again once the hold is over');
+  });
+
+  it('sends the final NOTIFY of an expired subscription only after the one in flight is answered', async () => {
+    const answers: Array<(status: number) => void> = [];
+    const h = harness(() => new Promise((r) => answers.push((status) => r({ status }))));
+    w = new DialogInfoWatchers(h.srf, () => [], { minExpires: 1 });
+    await w.subscribe(h.ctx('alice', '1'), '100');
+    await wait(1100);
+    const d = h.dialogs[0];
+    assert.equal(w.size, 0, 'expired');
+    assert.equal(d.destroyed, 0, 'no final NOTIFY while the first one is unanswered');
+    answers.shift()?.(200);
+    await wait(10);
+    assert.equal(d.destroyed, 1, 'the final NOTIFY once it is answered');
+  });
+
+  it('answers a SUBSCRIBE without Contact with 400, holding nothing (RFC 6665 4.1.2.1)', async () => {
+    const h = harness();
+    w = new DialogInfoWatchers(h.srf, () => [], { maxPerSubscriber: 1 });
+    for (const contact of ['', '  ']) {
+      const bad = h.ctx('alice', '600', contact);
+      await w.subscribe(bad, '100');
+      assert.equal(bad.statuses[0].status, 400);
+    }
+    assert.equal(h.dialogs.length, 0);
+    const good = h.ctx('alice');
+    await w.subscribe(good, '100');
+    assert.equal(good.statuses[0].status, 200, 'no budget was taken by the refused ones');
   });
 
   it('coalesces a burst of changes: one NOTIFY outstanding, few sent, the last state always among them', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { grantExpires, SubscriptionBudget } from '../../../lib/sip/subscription-limits';
+import { grantExpires, NotifyResponsiveness, SubscriptionBudget } from '../../../lib/sip/subscription-limits';
 
 describe('sip: subscription limits', () => {
   const limits = { minExpires: 30, maxExpires: 600 };
@@ -38,5 +38,61 @@ describe('sip: subscription limits', () => {
     assert.equal(b.size, 4);
     assert.ok('release' in b.take('t~alice', 't~102'), 'alice has room again after one ended');
     assert.deepEqual(b.take('t~erin', 't~300'), { refused: 'total' });
+  });
+
+  describe('NOTIFY responsiveness (issue #13: no NOTIFY amplifier)', () => {
+    let t = 0;
+    const make = (maxInFlight = 10): NotifyResponsiveness =>
+      new NotifyResponsiveness({ unansweredNotifyMs: 2000, unresponsiveHoldMs: 60000, maxInFlight }, () => t);
+    beforeEach(() => {
+      t = 1000;
+    });
+
+    it('lets a subscriber that answers its NOTIFYs subscribe at once, however many it had', () => {
+      const r = make();
+      for (let i = 0; i < 50; i++) {
+        const done = r.sent('t~alice');
+        t += 5;
+        done('answered');
+      }
+      assert.equal(r.retryAfter('t~alice'), 0);
+      assert.equal(r.tracked, 0, 'nothing kept for it');
+    });
+
+    it('holds back a subscriber whose NOTIFY is unanswered past unansweredNotifyMs, until it answers', () => {
+      const r = make();
+      const done = r.sent('t~alice');
+      t += 1999;
+      assert.equal(r.retryAfter('t~alice'), 0, 'a NOTIFY being retransmitted a little is no reason yet');
+      t += 1;
+      assert.equal(r.retryAfter('t~alice'), 60);
+      assert.equal(r.retryAfter('t~bob'), 0, 'only that subscriber');
+      done('answered');
+      assert.equal(r.retryAfter('t~alice'), 0);
+    });
+
+    it('holds back a subscriber for unresponsiveHoldMs after its NOTIFY timed out, with the seconds left', () => {
+      const r = make();
+      const done = r.sent('t~alice');
+      t += 32000;
+      done('timeout');
+      done('answered');
+      assert.equal(r.retryAfter('t~alice'), 60, 'a second call of done changes nothing');
+      t += 30500;
+      assert.equal(r.retryAfter('t~alice'), 30);
+      t += 29500;
+      assert.equal(r.retryAfter('t~alice'), 0);
+      assert.equal(r.tracked, 0);
+    });
+
+    it('holds back a subscriber with maxInFlight NOTIFYs unanswered, however young', () => {
+      const r = make(3);
+      const dones = [r.sent('t~alice'), r.sent('t~alice')];
+      assert.equal(r.retryAfter('t~alice'), 0);
+      dones.push(r.sent('t~alice'));
+      assert.equal(r.retryAfter('t~alice'), 60);
+      dones[1]('answered');
+      assert.equal(r.retryAfter('t~alice'), 0);
+    });
   });
 });
