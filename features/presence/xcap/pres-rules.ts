@@ -49,10 +49,8 @@ export function identityOf(uri: string): { id: string; domain?: string } {
   const at = rest.lastIndexOf('@');
   const user = at < 0 ? '' : rest.slice(0, at);
   let host = (at < 0 ? rest : rest.slice(at + 1)).toLowerCase();
-  if (!host.startsWith('[')) {
-    const c = host.indexOf(':');
-    if (c >= 0) host = host.slice(0, c);
-  }
+  const c = host.startsWith('[') ? host.indexOf(']') + 1 : host.indexOf(':');
+  if (c > 0 && c < host.length) host = host.slice(0, c);
   // sips and sip name the same identity here: the watcher was authenticated either way
   return { id: `sip:${user ? `${user}@` : ''}${host}`, domain: host };
 }

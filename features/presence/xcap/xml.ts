@@ -27,6 +27,9 @@ function reject(msg: string): never {
 /** A document with exactly one root element, or an XmlError. */
 export function parseXml(text: string): XmlDocument {
   if (text.includes('<!DOCTYPE') || text.includes('<!ENTITY')) throw new XmlError('DOCTYPE is not allowed');
+  // the parser drops text before the first tag unseen; XML (2.1 `document`) allows only white space there
+  const lead = text.trimStart();
+  if (lead.charCodeAt(0) === 0xfeff ? lead[1] !== '<' : lead[0] !== '<') throw new XmlError('content before the root element');
   let doc: XmlDocument;
   try {
     doc = new DOMParser({ errorHandler: { warning: reject, error: reject, fatalError: reject } }).parseFromString(text, 'text/xml');
