@@ -12,6 +12,8 @@ export interface HttpRequest {
   headers: Readonly<Record<string, string | undefined>>;
   /** empty when the request had none; never longer than the mount's bodyLimit */
   body: Buffer;
+  /** the peer's IP address (the TCP connection's: no proxy header is trusted) */
+  remoteAddress: string;
 }
 
 export interface HttpResponse {
@@ -70,7 +72,7 @@ export function createHttpMount(app: FastifyInstance): HttpMount {
               const headers: Record<string, string | undefined> = {};
               for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
               const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-              const res = await handler({ method: req.method, url: req.url, headers, body });
+              const res = await handler({ method: req.method, url: req.url, headers, body, remoteAddress: req.socket.remoteAddress ?? '' });
               void reply.code(res.status);
               for (const [k, v] of Object.entries(res.headers ?? {})) void reply.header(k, v);
               return reply.send(res.body ?? '');

@@ -4,7 +4,7 @@ import type { DigestAuth } from '../../../lib/sip/digest-auth';
 import { evaluate } from './conditional';
 import { XcapConflict, XCAP_ERROR_MIME } from './conflict';
 import { deleteNode, NothingSelected, putAttribute, putElement } from './edit';
-import { digestAuthenticate, jsonError, type CredentialLookup } from './http-digest';
+import { digestAuthenticate, jsonError, type AuthGuard, type CredentialLookup } from './http-digest';
 import { select } from './select';
 import { documentKey, etagOf, type DocumentStore, type StoredDocument } from './store';
 import { XCAP_CAPS, XCAP_CAPS_ETAG, type Usage } from './usages';
@@ -24,6 +24,7 @@ export interface HandlerDeps {
   store: DocumentStore;
   digest: DigestAuth;
   credentials: CredentialLookup;
+  guard?: AuthGuard;
   logger: Logger;
   maxDocumentBytes: number;
   /** a user document was written or deleted */
@@ -162,7 +163,7 @@ export function xcapHandler(deps: HandlerDeps): (req: HttpRequest) => Promise<Ht
         return read(req, uri, usage, { etag: XCAP_CAPS_ETAG, body: XCAP_CAPS }, XCAP_CAPS);
       }
       const { tenant, user } = uri.owner;
-      const auth = await digestAuthenticate(req, tenant, deps.digest, deps.credentials);
+      const auth = await digestAuthenticate(req, tenant, deps.digest, deps.credentials, deps.guard);
       if (!auth.ok) return auth.response;
       // a user reaches their own documents only
       if (auth.user !== user) return jsonError(403, 'E_FORBIDDEN', 'another user\'s document');

@@ -1,3 +1,4 @@
+import { MAX_URI } from '../../../lib/sip/sip-uri';
 import { parseNamespaceBindings, parseNodeSelector, SelectorError, type NodeSelector } from './node-selector';
 import { usageOf, type Usage } from './usages';
 
@@ -9,7 +10,8 @@ import { usageOf, type Usage } from './usages';
  */
 
 export const XCAP_ROOT = '/xcap-root';
-export const MAX_URL = 4096;
+/** as long as a digest-uri may be (the credentials sign the whole request-target) */
+export const MAX_URL = MAX_URI;
 /** the one document name each user has per usage (RFC 5025 9.2 names it for pres-rules) */
 export const DOCUMENT_NAME = 'index';
 

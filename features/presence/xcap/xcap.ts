@@ -4,7 +4,7 @@ import { defineEvent, guards, type BusEvent, type RequestBus } from '../../../li
 import { DigestAuth, type Ha1s } from '../../../lib/sip/digest-auth';
 import { NonceCountStore, UserRepository, type RedisClient } from '../../../lib/store';
 import { xcapHandler } from './handler';
-import type { CredentialLookup } from './http-digest';
+import type { AuthGuard, CredentialLookup } from './http-digest';
 import { authorize, compileRules, type Authorization, type CompiledRule } from './pres-rules';
 import { listEntries } from './resource-lists';
 import { DocumentStore, documentKey } from './store';
@@ -40,6 +40,8 @@ export interface XcapDeps {
   digest?: DigestAuth;
   /** a user's HA1s by tenant (default: the provisioned users in Redis) */
   credentials?: CredentialLookup;
+  /** bans and failure counting shared with SIP (lib/security); none: HTTP guesses are not counted */
+  guard?: AuthGuard;
   /** largest XCAP document and request body in bytes (default 64 KiB) */
   maxDocumentBytes?: number;
 }
@@ -94,7 +96,7 @@ export function createXcap(deps: XcapDeps): Xcap & { mount(http: HttpMount): voi
     });
   };
 
-  const handler = xcapHandler({ store, digest, credentials, logger, maxDocumentBytes, changed });
+  const handler = xcapHandler({ store, digest, credentials, guard: deps.guard, logger, maxDocumentBytes, changed });
 
   return {
     async authorize(tenant, presentity, watcherUri) {

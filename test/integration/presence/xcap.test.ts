@@ -96,6 +96,10 @@ describe('presence xcap: the XCAP server over HTTP with digest, two instances on
   this.timeout(30000);
   let redis: TestRedis;
   const instances: Instance[] = [];
+  /** what lib/security would be told: failures counted per address, and which addresses are banned */
+  const failures: string[] = [];
+  const banned = new Set<string>();
+  const guard = { isBanned: (a: string) => banned.has(a), record: async (a: string) => failures.push(a) };
 
   before(async () => {
     redis = await startTestRedis();
@@ -109,7 +113,7 @@ describe('presence xcap: the XCAP server over HTTP with digest, two instances on
       });
       // as the server builds it: one nonce secret and one nonce-count store for every instance
       const digest = new DigestAuth({ secret, algorithms: ['SHA-256', 'MD5'], counter: new NonceCountStore(redis.client) });
-      const x = createXcap({ redis: redis.client, logger, bus, digest, maxDocumentBytes: MAX_DOC });
+      const x = createXcap({ redis: redis.client, logger, bus, digest, guard, maxDocumentBytes: MAX_DOC });
       x.mount(api.http);
       await api.app.listen({ host: '127.0.0.1', port: 0 });
       instances.push({ api, bus, xcap: x, port: (api.app.server.address() as AddressInfo).port });
@@ -124,6 +128,8 @@ describe('presence xcap: the XCAP server over HTTP with digest, two instances on
     await redis?.stop();
   });
   beforeEach(async () => {
+    failures.length = 0;
+    banned.clear();
     await redis.flush();
     const users = new UserRepository(redis.client);
     for (const u of ['alice', 'bob']) await users.put(TENANT, u, { password: `pw-${u}` });
@@ -143,6 +149,15 @@ describe('presence xcap: the XCAP server over HTTP with digest, two instances on
     assert.equal(await redis.client.exists(`xcap:${TENANT}:resource-lists:index:bob`), 0, 'nothing stored for bob');
     // own document: authenticated, not there yet
     assert.equal((await xcap(port, 'GET', listsUrl('alice'), { user: 'alice' })).status, 404);
+    // the two wrong answers were counted against the source, like SIP's (lib/security)
+    assert.deepEqual(failures, ['127.0.0.1', '127.0.0.1']);
+  });
+
+  it('refuses a banned source before looking at its credentials', async () => {
+    banned.add('127.0.0.1');
+    const res = await xcap(instances[1].port, 'GET', listsUrl('alice'), { user: 'alice' });
+    assert.equal(res.status, 403);
+    assert.equal(res.headers['www-authenticate'], undefined);
   });
 
   it('serves xcap-caps to anyone, read-only', async () => {

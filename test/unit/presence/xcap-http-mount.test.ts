@@ -23,12 +23,16 @@ describe('api: a feature HTTP mount (Feature.http, used by XCAP)', () => {
     assert.equal(res.headers.etag, '"1"');
     assert.equal(res.body, 'PUT 4');
     assert.equal(seen[0].url, '/own-root/a/~~/b%5B1%5D?xmlns(p=urn:x)');
+    assert.equal(seen[0].remoteAddress, '127.0.0.1');
     assert.equal(seen[0].body.toString(), '<b/>');
     assert.equal(seen[0].headers['content-type'], 'application/xcap-el+xml');
     for (const method of ['GET', 'DELETE'] as const) assert.equal((await api.app.inject({ method, url: '/own-root' })).body, `${method} 0`);
     // JSON is not parsed for it either
     const json = await api.app.inject({ method: 'PUT', url: '/own-root/x', headers: { 'content-type': 'application/json' }, payload: '{bad' });
     assert.equal(json.body, 'PUT 4');
+    // no content type at all: still the handler's to judge
+    const bare = await api.app.inject({ method: 'PUT', url: '/own-root/x', payload: Buffer.from('<a/>') });
+    assert.equal(bare.body, 'PUT 4');
   });
 
   it('answers an oversized body 413 {code, message} without calling the handler', async () => {

@@ -172,6 +172,6 @@ describe('presence xcap: documents and URIs', () => {
     assert.equal(status('/xcap-root/pres-rules/users/sip:a@b'), 404);
     assert.equal(status('/xcap-root/pres-rules/users/sip:a@b/index/~~/ruleset[0]'), 400);
     assert.equal(status('/xcap-root/pres-rules/users/sip:a@b/index/~~/%E0%A4%A'), 400);
-    assert.equal(status(`/xcap-root/pres-rules/users/sip:a@b/index/~~/${'a'.repeat(5000)}`), 414);
+    assert.equal(status(`/xcap-root/pres-rules/users/sip:a@b/index/~~/${'a'.repeat(2100)}`), 414);
   });
 });
