@@ -9,7 +9,7 @@ import { select } from './select';
 import { documentKey, etagOf, type DocumentStore, type StoredDocument } from './store';
 import { XCAP_CAPS, XCAP_CAPS_ETAG, type Usage } from './usages';
 import { DOCUMENT_NAME, parseXcapUri, XcapUriError, type XcapUri } from './xcap-uri';
-import { namespacesInScope, parseXml, serialize, XmlError, type XmlDocument } from './xml';
+import { escapeXml, namespacesInScope, parseXml, serialize, XmlError, type XmlDocument } from './xml';
 
 export const MIME = {
   element: 'application/xcap-el+xml',
@@ -79,11 +79,11 @@ export function xcapHandler(deps: HandlerDeps): (req: HttpRequest) => Promise<Ht
     switch (found.kind) {
       case 'none': return { ...jsonError(404, 'E_NOT_FOUND', 'the node selector selects nothing'), headers: { etag: doc.etag, 'content-type': 'application/json; charset=utf-8' } };
       case 'element': return { status: 200, headers: { 'content-type': MIME.element, etag: doc.etag }, body: serialize(found.element) };
-      case 'attribute': return { status: 200, headers: { 'content-type': MIME.attribute, etag: doc.etag }, body: escapeAttValue(found.value) };
+      case 'attribute': return { status: 200, headers: { 'content-type': MIME.attribute, etag: doc.etag }, body: escapeXml(found.value) };
       case 'namespace': {
         // RFC 4825 7.10: the element's name with every binding in scope at it
         let decls = '';
-        for (const [p, ns] of namespacesInScope(found.element)) decls += p ? ` xmlns:${p}="${escapeAttValue(ns)}"` : ` xmlns="${escapeAttValue(ns)}"`;
+        for (const [p, ns] of namespacesInScope(found.element)) decls += p ? ` xmlns:${p}="${escapeXml(ns)}"` : ` xmlns="${escapeXml(ns)}"`;
         return { status: 200, headers: { 'content-type': MIME.namespaces, etag: doc.etag }, body: `<${found.element.nodeName}${decls}/>` };
       }
     }
@@ -193,8 +193,3 @@ export function xcapHandler(deps: HandlerDeps): (req: HttpRequest) => Promise<Ht
   };
 }
 
-function escapeAttValue(s: string): string {
-  let out = '';
-  for (const c of s) out += c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '"' ? '&quot;' : c;
-  return out;
-}

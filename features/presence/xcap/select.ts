@@ -1,5 +1,5 @@
 import type { NodeSelector, QName, Step } from './node-selector';
-import { childElements, isElement, localName, type XmlDocument, type XmlElement } from './xml';
+import { childElements, localName, type XmlDocument, type XmlElement } from './xml';
 
 /**
  * Node selection on a parsed document (RFC 4825 6.3). Each step must pick exactly one
@@ -61,5 +61,3 @@ export function select(doc: XmlDocument, sel: NodeSelector): Selected {
   const value = attrOf(element, sel.terminal.name);
   return value === undefined ? { kind: 'none', parentExists: true } : { kind: 'attribute', element, name: sel.terminal.name, value };
 }
-
-export { isElement };
