@@ -2,7 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { SrfApp } from './sip/srf-app';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
-import type { ApiRouter } from './api';
+import type { ApiRouter, HttpMount } from './api';
 import type { CallManager, UserCallHook } from './calls';
 import type { Config } from './config';
 import type { EmbeddedServices, MediaAnchor } from './media';
@@ -106,6 +106,8 @@ export interface Feature {
   /** a call service: its say before a user's phones ring and after they did not answer (lib/calls/user-call-plan.ts) */
   userCalls?: UserCallHook;
   routes?(api: ApiRouter): void;
+  /** its own HTTP protocol under its own prefix outside /v1, with its own authentication (XCAP) */
+  http?(mount: HttpMount): void;
   start(ctx: FeatureContext): Promise<void> | void;
   stop?(): Promise<void> | void;
 }

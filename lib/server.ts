@@ -226,6 +226,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     forwardCallRoutes(api.app, owners);
     banRoutes(api.router, bans);
     for (const f of opts.features) f.routes?.(api.router);
+    for (const f of opts.features) f.http?.(api.http);
     await api.app.listen({ host: config.httpHost, port: config.httpPort });
     closers.push(() => api.app.close());
     const httpPort = (api.app.server.address() as { port: number }).port;

@@ -4,6 +4,7 @@ import { clientErrorHandler } from './client-error';
 import type { ApiDeps } from './deps';
 import { frameworkError, installErrorHandling, validationMessage } from './error-handler';
 import { registerHealthRoute } from './health-route';
+import { createHttpMount, type HttpMount } from './http-mount';
 import { registerMetricsRoute } from './metrics-route';
 import { registerOpenApi } from './openapi';
 import { createRouter, type ApiRouter } from './router';
@@ -15,6 +16,8 @@ export interface Api {
   app: FastifyInstance;
   /** handed to each feature's `routes(api)` */
   router: ApiRouter;
+  /** handed to each feature's `http(mount)`: its own protocol under its own prefix, outside /v1 */
+  http: HttpMount;
 }
 
 /**
@@ -66,5 +69,5 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   registrationRoutes(router, deps.registrations);
   callRoutes(router, deps.calls);
   tokenRoutes(router, deps.tenantTokens);
-  return { app, router };
+  return { app, router, http: createHttpMount(app) };
 }

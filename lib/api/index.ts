@@ -3,6 +3,7 @@
  * routes through ApiRouter and their error codes through defineErrors.
  */
 export { createApi, type Api } from './create-api';
+export type { HttpHandler, HttpMount, HttpMountOptions, HttpRequest, HttpResponse } from './http-mount';
 export type { ApiDeps, CallsPort, HealthCheckResult, RegistrationsPort, TenantTokensPort, UsersPort } from './deps';
 export { ApiScope, tenantFrom, type TenantSource } from './scope';
 export type { ApiRouter, CallIdSource, RouteHandler, RouteOptions } from './router';
