@@ -10,6 +10,7 @@ import { composePidf } from './pidf';
 import { PresenceWatchers } from './presence-watchers';
 import { PublicationStore } from './publications';
 import { handlePublish } from './publish-handler';
+import { WinfoWatchers } from './winfo-watchers';
 import type { Xcap } from './xcap-port';
 
 export { memoryXcap, type Authorization, type MemoryXcap, type Xcap } from './xcap-port';
@@ -30,6 +31,7 @@ export function presenceFeature(opts: PresenceOptions): Feature {
   let store: PublicationStore | undefined;
   let users: UserRepository | undefined;
   let watchers: PresenceWatchers | undefined;
+  let winfo: WinfoWatchers | undefined;
   const unsubscribe: Array<() => void> = [];
   const need = (): { ctx: FeatureContext; store: PublicationStore; users: UserRepository; watchers: PresenceWatchers } => {
     if (!ctx || !store || !users || !watchers) throw new Error('presence feature not started');
@@ -62,6 +64,15 @@ export function presenceFeature(opts: PresenceOptions): Feature {
         await n.watchers.subscribe(s, `sip:${s.subscriber}@${s.tenant}`);
         return true;
       },
+    }, {
+      // RFC 3857: who watches the presentity, for the presentity itself
+      event: 'presence.winfo',
+      async handle(s) {
+        const n = need();
+        if (!winfo || !(await n.users.get(s.tenant, s.target))) return false;
+        await winfo.subscribe(s);
+        return true;
+      },
     }],
     start(c) {
       ctx = c;
@@ -70,8 +81,10 @@ export function presenceFeature(opts: PresenceOptions): Feature {
       users = new UserRepository(c.redis);
       const xcap = opts.xcap(c);
       const log = c.logger.child({ feature: 'presence' });
+      const wi = new WinfoWatchers({ srf: c.srf, limits: c.config.subscriptions, watchers: (tenant, user) => w.watchers(tenant, user) });
+      winfo = wi;
       const w = new PresenceWatchers({
-        srf: c.srf, xcap, limits: c.config.subscriptions,
+        srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher: (change) => wi.changed(change),
         render: async (tenant, user) => composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body),
           callActivity(c.calls, tenant, user)),
       });
@@ -92,6 +105,7 @@ export function presenceFeature(opts: PresenceOptions): Feature {
     stop() {
       for (const u of unsubscribe.splice(0)) u();
       watchers?.close();
+      winfo?.close();
     },
   };
 }

@@ -21,6 +21,7 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
     for (const u of out) await fx.provision(u);
     return out;
   };
+  const watch = (caller: string, expires: string): Record<string, string> => ({ caller, expires, event: 'presence', accept: 'application/pidf+xml' });
   const watching = (): Promise<number> => fx.gauge('feature_server_presence_subscriptions');
 
   it('4.1: PUBLISH 200 with SIP-ETag and Expires, refresh and modify get new tags, a stale tag 412, bad XML 400, Expires 0 removes', async () => {
@@ -48,7 +49,7 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
     fx.xcap().setRule(TENANT, alice, `sip:${bob}@${TENANT}`, 'allow');
     const pub = await fx.run('presence-publish-once.xml', alice, alice, { timeoutSec: 10 });
     assert.equal(pub.code, 0, pub.errors);
-    const r = await fx.run('presence-watch.xml', bob, alice, { vars: { caller: bob, expires: '2' }, timeoutSec: 20 });
+    const r = await fx.run('presence-watch.xml', bob, alice, { vars: watch(bob, '2'), timeoutSec: 20 });
     assert.equal(r.code, 0, r.errors);
     const notifies = received(r, 'NOTIFY');
     assert.ok(notifies.length >= 2, String(notifies.length));
@@ -64,7 +65,7 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
     const pub = await fx.run('presence-publish-once.xml', alice, alice, { timeoutSec: 10 });
     assert.equal(pub.code, 0, pub.errors);
     const before = await watching();
-    const run = fx.run('presence-watch.xml', carol, alice, { vars: { caller: carol, expires: '4' }, timeoutSec: 20 });
+    const run = fx.run('presence-watch.xml', carol, alice, { vars: watch(carol, '4'), timeoutSec: 20 });
     await until('the subscription is live', 10000, async () => (await watching()) > before);
     fx.xcap().setRule(TENANT, alice, `sip:${carol}@${TENANT}`, 'allow');
     const r = await run;
@@ -83,7 +84,7 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
     const pub = await fx.run('presence-publish-once.xml', alice, alice, { timeoutSec: 10 });
     assert.equal(pub.code, 0, pub.errors);
     const before = await watching();
-    const run = fx.run('presence-watch.xml', erin, alice, { vars: { caller: erin, expires: '30' }, timeoutSec: 40 });
+    const run = fx.run('presence-watch.xml', erin, alice, { vars: watch(erin, '30'), timeoutSec: 40 });
     await until('the subscription is live', 10000, async () => (await watching()) > before);
     fx.xcap().setRule(TENANT, alice, `sip:${erin}@${TENANT}`, 'block');
     const r = await run;
@@ -99,8 +100,38 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
   it('a blocked watcher gets 403 at SUBSCRIBE', async () => {
     const [alice, dave] = await fresh('ph', 'pi');
     fx.xcap().setRule(TENANT, alice, `sip:${dave}@${TENANT}`, 'block');
-    const r = await fx.run('presence-watch.xml', dave, alice, { vars: { caller: dave, expires: '5' }, timeoutSec: 10 });
+    const r = await fx.run('presence-watch.xml', dave, alice, { vars: watch(dave, '5'), timeoutSec: 10 });
     assert.deepEqual(finals(r), [403]);
     assert.deepEqual(received(r, 'NOTIFY'), []);
+  });
+
+  it('4.3: the presentity\'s winfo subscription gets the full list, then partial ones as a watcher is pending and approved', async () => {
+    const [alice, frank] = await fresh('pl', 'pm');
+    const before = await watching();
+    const winfo = fx.run('presence-watch.xml', alice, alice, {
+      vars: { caller: alice, expires: '6', event: 'presence.winfo', accept: 'application/watcherinfo+xml' }, timeoutSec: 20 });
+    // the winfo subscription is not a presence one: wait for the watcher's instead
+    const watcher = fx.run('presence-watch.xml', frank, alice, { vars: watch(frank, '3'), timeoutSec: 20 });
+    await until('the watcher subscribed', 10000, async () => (await watching()) > before);
+    fx.xcap().setRule(TENANT, alice, `sip:${frank}@${TENANT}`, 'allow');
+    const [w, r] = await Promise.all([watcher, winfo]);
+    assert.equal(w.code, 0, w.errors);
+    assert.equal(r.code, 0, r.errors);
+    const notifies = received(r, 'NOTIFY');
+    assert.equal(header(notifies[0], 'Content-Type'), 'application/watcherinfo+xml');
+    assert.match(notifies[0], /state="full"/);
+    const uri = `sip:${frank}@127.0.0.1`;
+    const docs = notifies.join('\n');
+    // pending then approved within one NOTIFY interval are coalesced (RFC 3858 4.4: a partial
+    // document carries each watcher's latest state), so the approval is what the test sees
+    assert.match(docs, new RegExp(`state="partial".*status="active" event="approved"[^>]*>${uri.replace(/\./g, '\\.')}<`, 's'));
+    assert.match(docs, new RegExp(`status="terminated"[^>]*>${uri.replace(/\./g, '\\.')}<`), 'the watcher\'s subscription ended (expiry)');
+  });
+
+  it('only the presentity may subscribe to its watcher information (403)', async () => {
+    const [alice, gina] = await fresh('pn', 'po');
+    const r = await fx.run('presence-watch.xml', gina, alice, {
+      vars: { caller: gina, expires: '5', event: 'presence.winfo', accept: 'application/watcherinfo+xml' }, timeoutSec: 10 });
+    assert.deepEqual(finals(r), [403]);
   });
 });
