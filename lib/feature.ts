@@ -51,6 +51,24 @@ export interface EventPackage {
   handle(ctx: SubscribeContext): Promise<boolean> | boolean;
 }
 
+/** An authenticated PUBLISH (RFC 3903) by `publisher` for the user part of the Request-URI. */
+export interface PublishContext {
+  req: Srf.SrfRequest;
+  res: Srf.SrfResponse;
+  tenant: string;
+  publisher: string;
+  /** the user part of the Request-URI: whose state is published */
+  target: string;
+  logger: Logger;
+}
+
+/** The event state compositor of one event package (RFC 3903 4): it answers every PUBLISH of that package. */
+export interface PublishHandler {
+  /** the Event header's package name, e.g. 'presence' */
+  event: string;
+  handle(ctx: PublishContext): Promise<void> | void;
+}
+
 /**
  * An authenticated INVITE with Replaces (RFC 3891): pickup takes the ones naming a ringing
  * leg, a transfer feature the confirmed ones. False: not a dialog of this feature; when
@@ -102,6 +120,8 @@ export interface Feature {
   codes?: FeatureCode[];
   services?: InternalService[];
   events?: EventPackage[];
+  /** PUBLISH (RFC 3903), one compositor per event package */
+  publish?: PublishHandler[];
   replaces?: ReplacesHandler;
   /** a call service: its say before a user's phones ring and after they did not answer (lib/calls/user-call-plan.ts) */
   userCalls?: UserCallHook;

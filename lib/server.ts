@@ -7,7 +7,7 @@ import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, EmbeddedServices, RtpengineRestartWatch, startRtpengine, type RtpengineProcess } from './media';
 import { createRegistrar } from './registrar';
-import { Admission, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
+import { Admission, createPublishRouter, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { MemoryReducer } from './engine';
 import { createMetrics } from './metrics';
 import { engineDenyList, launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
@@ -151,6 +151,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     srf.options((_req, res) => res.send(200));
     const subscribe = createSubscribeRouter({ users, auth, features: dispatcher, logger });
     srf.subscribe(admission.guard('SUBSCRIBE', subscribe));
+    // PUBLISH (RFC 3903): served once some feature composes an event package's state
+    srf.publish(admission.guard('PUBLISH', createPublishRouter({ users, auth, features: dispatcher, logger })));
     let engineUp = false;
     let connects = 0;
     srf.on('connect', () => {

@@ -1,5 +1,5 @@
 import type { UserCallHook } from '../calls';
-import type { EventPackage, Feature, FeatureCode, InternalService, ReplacesHandler } from '../feature';
+import type { EventPackage, Feature, FeatureCode, InternalService, PublishHandler, ReplacesHandler } from '../feature';
 
 /**
  * Which feature owns a dialed string. The codes come from the features themselves, so
@@ -11,10 +11,16 @@ export class FeatureCodeDispatcher {
   private readonly packages: Array<{ feature: string; pkg: EventPackage }> = [];
   private readonly replacers: Array<{ feature: string; handler: ReplacesHandler }> = [];
   private readonly callHooks: UserCallHook[] = [];
+  private readonly publishers: Array<{ feature: string; handler: PublishHandler }> = [];
 
   register(feature: Feature): void {
     for (const service of feature.services ?? []) this.services.push({ feature: feature.name, service });
     for (const pkg of feature.events ?? []) this.packages.push({ feature: feature.name, pkg });
+    for (const handler of feature.publish ?? []) {
+      const clash = this.publishers.find((p) => p.handler.event === handler.event);
+      if (clash) throw new Error(`PUBLISH of ${handler.event} by ${feature.name} is already served by ${clash.feature}`);
+      this.publishers.push({ feature: feature.name, handler });
+    }
     if (feature.replaces) this.replacers.push({ feature: feature.name, handler: feature.replaces });
     if (feature.userCalls) this.callHooks.push(feature.userCalls);
     for (const code of feature.codes ?? []) {
@@ -26,6 +32,16 @@ export class FeatureCodeDispatcher {
 
   eventPackages(event: string): Array<{ feature: string; pkg: EventPackage }> {
     return this.packages.filter((p) => p.pkg.event === event.toLowerCase());
+  }
+
+  /** The compositor of an event package's PUBLISHes (RFC 3903 4), if any feature serves it. */
+  publisher(event: string): { feature: string; handler: PublishHandler } | undefined {
+    return this.publishers.find((p) => p.handler.event === event.toLowerCase());
+  }
+
+  /** Every package some feature takes PUBLISHes for (Allow-Events of a 489). */
+  publishedEvents(): string[] {
+    return this.publishers.map((p) => p.handler.event);
   }
 
   service(user: string): { feature: string; service: InternalService } | undefined {

@@ -13,6 +13,7 @@ export interface SrfExtras {
   register(handler: Handler): void;
   options(handler: Handler): void;
   subscribe(handler: Handler): void;
+  publish(handler: Handler): void;
   // srf.js connect(): the agent's 'close' is re-emitted when the engine connection drops
   on(event: 'close', listener: () => void): this;
   // srf.js createUAC with noAck (3pcc, RFC 3725): resolves at the 200 with its offer and

@@ -134,6 +134,9 @@ export const keys = {
   screening: (tenant: string, user: string): string => `screen:${tenantId(tenant)}:${part('user', user)}`,
   /** string: a tenant's outgoing screening (JSON: blocked destinations); owner: PUT/DELETE /v1/tenants/{t}/screening */
   tenantScreening: (tenant: string): string => `screentenant:${tenantId(tenant)}`,
+
+  /** hash: a presentity's publications, SIP-ETag -> JSON {body, expiresAt} (RFC 3903); TTL = the latest publication's expiry */
+  presence: (tenant: string, user: string): string => `presence:${tenantId(tenant)}:${part('user', user)}`,
 } as const;
 
 /** Redis pub/sub channels (not keys: they hold nothing), named here with the keys. */
@@ -177,6 +180,7 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'outroutes:*', lifetime: 'owner', type: 'string', doc: "a tenant's outbound routes; deleted by the API" },
   { pattern: 'findme:*', lifetime: 'owner', type: 'string', doc: "a user's find-me locations; deleted by the API" },
   { pattern: 'screen:*', lifetime: 'owner', type: 'string', doc: "a user's screening lists; deleted by the API" },
+  { pattern: 'presence:*', lifetime: 'ttl', type: 'hash', doc: "a presentity's PUBLISHed documents by SIP-ETag" },
   { pattern: 'screentenant:*', lifetime: 'owner', type: 'string', doc: "a tenant's outgoing screening; deleted by the API" },
 ];
 

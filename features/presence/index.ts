@@ -1,0 +1,111 @@
+import { Gauge } from 'prom-client';
+import type { Call } from '../../lib/calls';
+import type { Feature, FeatureContext } from '../../lib/feature';
+import { DEFAULT_SUBSCRIPTION_LIMITS } from '../../lib/sip/subscription-limits';
+import { respond } from '../../lib/sip/respond';
+import { UserRepository } from '../../lib/store';
+import { presenceChanged } from './bus-events';
+import { callActivity } from './call-activity';
+import { composePidf } from './pidf';
+import { PresenceWatchers } from './presence-watchers';
+import { PublicationStore } from './publications';
+import { handlePublish } from './publish-handler';
+import { WinfoWatchers } from './winfo-watchers';
+import type { Xcap } from './xcap-port';
+
+export { memoryXcap, type Authorization, type MemoryXcap, type Xcap } from './xcap-port';
+
+export interface PresenceOptions {
+  /** the XCAP server's view of rules and lists (features/presence/xcap), built once the feature starts */
+  xcap(ctx: FeatureContext): Xcap;
+}
+
+/**
+ * Presence (issue 19, call flows 4.1-4.9): PUBLISH of PIDF (RFC 3903, RFC 3863), SUBSCRIBE
+ * to a user's presence (RFC 3856) authorized by its XCAP pres-rules (RFC 5025), with the
+ * platform's view of its calls in the document. Publications live in Redis and a change
+ * goes over the instance bus, so watchers on any instance hear a PUBLISH to any other.
+ */
+export function presenceFeature(opts: PresenceOptions): Feature {
+  let ctx: FeatureContext | undefined;
+  let store: PublicationStore | undefined;
+  let users: UserRepository | undefined;
+  let watchers: PresenceWatchers | undefined;
+  let winfo: WinfoWatchers | undefined;
+  const unsubscribe: Array<() => void> = [];
+  const need = (): { ctx: FeatureContext; store: PublicationStore; users: UserRepository; watchers: PresenceWatchers } => {
+    if (!ctx || !store || !users || !watchers) throw new Error('presence feature not started');
+    return { ctx, store, users, watchers };
+  };
+  const changed = async (tenant: string, user: string): Promise<void> => {
+    await need().ctx.bus.publish(presenceChanged, { tenant, user });
+  };
+
+  return {
+    name: 'presence',
+    publish: [{
+      event: 'presence',
+      async handle(c) {
+        const n = need();
+        const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...n.ctx.config.subscriptions };
+        await handlePublish(c, { store: n.store, expires: limits, changed });
+      },
+    }],
+    events: [{
+      event: 'presence',
+      async handle(s) {
+        const n = need();
+        if (!(await n.users.get(s.tenant, s.target))) return false;
+        if (s.req.has('Accept') && !(s.req.get('Accept') ?? '').toLowerCase().includes('application/pidf+xml')) {
+          // RFC 6665 4.2.1.1: a body type the subscriber cannot take
+          respond(s.res, 406, 'Not Acceptable', { Accept: 'application/pidf+xml' });
+          return true;
+        }
+        await n.watchers.subscribe(s, `sip:${s.subscriber}@${s.tenant}`);
+        return true;
+      },
+    }, {
+      // RFC 3857: who watches the presentity, for the presentity itself
+      event: 'presence.winfo',
+      async handle(s) {
+        const n = need();
+        if (!winfo || !(await n.users.get(s.tenant, s.target))) return false;
+        await winfo.subscribe(s);
+        return true;
+      },
+    }],
+    start(c) {
+      ctx = c;
+      const pubs = new PublicationStore(c.redis);
+      store = pubs;
+      users = new UserRepository(c.redis);
+      const xcap = opts.xcap(c);
+      const log = c.logger.child({ feature: 'presence' });
+      const wi = new WinfoWatchers({ srf: c.srf, limits: c.config.subscriptions, watchers: (tenant, user) => w.watchers(tenant, user) });
+      winfo = wi;
+      const w = new PresenceWatchers({
+        srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher: (change) => wi.changed(change),
+        render: async (tenant, user) => composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body),
+          callActivity(c.calls, tenant, user)),
+      });
+      watchers = w;
+      new Gauge({ name: 'feature_server_presence_subscriptions', help: 'Active presence subscriptions on this instance',
+        registers: [c.metrics], collect() { this.set(w.size); } });
+      unsubscribe.push(c.bus.on(presenceChanged, ({ tenant, user }) => w.changed(tenant, user)));
+      unsubscribe.push(xcap.onChange(({ tenant, user, auid }) => {
+        if (auid !== 'pres-rules') return;
+        w.reauthorize(tenant, user).catch((err: Error) => log.warn('presence: re-authorizing watchers failed', { error: err.message }));
+      }));
+      const calls = (call: Call): void => {
+        w.changed(call.tenant, call.caller.user);
+        w.changed(call.tenant, call.callee.user);
+      };
+      unsubscribe.push(c.calls.subscribe({ onRinging: calls, onAnswered: calls, onEnded: calls }));
+    },
+    stop() {
+      for (const u of unsubscribe.splice(0)) u();
+      watchers?.close();
+      winfo?.close();
+    },
+  };
+}
