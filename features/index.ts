@@ -7,7 +7,7 @@ import { mohFeature } from './moh';
 import { outboundFeature } from './outbound';
 import { parkFeature } from './park';
 import { pickupFeature } from './pickup';
-import { memoryXcap, presenceFeature } from './presence';
+import { presenceFeature } from './presence';
 import { screeningFeature } from './screening';
 import { transferFeature } from './transfer';
 
@@ -19,6 +19,5 @@ export function features(): Feature[] {
     // call services, in the order their hooks decide: screening refuses before forwarding
     // diverts, and an unconditional forward or do-not-disturb comes before find-me
     screeningFeature(), forwardingFeature(), findMeFeature(), outboundFeature(),
-    // until the XCAP server is wired in, rules live in memory: every watcher waits for confirmation
-    presenceFeature({ xcap: () => memoryXcap() })];
+    presenceFeature()];
 }

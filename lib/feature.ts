@@ -6,6 +6,7 @@ import type { ApiRouter, HttpMount } from './api';
 import type { CallManager, UserCallHook } from './calls';
 import type { Config } from './config';
 import type { EmbeddedServices, MediaAnchor } from './media';
+import type { DigestAuth } from './sip/digest-auth';
 import type { Replaces } from './sip/replaces';
 import type { RequestBus } from './bus';
 import type { RedisClient } from './store';
@@ -109,6 +110,19 @@ export interface FeatureContext {
   bus: RequestBus;
   /** the server's Prometheus registry (GET /metrics): a feature registers its own metrics here */
   metrics: Registry;
+  /**
+   * for a feature that authenticates its own protocol with the users' SIP credentials
+   * (XCAP over HTTP Digest): the server's digest verifier (its shared nonce secret and
+   * nonce-count store, so any instance accepts a nonce another issued) and the bans and
+   * failure counting of lib/security, so a guess over HTTP counts with those over SIP
+   */
+  auth: { digest: DigestAuth; guard: AuthGuard };
+}
+
+/** The platform's defence against password guessing (lib/security BanList and AuthFailures). */
+export interface AuthGuard {
+  isBanned(address: string): boolean;
+  record(address: string): Promise<unknown>;
 }
 
 /**

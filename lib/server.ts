@@ -180,6 +180,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const selfHost = config.sipAdvertisedHost ?? config.sipHost;
     const ctx: FeatureContext = { logger, redis: conn.client, media, calls, srf, config, internalToken, bus, metrics,
       embedded: new EmbeddedServices(),
+      auth: { digest, guard: { isBanned: (a) => bans.isBanned(a), record: (a) => failures.record(a) } },
       instanceUri: (user) => `sip:${user}@${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${config.sipPort}` };
     for (const f of opts.features) {
       dispatcher.register(f);

@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { Call } from '../../lib/calls';
+import type { HttpMount } from '../../lib/api';
 import type { Feature, FeatureContext } from '../../lib/feature';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from '../../lib/sip/subscription-limits';
 import { respond } from '../../lib/sip/respond';
@@ -11,14 +12,24 @@ import { PresenceWatchers } from './presence-watchers';
 import { PublicationStore } from './publications';
 import { handlePublish } from './publish-handler';
 import { WinfoWatchers } from './winfo-watchers';
+import { createXcap } from './xcap';
 import type { Xcap } from './xcap-port';
 
 export { memoryXcap, type Authorization, type MemoryXcap, type Xcap } from './xcap-port';
 
+/** The rules and lists presence reads; the real one also serves them over HTTP. */
+export type XcapService = Xcap & { mount?(http: HttpMount): void; stop?(): Promise<void> };
+
 export interface PresenceOptions {
-  /** the XCAP server's view of rules and lists (features/presence/xcap), built once the feature starts */
-  xcap(ctx: FeatureContext): Xcap;
+  /**
+   * the rules and lists, built once the feature starts; default: the XCAP server
+   * (features/presence/xcap) on the platform's Redis, digest and bans, under /xcap-root
+   */
+  xcap?(ctx: FeatureContext): XcapService;
 }
+
+const realXcap = (c: FeatureContext): XcapService =>
+  createXcap({ redis: c.redis, logger: c.logger, bus: c.bus, digest: c.auth.digest, guard: c.auth.guard });
 
 /**
  * Presence (issue 19, call flows 4.1-4.9): PUBLISH of PIDF (RFC 3903, RFC 3863), SUBSCRIBE
@@ -26,7 +37,8 @@ export interface PresenceOptions {
  * platform's view of its calls in the document. Publications live in Redis and a change
  * goes over the instance bus, so watchers on any instance hear a PUBLISH to any other.
  */
-export function presenceFeature(opts: PresenceOptions): Feature {
+export function presenceFeature(opts: PresenceOptions = {}): Feature {
+  let xcapService: XcapService | undefined;
   let ctx: FeatureContext | undefined;
   let store: PublicationStore | undefined;
   let users: UserRepository | undefined;
@@ -79,7 +91,8 @@ export function presenceFeature(opts: PresenceOptions): Feature {
       const pubs = new PublicationStore(c.redis);
       store = pubs;
       users = new UserRepository(c.redis);
-      const xcap = opts.xcap(c);
+      const xcap = (opts.xcap ?? realXcap)(c);
+      xcapService = xcap;
       const log = c.logger.child({ feature: 'presence' });
       const wi = new WinfoWatchers({ srf: c.srf, limits: c.config.subscriptions, watchers: (tenant, user) => w.watchers(tenant, user) });
       winfo = wi;
@@ -102,10 +115,15 @@ export function presenceFeature(opts: PresenceOptions): Feature {
       };
       unsubscribe.push(c.calls.subscribe({ onRinging: calls, onAnswered: calls, onEnded: calls }));
     },
-    stop() {
+    http(mount) {
+      // RFC 4825: users edit their pres-rules and resource lists over HTTP
+      xcapService?.mount?.(mount);
+    },
+    async stop() {
       for (const u of unsubscribe.splice(0)) u();
       watchers?.close();
       winfo?.close();
+      await xcapService?.stop?.();
     },
   };
 }

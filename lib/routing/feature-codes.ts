@@ -34,6 +34,11 @@ export class FeatureCodeDispatcher {
     return this.packages.filter((p) => p.pkg.event === event.toLowerCase());
   }
 
+  /** Every package some feature takes SUBSCRIBEs for (Allow-Events of a 489, RFC 6665 8.2.2). */
+  subscribableEvents(): string[] {
+    return [...new Set(this.packages.map((p) => p.pkg.event))];
+  }
+
   /** The compositor of an event package's PUBLISHes (RFC 3903 4), if any feature serves it. */
   publisher(event: string): { feature: string; handler: PublishHandler } | undefined {
     return this.publishers.find((p) => p.handler.event === event.toLowerCase());

@@ -39,7 +39,8 @@ export function createSubscribeRouter(deps: SubscribeRouterDeps) {
     const event = (req.get('Event') ?? '').split(';')[0].trim();
     const packages = deps.features.eventPackages(event);
     if (packages.length === 0) {
-      respond(res, 489, 'Bad Event', { 'Allow-Events': 'dialog' });
+      // RFC 6665 8.2.2: Allow-Events lists the packages served here
+      respond(res, 489, 'Bad Event', { 'Allow-Events': deps.features.subscribableEvents().join(', ') || 'dialog' });
       return;
     }
     for (const p of packages) {

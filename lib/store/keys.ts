@@ -137,6 +137,15 @@ export const keys = {
 
   /** hash: a presentity's publications, SIP-ETag -> JSON {body, expiresAt} (RFC 3903); TTL = the latest publication's expiry */
   presence: (tenant: string, user: string): string => `presence:${tenantId(tenant)}:${part('user', user)}`,
+  /**
+   * hash: a user's XCAP document {etag, body} (RFC 4825: resource-lists, pres-rules); owner:
+   * the user, through XCAP PUT/DELETE. The user part (case-sensitive) comes last, after
+   * segments that cannot hold ':', so no two documents share a key.
+   */
+  xcapDocument: (tenant: string, user: string, auid: string, document: string): string => {
+    if (auid.includes(':') || document.includes(':')) throw new TypeError('invalid XCAP document key part');
+    return `xcap:${tenantId(tenant)}:${part('auid', auid)}:${part('document', document)}:${part('user', user)}`;
+  },
 } as const;
 
 /** Redis pub/sub channels (not keys: they hold nothing), named here with the keys. */
@@ -181,6 +190,7 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'findme:*', lifetime: 'owner', type: 'string', doc: "a user's find-me locations; deleted by the API" },
   { pattern: 'screen:*', lifetime: 'owner', type: 'string', doc: "a user's screening lists; deleted by the API" },
   { pattern: 'presence:*', lifetime: 'ttl', type: 'hash', doc: "a presentity's PUBLISHed documents by SIP-ETag" },
+  { pattern: 'xcap:*', lifetime: 'owner', type: 'hash', doc: "a user's XCAP document (pres-rules, resource-lists); deleted by the user over XCAP" },
   { pattern: 'screentenant:*', lifetime: 'owner', type: 'string', doc: "a tenant's outgoing screening; deleted by the API" },
 ];
 

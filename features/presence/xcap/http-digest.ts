@@ -1,17 +1,12 @@
 import type { HttpRequest, HttpResponse } from '../../../lib/api';
+import type { AuthGuard } from '../../../lib/feature';
 import type { DigestAuth, Ha1s } from '../../../lib/sip/digest-auth';
 
 /** A user's HA1 values in a tenant (the SIP credentials), undefined for no such user. */
 export type CredentialLookup = (tenant: string, user: string) => Promise<Ha1s | undefined>;
 
-/**
- * The platform's defence against password guessing (lib/security: BanList.isBanned,
- * AuthFailures.record), so guesses over HTTP count with those over SIP.
- */
-export interface AuthGuard {
-  isBanned(address: string): boolean;
-  record(address: string): Promise<unknown>;
-}
+/** bans and failure counting shared with SIP (FeatureContext.auth), so guesses over HTTP count with those over SIP */
+export type { AuthGuard } from '../../../lib/feature';
 
 export type DigestVerdict = { ok: true; user: string } | { ok: false; response: HttpResponse };
 

@@ -1,18 +1,12 @@
 import { createHash } from 'node:crypto';
-import { LuaScript, tenantId, type RedisClient } from '../../../lib/store';
+import { keys, LuaScript, type RedisClient } from '../../../lib/store';
 
 /**
  * XCAP documents in Redis: one hash per document `{etag, body}`, so the ETag and the
- * bytes it names never disagree. Owner: the user, through XCAP DELETE.
- *
- * The key is `xcap:{tenant}:{auid}:{document}:{user}`: the user part (case-sensitive,
- * RFC 3261 19.1.4) comes last, after segments that cannot hold ':', so no two documents
- * share a key. (lib/store/keys.ts names the platform's keys; this pattern belongs in
- * its KEYSPACE table when presence is merged: `xcap:*`, owner, hash.)
+ * bytes it names never disagree (keys.xcapDocument). Owner: the user, through XCAP DELETE.
  */
 export function documentKey(tenant: string, user: string, auid: string, document: string): string {
-  if (!user || auid.includes(':') || document.includes(':')) throw new TypeError('invalid XCAP document key part');
-  return `xcap:${tenantId(tenant)}:${auid}:${document}:${user}`;
+  return keys.xcapDocument(tenant, user, auid, document);
 }
 
 export interface StoredDocument {

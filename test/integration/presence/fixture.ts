@@ -1,8 +1,10 @@
+import http from 'node:http';
 import { features } from '../../../features';
 import { memoryXcap, presenceFeature, type MemoryXcap } from '../../../features/presence';
 import { loadConfig } from '../../../lib/config';
 import { startServer, type RunningServer } from '../../../lib/server';
 import { apiRequest } from '../../support/api-client';
+import { answer } from '../../support/digest-client';
 import { phonesAt } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
@@ -19,7 +21,10 @@ const TOKEN = 'test-token-0123456789';
  * rtpengine and SIP engine; sipp plays the phones.
  */
 export interface PresenceFixture {
+  /** the in-memory rules (the fixture without `xcap: 'http'`) */
   xcap(): MemoryXcap;
+  /** an XCAP request by `user` with HTTP digest on its SIP password (the fixture with `xcap: 'http'`) */
+  xcapRequest(user: string, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: string, contentType?: string): Promise<{ status: number; body: string }>;
   redis(): TestRedis;
   server(): RunningServer;
   provision(user: string): Promise<void>;
@@ -29,7 +34,12 @@ export interface PresenceFixture {
   gauge(name: string): Promise<number>;
 }
 
-export function presenceFixture(): PresenceFixture {
+export interface PresenceFixtureOptions {
+  /** 'memory': rules set by the test in memory (default); 'http': the real XCAP server, edited over HTTP */
+  xcap?: 'memory' | 'http';
+}
+
+export function presenceFixture(opts: PresenceFixtureOptions = {}): PresenceFixture {
   const media = withRtpengine();
   let redis: TestRedis | undefined;
   let server: RunningServer | undefined;
@@ -50,7 +60,7 @@ export function presenceFixture(): PresenceFixture {
       ...engine.env, API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url,
       RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, MIN_EXPIRES: '1', LOG_LEVEL: 'warn', DIGEST_ALGORITHMS: 'MD5',
     });
-    const list = features().map((f) => (f.name === 'presence' ? presenceFeature({ xcap: () => xcap }) : f));
+    const list = opts.xcap === 'http' ? features() : features().map((f) => (f.name === 'presence' ? presenceFeature({ xcap: () => xcap }) : f));
     server = await startServer({ config, logger: testLogger(), features: list, engineArgs: engine.engineArgs });
   });
 
@@ -83,6 +93,14 @@ export function presenceFixture(): PresenceFixture {
       if (r.status !== 201 && r.status !== 200) throw new Error(`provisioning ${user}: ${r.status}`);
     },
     run: (scenario, caller, target, o) => phones.call(scenario, caller, target, o),
+    async xcapRequest(user, method, path, body, contentType) {
+      const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
+      const challenge = await httpRequest(httpPort, method, path, headers, body);
+      if (challenge.status !== 401) return challenge;
+      const offered = ([] as string[]).concat(challenge.headers['www-authenticate'] ?? []);
+      const authorization = answer(offered[0] ?? '', { user, password: `pw-${user}`, method, uri: path });
+      return httpRequest(httpPort, method, path, { ...headers, authorization }, body);
+    },
     async gauge(name) {
       const r = await apiRequest(httpPort, 'GET', '/metrics', undefined, TOKEN);
       const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
@@ -91,4 +109,19 @@ export function presenceFixture(): PresenceFixture {
     },
   };
   return fx;
+}
+
+function httpRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path,
+      headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer')));
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
 }

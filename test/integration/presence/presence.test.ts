@@ -134,4 +134,14 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
       vars: { caller: gina, expires: '5', event: 'presence.winfo', accept: 'application/watcherinfo+xml' }, timeoutSec: 10 });
     assert.deepEqual(finals(r), [403]);
   });
+
+  it('an unknown event package gets 489 with Allow-Events naming every package served (RFC 6665 8.2.2)', async () => {
+    const [alice, hank] = await fresh('pp', 'pq');
+    const r = await fx.run('presence-watch.xml', hank, alice, {
+      vars: { caller: hank, expires: '5', event: 'no-such-package', accept: 'application/pidf+xml' }, timeoutSec: 10 });
+    assert.deepEqual(finals(r), [489]);
+    const bad = r.events.find((e) => e.dir === 'received' && e.status === 489);
+    const allowed = (header(bad?.message ?? '', 'Allow-Events') ?? '').split(',').map((x) => x.trim());
+    for (const pkg of ['dialog', 'presence', 'presence.winfo']) assert.ok(allowed.includes(pkg), `${pkg} in ${allowed.join(',')}`);
+  });
 });
