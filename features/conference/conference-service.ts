@@ -4,7 +4,7 @@ import type { SrfApp } from '../../lib/sip/srf-app';
 import type { Logger } from 'winston';
 import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, reconnect, type Call, type CallManager, type ForkTarget, type MediaServerLeg, type OpenedSession, type Side } from '../../lib/calls';
 import type { MediaAnchor, MediaServerTarget, MediaSession } from '../../lib/media';
-import { hangUp, isConnected } from '../../lib/sip/hang-up';
+import { cancelInvite, hangUp, isConnected } from '../../lib/sip/hang-up';
 import type { ConferenceStore } from './conference-store';
 import { MemberOffers, type MemberMedia } from './member-offers';
 import { settled, shared } from './merge-parties';
@@ -238,13 +238,7 @@ export class ConferenceService {
   /** INVITE to one phone with the bridge's offer, cancelled after ringMs (RFC 3261 9.1). */
   private async ring(conf: Conference, to: string, phone: ForkTarget, offer: string): Promise<Srf.Dialog> {
     let invite: Srf.SrfRequest | undefined;
-    const timer = setTimeout(() => {
-      try {
-        invite?.cancel();
-      } catch {
-        // the final response crossed the timer: nothing to cancel
-      }
-    }, this.deps.ringMs);
+    const timer = setTimeout(() => cancelInvite(invite), this.deps.ringMs);
     try {
       return await this.deps.srf.createUAC(phone.uri, {
         localSdp: offer, proxy: phone.proxy, headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },

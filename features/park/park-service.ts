@@ -3,7 +3,7 @@ import type { Logger } from 'winston';
 import { randomBytes } from 'node:crypto';
 import { attachMediaServer, modifyWithRetry, opposite, rejoinMediaServer, snapshotOf, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
 import type { MediaAnchor, MusicTarget } from '../../lib/media';
-import { hangUp, isConnected } from '../../lib/sip/hang-up';
+import { cancelInvite, hangUp, isConnected } from '../../lib/sip/hang-up';
 import { respond } from '../../lib/sip/respond';
 import type { SlotAnnouncer } from './announcement';
 import { slotsOf, type ParkLotStore } from './lot';
@@ -350,7 +350,8 @@ export class ParkService {
     const parked = call[side];
     for (const phone of phones) {
       let invite: Srf.SrfRequest | undefined;
-      const timer = setTimeout(() => invite && invite.cancel(), ringMs);
+      // RFC 3261 9.1: nobody answered in time
+      const timer = setTimeout(() => cancelInvite(invite), ringMs);
       try {
         const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, phone.uri, {
           headers: { From: `"${parked.user}" <sip:${parked.user}@${call.tenant}>`, To: `<sip:${user}@${call.tenant}>` },

@@ -12,7 +12,7 @@ import { wireParty } from './party-wiring';
 import { fixedRing, type RingNext, type RingSequence, type StepOutcome } from './ring-plan';
 import { RingStepRun, type StepResult } from './ring-step';
 import { hangUp, isConnected } from '../sip/hang-up';
-import { pickUpRinging } from './take-over';
+import { pickUpRinging } from './pick-up-ringing';
 import type { OfferInterceptor } from './reinvite-relay';
 import { answerInvite } from './answer';
 import { callSnapshots } from './dialog-snapshot';
@@ -57,7 +57,7 @@ export class CallManager {
   private readonly interceptors: OfferInterceptor[] = [];
   private idleWaiters: Array<() => void> = [];
 
-  /** what the pieces split out of the manager (party-wiring.ts, take-over.ts) may use */
+  /** what the pieces split out of the manager (party-wiring.ts, pick-up-ringing.ts) may use */
   private readonly host: CallHost;
 
   constructor(private readonly deps: CallManagerDeps) {
@@ -144,7 +144,7 @@ export class CallManager {
     return this.unanswered.get(call.id)?.fork.branches ?? [];
   }
 
-  /** A phone's INVITE picks up the ringing call (take-over.ts: pickUpRinging). */
+  /** A phone's INVITE picks up the ringing call (pick-up-ringing.ts). */
   async takeOver(call: Call, req: Srf.SrfRequest, res: Srf.SrfResponse, picker: CallParty): Promise<'ok' | 'gone' | 'codec'> {
     return pickUpRinging(this.host, call, req, res, picker);
   }

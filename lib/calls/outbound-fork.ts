@@ -1,5 +1,5 @@
 import type Srf from 'drachtio-srf';
-import { hangUp } from '../sip/hang-up';
+import { cancelInvite, hangUp } from '../sip/hang-up';
 import { srfApp } from '../sip/srf-app';
 
 export interface ForkTarget {
@@ -135,11 +135,7 @@ export class OutboundFork {
   private cancelBranch(b: ForkBranch, reason?: string): void {
     if (!b.req || b.cancelled) return;
     b.cancelled = true;
-    try {
-      b.req.cancel(reason ? { headers: { Reason: reason } } : undefined);
-    } catch {
-      // already final: nothing to cancel
-    }
+    cancelInvite(b.req, reason);
   }
 }
 

@@ -20,3 +20,17 @@ export function hangUp(dialog: Srf.Dialog | undefined): void {
 export function isConnected(dialog: Srf.Dialog): boolean {
   return dialog.connected !== false;
 }
+
+/**
+ * CANCEL of an INVITE this platform sent (RFC 3261 9.1), never throwing. srf throws
+ * synchronously when the transaction is already final (the 200 crossed the CANCEL) or
+ * its connection to the engine is gone; from a timer that throw would be uncaught.
+ */
+export function cancelInvite(invite: Srf.SrfRequest | undefined, reason?: string): void {
+  if (!invite) return;
+  try {
+    invite.cancel(reason ? { headers: { Reason: reason } } : undefined);
+  } catch {
+    // already final, or no engine: nothing left to cancel
+  }
+}

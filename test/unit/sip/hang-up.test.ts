@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type Srf from 'drachtio-srf';
-import { hangUp } from '../../../lib/sip/hang-up';
+import { cancelInvite, hangUp } from '../../../lib/sip/hang-up';
 
 /** A dialog whose BYE the engine refuses: the dialog is gone there already (srf's ENODIALOG). */
 function goneDialog(): { dialog: Srf.Dialog; calls: () => number } {
@@ -32,5 +32,19 @@ describe('calls: hangUp', () => {
     } finally {
       process.off('unhandledRejection', listener);
     }
+  });
+});
+
+describe('calls: cancelInvite', () => {
+  it('sends CANCEL with the Reason given, and a CANCEL that crosses the final response never throws (park and conference ring timers)', () => {
+    const sent: unknown[] = [];
+    const ringing = { cancel: (opts?: unknown) => sent.push(opts) } as unknown as Srf.SrfRequest;
+    cancelInvite(ringing, 'SIP;cause=200;text="Call completed elsewhere"');
+    cancelInvite(ringing);
+    assert.deepEqual(sent, [{ headers: { Reason: 'SIP;cause=200;text="Call completed elsewhere"' } }, undefined]);
+    // srf throws synchronously once the transaction is final or the engine is gone
+    const answered = { cancel: () => { throw new Error('Request#cancel can only be used for uac Request'); } } as unknown as Srf.SrfRequest;
+    assert.doesNotThrow(() => cancelInvite(answered));
+    assert.doesNotThrow(() => cancelInvite(undefined));
   });
 });
