@@ -142,6 +142,8 @@ export interface Feature {
   routes?(api: ApiRouter): void;
   /** its own HTTP protocol under its own prefix outside /v1, with its own authentication (XCAP) */
   http?(mount: HttpMount): void;
+  /** a user was deleted (REST): drop what the feature keeps for that user, so a new user of that name starts clean */
+  forgetUser?(tenant: string, user: string): Promise<void>;
   start(ctx: FeatureContext): Promise<void> | void;
   stop?(): Promise<void> | void;
 }

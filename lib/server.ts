@@ -194,6 +194,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const redisData = await redisDataCheck(conn.client);
     const api = await createApi({
       logger, token: local.apiToken, tenantTokens: new ApiTokenRepository(conn.client), users, registrations, metrics,
+      userDeleted: async (tenant, user) => {
+        // each feature drops its own per-user state; one failing does not keep the others'
+        const results = await Promise.allSettled(opts.features.map(async (f) => f.forgetUser?.(tenant, user)));
+        results.forEach((r, i) => {
+          if (r.status === 'rejected') logger.error('a deleted user\'s feature state was not removed', { feature: opts.features[i].name, tenant, user, error: String(r.reason) });
+        });
+      },
       health: async () => ({
         // a draining server takes no new calls: a load balancer must stop sending them
         ...(draining ? { draining: { ok: false, detail: 'draining: finishing live calls, taking no new ones' } } : {}),

@@ -33,6 +33,9 @@ export function findMeFeature(): Feature {
     routes(api) {
       findMeRoutes(api, () => need());
     },
+    async forgetUser(tenant, user) {
+      await need().store.delete(tenant, user);
+    },
     start(c) {
       store = new FindMeStore(c.redis);
       users = new UserRepository(c.redis);

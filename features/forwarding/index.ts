@@ -30,6 +30,9 @@ export function forwardingFeature(): Feature {
     routes(api) {
       forwardingRoutes(api, () => need());
     },
+    async forgetUser(tenant, user) {
+      await need().store.delete(tenant, user);
+    },
     start(c) {
       ctx = c;
       store = new ForwardingStore(c.redis);

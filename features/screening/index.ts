@@ -58,6 +58,9 @@ export function screeningFeature(): Feature {
     routes(api) {
       screeningRoutes(api, () => ({ store: need().store, users: need().users }));
     },
+    async forgetUser(tenant, user) {
+      await need().store.deleteUser(tenant, user);
+    },
     start(c) {
       ctx = c;
       store = new ScreeningStore(c.redis);

@@ -65,7 +65,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   registerHealthRoute(app, deps.health, deps.healthTimeoutMs);
   if (deps.metrics) registerMetricsRoute(app, deps.metrics);
   const router = createRouter(app);
-  userRoutes(router, deps.users, deps.registrations);
+  userRoutes(router, deps.users, deps.registrations, deps.userDeleted);
   registrationRoutes(router, deps.registrations);
   callRoutes(router, deps.calls);
   tokenRoutes(router, deps.tenantTokens);

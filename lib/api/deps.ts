@@ -36,6 +36,8 @@ export interface ApiDeps {
   users: UsersPort;
   registrations: RegistrationsPort;
   calls: CallsPort;
+  /** after DELETE of a user: what the features keep for it (forwarding, screening, documents) goes too */
+  userDeleted?: (tenant: string, user: string) => Promise<void>;
   /** served as GET /metrics (none: no such route) */
   metrics?: Registry;
   /** how long GET /health waits for the checks before calling them failed (default 2000 ms) */

@@ -56,7 +56,8 @@ function view(u: UserRecord): Record<string, unknown> {
 }
 
 /** Provisioning: /v1/tenants/:domain/users[/:user]. */
-export function userRoutes(router: ApiRouter, users: UsersPort, registrations: RegistrationsPort): void {
+export function userRoutes(router: ApiRouter, users: UsersPort, registrations: RegistrationsPort,
+  userDeleted?: (tenant: string, user: string) => Promise<void>): void {
   router.put<{ Params: UserParams; Body: UserBody }>('/tenants/:domain/users/:user', {
     tenant: tenantFrom.domainParam,
     schema: {
@@ -87,6 +88,7 @@ export function userRoutes(router: ApiRouter, users: UsersPort, registrations: R
     if (!(await users.delete(domain, user))) throw errors.E_NOT_FOUND(`no user ${user} in ${domain}`);
     // A deleted user must not stay reachable through a phone that is still registered.
     await registrations.unbindAll(domain, user);
+    await userDeleted?.(domain, user);
     return reply.code(204).send();
   });
 

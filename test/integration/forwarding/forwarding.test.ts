@@ -163,4 +163,21 @@ describe('forwarding: CFU, CFB, CFNR and do-not-disturb through the ring plan', 
     assert.equal((await fx.api('DELETE', `/v1/tenants/${TENANT}/users/${a}/forwarding`)).status, 204);
     assert.deepEqual((await fx.api('GET', `/v1/tenants/${TENANT}/users/${a}/forwarding`)).body, { dnd: false });
   });
+
+  it('deleting a user deletes its forwarding, find-me and screening: a new user of that name starts clean', async () => {
+    const [a, b] = await users('rda', 'rdb');
+    const user = `/v1/tenants/${TENANT}/users/${a}`;
+    await forward(a, { unconditional: b });
+    assert.equal((await fx.api('PUT', `${user}/findme`, { enabled: true, locations: [{ users: [b], ringSeconds: 10 }] })).status, 200);
+    assert.equal((await fx.api('PUT', `${user}/screening`, { incoming: { anonymous: true, callers: ['666*'] }, outgoing: { destinations: ['1900*'] } })).status, 200);
+    const kept = { forwarding: (await fx.api('GET', `${user}/forwarding`)).body, findme: (await fx.api('GET', `${user}/findme`)).body,
+      screening: (await fx.api('GET', `${user}/screening`)).body };
+    assert.equal((await fx.api('DELETE', user)).status, 204);
+    await fx.provision(a);
+    const fresh = { forwarding: (await fx.api('GET', `${user}/forwarding`)).body, findme: (await fx.api('GET', `${user}/findme`)).body,
+      screening: (await fx.api('GET', `${user}/screening`)).body };
+    assert.deepEqual(fresh.forwarding, { dnd: false });
+    for (const k of ['forwarding', 'findme', 'screening'] as const) assert.notDeepEqual(fresh[k], kept[k], `${k} of the deleted user is gone`);
+    assert.deepEqual((fresh.screening as { incoming: { callers: string[] } }).incoming.callers, []);
+  });
 });
