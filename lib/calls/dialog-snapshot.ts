@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import { srfApp } from '../sip/srf-app';
 import { addressParts, headerParam, nameAddr, splitAddressList } from '../sip/name-addr';
 import type { DialogSnapshot } from '../store';
 import type { Call } from './call';
@@ -37,12 +38,6 @@ function withTag(value: string, tag: string): string {
   return headerParam(addressParts(value).params, 'tag') !== undefined ? value : `${value};tag=${tag}`;
 }
 
-interface DialogInternals {
-  type: 'uas' | 'uac';
-  req: Srf.SrfRequest;
-  res: Srf.SrfResponse;
-}
-
 /**
  * The snapshot of a live dialog, from the request and response that made it (RFC 3261
  * 12.1.1 for ours as UAS: the route set is the request's Record-Route in order; 12.1.2
@@ -54,15 +49,13 @@ export function snapshotOf(d: Srf.Dialog): DialogSnapshot {
   const resumed = resumedFrom.get(d);
   const origin = originLine(d) ?? resumed?.origin;
   if (resumed) return { ...resumed, target: d.remote.uri, ...(origin ? { origin } : {}) };
-  const { type, req, res } = d as unknown as DialogInternals;
+  const { type, req, res } = d;
   const base = { callId: d.sip.callId, localTag: d.sip.localTag, remoteTag: d.sip.remoteTag, target: d.remote.uri, ...(origin ? { origin } : {}) };
   if (type === 'uas') {
     return { ...base, local: withTag(req.get('To'), d.sip.localTag), remote: req.get('From'), routes: routeList(req.get('Record-Route')) };
   }
   return { ...base, local: req.get('From'), remote: withTag(res.get('To'), d.sip.remoteTag), routes: routeList(res.get('Record-Route')).reverse() };
 }
-
-type CreateUac = (uri: string, opts: object) => Promise<Srf.Dialog>;
 
 /** The snapshot each dialog resumed by this process was resumed from. */
 const resumedFrom = new WeakMap<Srf.Dialog, DialogSnapshot>();
@@ -80,7 +73,7 @@ export async function resumeDialog(srf: Srf, snap: DialogSnapshot, sdp: string, 
   const first = snap.routes[0] ? nameAddr(snap.routes[0])?.uri : undefined;
   // to the far end this is one more offer in its session: the o= it knows, version + 1
   const offer = continueOrigin(snap.origin, sdp);
-  const d = await (srf.createUAC as unknown as CreateUac).call(srf, snap.target, { headers, localSdp: offer, proxy: first });
+  const d = await srfApp(srf).createUAC(snap.target, { headers, localSdp: offer, ...(first ? { proxy: first } : {}) });
   sentFirst(d, offer);
   resumedFrom.set(d, { ...snap, cseq });
   return d;
@@ -110,8 +103,6 @@ export function callSnapshots(call: Pick<Call, 'uas' | 'uac'>): { caller?: Dialo
   return out.caller || out.callee ? out : undefined;
 }
 
-type OutOfDialog = (uri: string, opts: object) => Promise<Srf.SrfRequest>;
-
 /**
  * BYE inside a dialog this engine does not hold (its engine died; RFC 3261 15.1.1: the
  * dialog's Call-ID, tags and route set, a CSeq above any sent in it). Resolves with the
@@ -123,10 +114,10 @@ export async function byeDialog(srf: Srf, snap: DialogSnapshot, cseq: number, ti
   const first = snap.routes[0] ? nameAddr(snap.routes[0])?.uri : undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const req = await (srf.request as unknown as OutOfDialog).call(srf, snap.target, { method: 'BYE', headers, ...(first ? { proxy: first } : {}) });
+    const req = await srfApp(srf).request(snap.target, { method: 'BYE', headers, ...(first ? { proxy: first } : {}) });
     return await new Promise<number>((resolve) => {
       timer = setTimeout(() => resolve(408), timeoutMs);
-      req.on('response', (res) => {
+      req.on('response', (res?: Srf.SrfResponse) => {
         if (res && res.status >= 200) resolve(res.status);
       });
     });

@@ -34,7 +34,7 @@ export function wireParty(host: CallHost, call: Call, side: Side, d: Srf.Dialog)
     try {
       const headers: Record<string, string> = {};
       if (req.has('Content-Type')) headers['Content-Type'] = req.get('Content-Type');
-      const r = await (other.request as unknown as (o: object) => Promise<Srf.SrfResponse>).call(other, { method: 'INFO', headers, body: req.body });
+      const r = await other.request({ method: 'INFO', headers, body: req.body });
       res.send(r.status);
     } catch {
       res.send(500);

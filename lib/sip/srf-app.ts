@@ -27,6 +27,9 @@ export interface SrfExtras {
     callback: (err: Error | null, dialog?: Srf.Dialog) => void): this;
   // srf.js createUAS: a non-INVITE (SUBSCRIBE) dialog carries no SDP
   createUAS(req: Srf.SrfRequest, res: Srf.SrfResponse, opts: { headers?: Record<string, string> }): Promise<Srf.Dialog>;
+  // srf.js request(uri, opts): a request outside any dialog srf holds, resolved once sent
+  // (the request as sent; its responses come as 'response' events)
+  request(uri: string, opts: { method: Srf.SipMethod; headers?: Record<string, string>; body?: string; proxy?: string }): Promise<Srf.SrfRequest>;
 }
 
 /**

@@ -22,7 +22,7 @@ describe('store: keyspace', () => {
 
   it('declares every key function in KEYSPACE', () => {
     for (const [name, fn] of Object.entries(keys)) {
-      const key = (fn as (...a: string[]) => string)('example.com', 'x');
+      const key = (fn as (...a: string[]) => string)('example.com', 'x', 'y', 'z');
       assert.ok(specOf(key), `keys.${name}() -> ${key} has no KEYSPACE line`);
     }
     assert.equal(new Set(KEYSPACE.map((s) => s.pattern)).size, KEYSPACE.length);
