@@ -20,6 +20,7 @@ import { relayProvisional } from './provisional';
 import { calleeLegTimer, calleeTimerHeaders, callerTimerChoice, startLegTimers } from './leg-timers';
 import { hasOptionTag, type UasTimerPolicy } from '../sip/session-expires';
 import { avoidUnreachable, UnreachableContacts } from './unreachable-contacts';
+import { setupFailure } from './setup-failure';
 
 export interface CallManagerDeps {
   srf: Srf;
@@ -322,8 +323,9 @@ export class CallManager {
       log.info('call answered', { callee: r.callee.user });
       return call;
     } catch (err) {
-      log.error('call setup failed', { error: (err as Error).message });
-      if (!answeredCaller && !callerCancelled) respond(res, 503, 'Service Unavailable');
+      const failure = setupFailure(err);
+      if (failure.log) log.error('call setup failed', { error: (err as Error).message });
+      if (!answeredCaller && !callerCancelled) respond(res, failure.status, failure.reason);
       hangUp(call.uas);
       hangUp(call.uac);
       await this.end(call, 'setup-failed');
