@@ -276,6 +276,9 @@ async function main(): Promise<void> {
           console.log(`  sent ${r.sent} (${r.authed} credentialed) in ${r.seconds.toFixed(0)}s = ${(r.sent / r.seconds).toFixed(0)}/s, ` +
             `${r.responses} answers ${JSON.stringify(r.byStatus)}, send errors ${r.sendErrors}`);
         }
+        if (r && KEEP) {
+          for (const [kind, text] of Object.entries(r.samples)) console.log(`  first ${kind} the server sent:\n${text.split('\r\n').map((l) => `    ${l}`).join('\n')}`);
+        }
         if (phase.error) console.log(`  fuzzer stopped: ${phase.error}`);
         console.log(`  after: alive ${JSON.stringify(phase.aliveAfter)}, /health ${phase.healthAfter}` +
           `${phase.healthAfter !== 200 && phase.healthAfter !== 0 ? ' (busy right after the fuzz: not a crash; /health is judged after the idle)' : ''}`);
