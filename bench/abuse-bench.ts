@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort as anyFreePort } from '../test/support/ports';
 import { flood, type FloodResult } from './abuse/flood';
+import { memMap, memMapText } from './abuse/mem-map';
 import { findServerChildren, readProc, Sampler } from './calls/procs';
 import { liveCalls, provisionUsers, redisKeys, rtpengineCalls, serverLogTail, startFeatureServer, startRtpengine, stopProcess, type FeatureServer, type Rtpengine } from './calls/server';
 import { commonArgs, errorExcerpt, failureKinds, killAllSipps, SCENARIOS, startSipp, statLast } from './calls/sipp';
@@ -244,6 +245,10 @@ async function main(): Promise<void> {
       const pids = Object.fromEntries(names.map((n) => [n, procs[n]]));
       const sampler = new Sampler(pids, () => 0).start(500);
       const baseline = Object.fromEntries(names.map((n) => [n, readProc(procs[n] ?? 0)?.rssMb ?? NaN]));
+      const where = (when: string): void => {
+        for (const n of ['server', 'engine'] as const) console.log(`  ${n} memory ${when}: ${memMapText(memMap(procs[n] ?? 0))}`);
+      };
+      where('at baseline');
       const sources = Array.from({ length: FUZZ_SOURCES }, (_, i) => `127.0.1.${i + 1}`);
       const ring: string[] = [];
       const keep = (n: number, msg: Buffer, ops: string[], seed: string): void => {
@@ -271,6 +276,9 @@ async function main(): Promise<void> {
           console.log(`  sent ${r.sent} (${r.authed} credentialed) in ${r.seconds.toFixed(0)}s = ${(r.sent / r.seconds).toFixed(0)}/s, ` +
             `${r.responses} answers ${JSON.stringify(r.byStatus)}, send errors ${r.sendErrors}`);
         }
+        if (r && KEEP) {
+          for (const [kind, text] of Object.entries(r.samples)) console.log(`  first ${kind} the server sent:\n${text.split('\r\n').map((l) => `    ${l}`).join('\n')}`);
+        }
         if (phase.error) console.log(`  fuzzer stopped: ${phase.error}`);
         console.log(`  after: alive ${JSON.stringify(phase.aliveAfter)}, /health ${phase.healthAfter}` +
           `${phase.healthAfter !== 200 && phase.healthAfter !== 0 ? ' (busy right after the fuzz: not a crash; /health is judged after the idle)' : ''}`);
@@ -285,6 +293,7 @@ async function main(): Promise<void> {
           break;
         }
       }
+      where('after the fuzz');
       const samples = sampler.stop();
       const peak = Object.fromEntries(names.map((n) => [n, Math.max(...samples.map((s) => s.procs[n]?.rssMb ?? 0))]));
       if (SETTLE_S > 0) {
@@ -292,6 +301,7 @@ async function main(): Promise<void> {
         await sleep(SETTLE_S * 1000);
       }
       const after = Object.fromEntries(names.map((n) => [n, readProc(procs[n] ?? 0)?.rssMb ?? NaN]));
+      where('after the idle');
       for (const n of names) table.push({ name: n, baseline: baseline[n], peak: peak[n], after: after[n] });
       const a = alive(procs);
       healthAfterIdle = await health(server);

@@ -54,6 +54,8 @@ export interface FuzzResult {
   seconds: number;
   /** messages that could not be sent (socket errors) */
   sendErrors: number;
+  /** the first request of each method the server sent to the fuzzer, as received (what a contact the fuzz bound costs) */
+  samples: Record<string, string>;
 }
 
 interface Source {
@@ -105,7 +107,7 @@ export class Fuzzer {
   private readonly sources: Source[] = [];
   private readonly waiting = new Map<string, (challenge: string) => void>();
   private readonly clients = new Map<string, DigestClient>();
-  private readonly result: FuzzResult = { sent: 0, authed: 0, responses: 0, byStatus: {}, seconds: 0, sendErrors: 0 };
+  private readonly result: FuzzResult = { sent: 0, authed: 0, responses: 0, byStatus: {}, seconds: 0, sendErrors: 0, samples: {} };
 
   constructor(private readonly opts: FuzzOptions) {
     this.rng = new Rng(opts.seed);
@@ -138,6 +140,7 @@ export class Fuzzer {
     const { status, callId, challenge } = statusAndCallId(m);
     this.result.responses++;
     this.result.byStatus[status] = (this.result.byStatus[status] ?? 0) + 1;
+    if (status.startsWith('req:') && !this.result.samples[status]) this.result.samples[status] = m.toString('latin1', 0, Math.min(m.length, 1500));
     const waiter = this.waiting.get(callId);
     if (waiter && challenge) {
       this.waiting.delete(callId);

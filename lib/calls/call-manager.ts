@@ -19,6 +19,8 @@ import { callSnapshots } from './dialog-snapshot';
 import { relayProvisional } from './provisional';
 import { calleeLegTimer, calleeTimerHeaders, callerTimerChoice, startLegTimers } from './leg-timers';
 import { hasOptionTag, type UasTimerPolicy } from '../sip/session-expires';
+import { avoidUnreachable, UnreachableContacts } from './unreachable-contacts';
+import { setupFailure } from './setup-failure';
 
 export interface CallManagerDeps {
   srf: Srf;
@@ -28,7 +30,13 @@ export interface CallManagerDeps {
   instanceId: string;
   /** session timers (RFC 4028) on both legs; none when absent */
   sessionTimers?: UasTimerPolicy;
+  /** contacts that answered nothing, skipped for a while (unreachable-contacts.ts); default: 60 s, 10,000 contacts */
+  unreachable?: UnreachableContacts;
 }
+
+/** How long a contact that answered nothing at all is skipped, and how many are remembered. */
+const UNREACHABLE_TTL_MS = 60000;
+const UNREACHABLE_MAX = 10000;
 
 interface ConnectBase {
   tenant: string;
@@ -59,8 +67,10 @@ export class CallManager {
 
   /** what the pieces split out of the manager (party-wiring.ts, pick-up-ringing.ts) may use */
   private readonly host: CallHost;
+  private readonly unreachable: UnreachableContacts;
 
   constructor(private readonly deps: CallManagerDeps) {
+    this.unreachable = deps.unreachable ?? new UnreachableContacts({ ttlMs: UNREACHABLE_TTL_MS, max: UNREACHABLE_MAX });
     this.host = {
       srf: deps.srf,
       media: deps.media,
@@ -187,7 +197,8 @@ export class CallManager {
       return undefined;
     }
     const sessionTimer = timer422;
-    const plan = 'plan' in r ? r.plan : fixedRing(r.targets, r.noAnswerMs);
+    // contacts that answered nothing lately are not rung (nor offered media) again
+    const plan = avoidUnreachable('plan' in r ? r.plan : fixedRing(r.targets, r.noAnswerMs), this.unreachable);
     // the caller may CANCEL while the plan asks its hooks (the engine answers it 487)
     let callerCancelled = false;
     let ringing: OutboundFork | undefined;
@@ -206,7 +217,7 @@ export class CallManager {
       { user: r.callee.user, tenant: r.tenant, uri: r.callee.uri, callId: '', tag: '' }, callId, this.deps.instanceId, log);
     this.calls.set(id, call);
     let answeredCaller = false;
-    let step = new RingStepRun(this.deps.srf);
+    let step = new RingStepRun(this.deps.srf, this.unreachable);
     this.pendingCancel.set(id, () => {
       // the callee may have answered already (its dialog joined, the caller not answered yet)
       callerCancelled = true;
@@ -235,7 +246,7 @@ export class CallManager {
           call.setParty('callee', { ...call.callee, user: next.callee, uri: `sip:${next.callee}@${r.tenant}` });
         }
         if (result) {
-          step = new RingStepRun(this.deps.srf);
+          step = new RingStepRun(this.deps.srf, this.unreachable);
           pending.fork = step.fork;
           ringing = step.fork;
         }
@@ -312,8 +323,9 @@ export class CallManager {
       log.info('call answered', { callee: r.callee.user });
       return call;
     } catch (err) {
-      log.error('call setup failed', { error: (err as Error).message });
-      if (!answeredCaller && !callerCancelled) respond(res, 503, 'Service Unavailable');
+      const failure = setupFailure(err);
+      if (failure.log) log.error('call setup failed', { error: (err as Error).message });
+      if (!answeredCaller && !callerCancelled) respond(res, failure.status, failure.reason);
       hangUp(call.uas);
       hangUp(call.uac);
       await this.end(call, 'setup-failed');

@@ -16,4 +16,5 @@ export { CallTakeover, takeoverAction, type CallTakeoverDeps, type TakeoverPolic
 export { rebindDialogs, type DialogRebindDeps, type RebindReport } from './dialog-rebind';
 export { fixedRing, timedOutStatus, type RingNext, type RingSequence, type StepOutcome } from './ring-plan';
 export { classify, UserCallPlan, type AfterOutcome, type BeforeRing, type RingLocation, type RingOutcome, type UserCallContext, type UserCallHook, type UserCallPlanDeps } from './user-call-plan';
+export { ALL_UNREACHABLE, avoidUnreachable, UnreachableContacts, type UnreachableContactsOptions } from './unreachable-contacts';
 export { diversionHeaders, type DiversionCause, type Hop } from './diversion';

@@ -39,6 +39,14 @@ export interface ForkBranch {
   cancelled?: boolean;
 }
 
+/** Told whether a target answered anything at all (unreachable-contacts.ts keeps the silent ones). */
+export interface ReachObserver {
+  /** no response from the target: timer B or a transport error (a final the stack made itself, no To tag) */
+  silent(t: ForkTarget): void;
+  /** some response came from the target itself */
+  heard(t: ForkTarget): void;
+}
+
 /** RFC 3326 with RFC 3261's cause 200: the CANCEL a ringing phone gets when another branch took the call. */
 export const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
 
@@ -60,7 +68,7 @@ export class OutboundFork {
   private settle: (r: ForkResult) => void = () => undefined;
   private readonly result = new Promise<ForkResult>((resolve) => (this.settle = resolve));
 
-  constructor(private readonly srf: Srf) {}
+  constructor(private readonly srf: Srf, private readonly reach?: ReachObserver) {}
 
   /** Cancels every branch still ringing (the caller cancelled, no answer, or a pickup took the call). */
   cancel(reason?: string): void {
@@ -97,11 +105,19 @@ export class OutboundFork {
     const b: ForkBranch = { target, remoteTags: new Set() };
     this.branches.push(b);
     this.running++;
+    // RFC 3261 8.2.6.2: every response of a UA but 100 carries a To tag; a final without
+    // one, before any provisional, is the transaction layer's own (timer B, transport error)
+    let heard = false;
     try {
       const d = await srfApp(this.srf).createUAC(target.uri, { localSdp: opts.offer, headers: opts.headers, proxy: target.proxy, auth: target.auth }, {
         cbRequest: (_err, req) => {
           if (!req) return;
           b.req = req;
+          req.on('response', (res?: Srf.SrfResponse) => {
+            if (!res || heard || !(res.status < 200 || toTag(res.get('To')))) return;
+            heard = true;
+            this.reach?.heard(target);
+          });
           b.callId = req.get('Call-ID');
           b.localTag = /;\s*tag=([^;\s]+)/.exec(req.get('From'))?.[1];
           if (this.settled) this.cancelBranch(b, this.winner ? COMPLETED_ELSEWHERE : undefined);
@@ -120,7 +136,9 @@ export class OutboundFork {
       this.settle({ dialog: d, target, status: 200 });
       for (const other of this.branches) if (other !== b) this.cancelBranch(other, COMPLETED_ELSEWHERE);
     } catch (err) {
-      this.statuses.push((err as { status?: number }).status ?? 500);
+      const status = (err as { status?: number }).status ?? 500;
+      if (!heard && (status === 408 || status === 503)) this.reach?.silent(target);
+      this.statuses.push(status);
     } finally {
       this.running--;
       if (this.running === 0) this.finish();
@@ -137,6 +155,10 @@ export class OutboundFork {
     b.cancelled = true;
     cancelInvite(b.req, reason);
   }
+}
+
+function toTag(to: string | undefined): boolean {
+  return /;\s*tag=/i.test(to ?? '');
 }
 
 function best(statuses: number[]): number {

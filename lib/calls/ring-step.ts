@@ -1,5 +1,5 @@
 import type Srf from 'drachtio-srf';
-import { OutboundFork, type ForkResult, type ForkTarget } from './outbound-fork';
+import { OutboundFork, type ForkResult, type ForkTarget, type ReachObserver } from './outbound-fork';
 import type { StepOutcome } from './ring-plan';
 
 export interface RingStepOptions {
@@ -25,8 +25,8 @@ export class RingStepRun {
   private rang = false;
   private timedOut = false;
 
-  constructor(srf: Srf) {
-    this.fork = new OutboundFork(srf);
+  constructor(srf: Srf, reach?: ReachObserver) {
+    this.fork = new OutboundFork(srf, reach);
   }
 
   async run(o: RingStepOptions): Promise<StepResult> {

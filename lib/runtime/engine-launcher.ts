@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'winston';
@@ -35,6 +36,28 @@ export interface EngineLaunchOptions {
   denyDestinations?: HostPort[];
   /** pidfile folder: an engine an earlier run left there is killed first (child-guard.ts) */
   runDir?: string;
+  /** the engine's C allocator: jemalloc where the system has it (default), or glibc's */
+  allocator?: 'jemalloc' | 'system';
+}
+
+/** Where Debian's libjemalloc2 (and other distributions' jemalloc) puts the library. */
+const JEMALLOC_PATHS = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib64/libjemalloc.so.2', '/usr/lib/libjemalloc.so.2'];
+
+/**
+ * The environment that picks the engine's C allocator. Measured with bench:abuse (issue
+ * #13): after 200,000 fuzzed datagrams glibc's main arena kept 55-68 MB of the engine's
+ * freed message buffers resident (brk heap, fragmented: MALLOC_TRIM_THRESHOLD_ and
+ * MALLOC_MMAP_THRESHOLD_ did not give it back) while V8's own heap was back at its
+ * baseline. jemalloc returns unused pages on a timer (a background thread; dirty pages
+ * after 5 s, purged at once) whether or not the process allocates again. Without
+ * jemalloc: two glibc arenas, not eight per core. An operator's LD_PRELOAD or
+ * MALLOC_CONF wins (they are spread over this).
+ */
+export function allocatorEnv(allocator: 'jemalloc' | 'system' = 'jemalloc', exists: (p: string) => boolean = fs.existsSync): Record<string, string> {
+  const lib = allocator === 'jemalloc' ? JEMALLOC_PATHS.find((p) => exists(p)) : undefined;
+  if (!lib) return { MALLOC_ARENA_MAX: '2' };
+  return { LD_PRELOAD: lib, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:5000,muzzy_decay_ms:0' };
 }
 
 const PIDFILE = 'sip-engine';
@@ -117,12 +140,11 @@ export async function launchEngine(opts: EngineLaunchOptions): Promise<LaunchedE
     // a pipe on its stdin: if this process dies, even by SIGKILL, the engine sees the pipe
     // close and stops, rather than live on answering 503 to every request (--exit-with-parent);
     // the kernel's parent-death signal where setpriv exists. The secret goes in the
-    // environment, not the command line every user can read in ps. Two malloc arenas, not
-    // eight per core: what a burst of parsing took from the C heap goes back instead of
-    // staying spread over idle arenas (issue #13); the operator's value wins.
+    // environment, not the command line every user can read in ps. Its allocator: see
+    // allocatorEnv (issue #13); the operator's values win.
     const guarded = withParentDeathSignal(process.execPath, [...args, '--exit-with-parent']);
     const c = spawn(guarded.command, guarded.args, { stdio: ['pipe', 'inherit', 'pipe'],
-      env: { MALLOC_ARENA_MAX: '2', ...process.env, SIP_ENGINE_SECRET: secret } });
+      env: { ...allocatorEnv(opts.allocator), ...process.env, SIP_ENGINE_SECRET: secret } });
     void writePidfile(opts.runDir, PIDFILE, c.pid, CLI);
     c.stderr?.on('data', (d: Buffer) => {
       lastError = d.toString().trim();

@@ -3,6 +3,7 @@ import type { SipMessage } from '../sip/message';
 import { parseNameAddr, tagOf } from '../sip/name-addr';
 import { responseTo } from '../sip/response';
 import { parseSipUri } from '../sip/uri';
+import { topViaBranch } from '../sip/via';
 import { ClientInviteTransaction, ClientNonInviteTransaction, type ClientTransaction, type ClientTxnUser } from '../transaction/client-transactions';
 import { TransactionLayer } from '../transaction/transaction-layer';
 import type { Peer } from '../transport/types';
@@ -91,7 +92,7 @@ export class AppRequests {
   }
 
   private start(conn: AppConnection, cmd: AppCommand, msg: SipMessage, peer: Peer, dialogId: string, pinned = false): void {
-    const branch = /branch=([^;,\s]+)/.exec(msg.get('via') ?? '')?.[1] ?? '';
+    const branch = topViaBranch(msg.get('via'));
     const key = TransactionLayer.clientKey(branch, msg.method);
     const buf = msg.toBuffer();
     const t: ClientTransaction = msg.method === 'INVITE'
@@ -114,7 +115,7 @@ export class AppRequests {
     }
     const msg = buildCancel(invite.request, app);
     const buf = msg.toBuffer();
-    const branch = /branch=([^;,\s]+)/.exec(msg.get('via') ?? '')?.[1] ?? '';
+    const branch = topViaBranch(msg.get('via'));
     const t = new ClientNonInviteTransaction(TransactionLayer.clientKey(branch, 'CANCEL'), msg, buf, invite.peer, this.ctx.clientEnv);
     conn.reply(cmd.msgId, sentRequestLeader(buf.length, invite.peer.transport, this.local(), t.id), buf.toString('utf8'));
     const go = (): void => {

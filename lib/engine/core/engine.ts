@@ -6,6 +6,7 @@ import type { SipMessage } from '../sip/message';
 import { parseDatagram } from '../sip/parser';
 import { bareHost, parseSipUri } from '../sip/uri';
 import { DEFAULT_SUPPORTED, validateResponse } from '../sip/validate';
+import { topViaBranch } from '../sip/via';
 import { DEFAULT_TIMERS, type TimerConfig } from '../transaction/timers';
 import { TransactionLayer } from '../transaction/transaction-layer';
 import { TcpTransport } from '../transport/tcp';
@@ -189,7 +190,7 @@ export class Engine {
 
     const onResponse = (msg: SipMessage, raw: Buffer, peer: Peer): void => {
       const bad = validateResponse(msg);
-      const branch = /branch=([^;,\s]+)/.exec(msg.get('via') ?? '')?.[1] ?? '';
+      const branch = topViaBranch(msg.get('via'));
       const t = bad ? undefined : txns.client(TransactionLayer.clientKey(branch, msg.cseq.method));
       if (!t) {
         counters.droppedResponses++;

@@ -3,6 +3,7 @@ import type { SipMessage } from '../sip/message';
 import { parseNameAddr } from '../sip/name-addr';
 import { responseTo } from '../sip/response';
 import { parseSipUri } from '../sip/uri';
+import { topViaBranch } from '../sip/via';
 import { ClientInviteTransaction, ClientNonInviteTransaction, type ClientTransaction } from '../transaction/client-transactions';
 import { ServerNonInviteTransaction, type ServerInviteTransaction, type ServerTransaction } from '../transaction/server-transactions';
 import { TransactionLayer } from '../transaction/transaction-layer';
@@ -195,7 +196,7 @@ export class ProxyCore {
     const t = job.current;
     if (t instanceof ClientInviteTransaction && !t.isFinal) {
       const cancel = buildCancel(t.request, t.request);
-      const branch = /branch=([^;,\s]+)/.exec(cancel.get('via') ?? '')?.[1] ?? '';
+      const branch = topViaBranch(cancel.get('via'));
       const ct = new ClientNonInviteTransaction(TransactionLayer.clientKey(branch, 'CANCEL'), cancel, cancel.toBuffer(), t.peer, this.ctx.clientEnv);
       const go = (): void => {
         this.ctx.txns.addClient(ct);

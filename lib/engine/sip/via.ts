@@ -90,6 +90,17 @@ export function viaBranch(via: Via): string {
   return via.params.get('branch') ?? '';
 }
 
+/**
+ * The branch of a message's top Via (`msg.get('via')`), '' when there is none or the Via
+ * cannot be read. RFC 3261 17.1.3 matches a response to its client transaction by it;
+ * read through the Via grammar, not searched for: `xbranch=` or a `branch=` inside
+ * another parameter is no branch.
+ */
+export function topViaBranch(top: string | undefined): string {
+  const via = top ? parseVia(top) : null;
+  return via ? viaBranch(via) : '';
+}
+
 /** RFC 3261 8.1.1.7: a branch starting with the magic cookie means RFC 3261 matching applies. */
 export function isRfc3261Branch(branch: string): boolean {
   return branch.startsWith('z9hG4bK') && branch.length > 7;

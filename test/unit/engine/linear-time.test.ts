@@ -3,7 +3,7 @@ import { parseDatagram, parseStream } from '../../../lib/engine/sip/parser';
 import { parseNameAddr, tagOf } from '../../../lib/engine/sip/name-addr';
 import { parseParams } from '../../../lib/engine/sip/params';
 import { parseSipUri } from '../../../lib/engine/sip/uri';
-import { parseVia } from '../../../lib/engine/sip/via';
+import { parseVia, topViaBranch } from '../../../lib/engine/sip/via';
 import { splitList } from '../../../lib/engine/sip/headers';
 import { validateRequest } from '../../../lib/engine/sip/validate';
 import { StreamBuffer } from '../../../lib/engine/transport/stream-buffer';
@@ -84,6 +84,7 @@ describe('engine: parsers run in linear time on pathological input', function ()
       assertLinear(`uri host ${name}`, (n) => `sip:a@host${run(n)}`, parseSipUri);
       assertLinear(`via ${name}`, (n) => `SIP/2.0/UDP host${run(n)}`, parseVia);
       assertLinear(`via proto ${name}`, (n) => `SIP${run(n)}/2.0/UDP h`, parseVia);
+      assertLinear(`via branch ${name}`, (n) => `SIP/2.0/UDP h;branch=${run(n)}`, topViaBranch);
       assertLinear(`list ${name}`, (n) => `a${run(n)}`, splitList);
       assertLinear(`contact header ${name}`, (n) => request('Contact', run(n)).toString('latin1'), (s) => {
         const r = parseDatagram(Buffer.from(s, 'latin1'));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseDatagram, parseStream } from '../../../lib/engine/sip/parser';
 import { parseNameAddr, tagOf } from '../../../lib/engine/sip/name-addr';
-import { parseVia } from '../../../lib/engine/sip/via';
+import { parseVia, topViaBranch } from '../../../lib/engine/sip/via';
 import { validateRequest } from '../../../lib/engine/sip/validate';
 import { RFC4475_DIR } from '../../support/test-data';
 
@@ -41,6 +41,14 @@ describe('engine: SIP parser', () => {
     assert.equal(parseVia(m.getAll('via')[1])?.host, 'spindle.example.com');
     assert.equal(m.get('NewFangledHeader'), 'newfangled value continued newfangled value');
     assert.equal(m.body.length, 150);
+  });
+
+  it('reads the top Via\'s branch through the Via grammar (RFC 3261 17.1.3), not by searching for "branch="', () => {
+    assert.equal(topViaBranch('SIP/2.0/UDP 192.0.2.1:5060;rport;branch=z9hG4bK-1'), 'z9hG4bK-1');
+    assert.equal(topViaBranch('SIP/2.0/UDP 192.0.2.1;xbranch=z9hG4bK-2'), '', 'xbranch is another parameter');
+    assert.equal(topViaBranch('SIP/2.0/UDP 192.0.2.1;x="branch=z9hG4bK-3"'), '', 'nor is a quoted value');
+    assert.equal(topViaBranch('SIP/2.0/UDP 192.0.2.1 junk;branch=z9hG4bK-4'), '', 'an unreadable Via has none');
+    assert.equal(topViaBranch(undefined), '');
   });
 
   it('keeps an escaped header name as a different header (esc02: two Contacts, not three)', () => {
