@@ -21,7 +21,7 @@ export interface BaresipOptions {
   server: string;
   /** the WAV (8 kHz mono S16LE) it sends as its microphone */
   source: string;
-  /** users at the same server whose presence it watches (contacts with ;presence) */
+  /** users at the same server whose presence it watches (contacts marked ;presence=p2p, baresip 1.0's subscriber) */
   watch?: string[];
   /** PUBLISH its presence every this many seconds (baresip's account pubint); off by default */
   publishEvery?: number;
@@ -51,8 +51,10 @@ export interface Baresip {
   event(type: string, pred?: (e: BaresipEvent) => boolean, timeoutMs?: number): Promise<BaresipEvent>;
   /** the types of every event seen so far, oldest first */
   eventTypes(): string[];
-  /** resolves once its console output has a line containing `text` */
-  printed(text: string, timeoutMs?: number): Promise<void>;
+  /** resolves once its console output (from offset `since`, a length of output() taken earlier) contains `text` */
+  printed(text: string, timeoutMs?: number, since?: number): Promise<void>;
+  /** the presence its contact list shows for this user at its server (Online, Offline, Busy, Unknown, ...), undefined when not listed */
+  presenceOf(user: string): Promise<string | undefined>;
   /** the newest recording of what it received (sndfile's dump-*-dec.wav), or undefined before any call */
   recording(): Promise<string | undefined>;
   /** its console output so far (for failure messages) */
@@ -120,6 +122,23 @@ class NetstringReader {
   }
 }
 
+/** Removes ANSI colour sequences (ESC [ digits/semicolons m): a linear scan, no backtracking. */
+function stripAnsi(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) === 0x1b && text[i + 1] === '[') {
+      let j = i + 2;
+      while (j < text.length && (text[j] === ';' || (text[j] >= '0' && text[j] <= '9'))) j++;
+      if (text[j] === 'm') {
+        i = j;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
 function netstring(json: unknown): Buffer {
   const body = Buffer.from(JSON.stringify(json));
   return Buffer.concat([Buffer.from(`${body.length}:`), body, Buffer.from(',')]);
@@ -151,16 +170,16 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   if (o.publishEvery) params.push(`pubint=${o.publishEvery}`);
   await writeFile(path.join(dir, 'config'), config({ sipPort, ctrlPort, dir, source: o.source }));
   await writeFile(path.join(dir, 'accounts'), `<${uri}>;${params.join(';')}\n`);
-  await writeFile(path.join(dir, 'contacts'), (o.watch ?? []).map((u) => `"${u}" <sip:${u}@${o.server}>;presence\n`).join(''));
+  await writeFile(path.join(dir, 'contacts'), (o.watch ?? []).map((u) => `"${u}" <sip:${u}@${o.server}>;presence=p2p\n`).join(''));
 
   let output = '';
-  const printWaiters: { text: string; resolve: () => void }[] = [];
-  const proc: ChildProcess = spawn('baresip', ['-f', dir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const printWaiters: { text: string; since: number; resolve: () => void }[] = [];
+  const proc: ChildProcess = spawn('baresip', ['-f', dir, ...(process.env.BARESIP_TRACE ? ['-s'] : [])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const onOutput = (c: Buffer): void => {
     if (output.length < MAX_OUTPUT) output += c.toString();
     for (const w of printWaiters.splice(0)) {
-      if (output.includes(w.text)) w.resolve();
+      if (output.includes(w.text, w.since)) w.resolve();
       else printWaiters.push(w);
     }
   };
@@ -275,10 +294,10 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
       });
     },
     eventTypes: () => events.map((e) => e.type),
-    printed(text, timeoutMs = EVENT_TIMEOUT_MS) {
-      if (output.includes(text)) return Promise.resolve();
+    printed(text, timeoutMs = EVENT_TIMEOUT_MS, since = 0) {
+      if (output.includes(text, since)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const w = { text, resolve: () => {
+        const w = { text, since, resolve: () => {
           clearTimeout(timer);
           resolve();
         } };
@@ -288,6 +307,12 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
         }, timeoutMs);
         printWaiters.push(w);
       });
+    },
+    async presenceOf(user) {
+      // contact module: one line per contact, "<marker> <status> <name> <uri>", status in ANSI colours
+      const lines = stripAnsi(await phone.command('contacts')).split('\n');
+      const line = lines.find((l) => l.includes(`<sip:${user}@`));
+      return line?.replace('>', ' ').trim().split(' ')[0];
     },
     async recording() {
       const names = (await readdir(dir)).filter((n) => n.startsWith('dump-') && n.endsWith('-dec.wav'));
