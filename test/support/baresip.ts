@@ -319,7 +319,7 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
       let newest: { file: string; at: number } | undefined;
       for (const n of names) {
         const file = path.join(dir, n);
-        const at = (await stat(file)).birthtimeMs;
+        const at = (await stat(file)).mtimeMs; // the one being written
         if (!newest || at >= newest.at) newest = { file, at };
       }
       return newest?.file;
