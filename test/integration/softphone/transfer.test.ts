@@ -58,4 +58,28 @@ describe('softphone: blind transfer from baresip (issue 18)', function () {
     await until('no live call', 5000, async () => (await liveCalls()).length === 0);
     await until('no rtpengine session', 5000, async () => (await fx.media().anchor.list()).length === 0);
   });
+  it('C declines: B is told 486 by the NOTIFY (TRANSFER_FAILED); baresip then hangs up, so A, the transferor gone, is hung up too; nothing is left', async () => {
+    const [ua, ub, uc] = await users('ra', 'rb', 'rc');
+    const server = `${TENANT}:${fx.sipPort()}`;
+    const a = await phones.start({ user: ua, password: `pw-${ua}`, server, source: tone('a') });
+    const b = await phones.start({ user: ub, password: `pw-${ub}`, server, source: tone('b') });
+    const c = await phones.start({ user: uc, password: `pw-${uc}`, server, source: tone('c') });
+
+    await a.command('dial', b.uri);
+    await b.event('CALL_INCOMING');
+    await b.command('accept');
+    await a.event('CALL_ESTABLISHED');
+    await b.event('CALL_ESTABLISHED');
+
+    await b.command('transfer', c.uri);
+    await c.event('CALL_INCOMING');
+    await c.command('hangup'); // baresip rejects with 486
+    const failed = await b.event('TRANSFER_FAILED');
+    assert.match(failed.param ?? '', /486/, 'RFC 3515: the NOTIFY carries the target\'s final status');
+    // baresip 1.0 sends BYE after the final NOTIFY whatever it says: the transferor is
+    // gone, so the server hangs up the transferee rather than leave it alone
+    await a.event('CALL_CLOSED');
+    await until('no live call', 5000, async () => (await liveCalls()).length === 0);
+    await until('no rtpengine session', 5000, async () => (await fx.media().anchor.list()).length === 0);
+  });
 });
