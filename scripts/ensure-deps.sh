@@ -10,6 +10,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)
 # the edge proxy's tests (deploy/edge); Debian puts it in /usr/sbin, off a user's PATH
 command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
+# a real softphone for the tests (test/integration/softphone); -core: no GUI, no audio stack
+command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2

@@ -25,6 +25,7 @@ suites=(
   dist/test/integration/conference/merge-failure.test.js
   dist/test/integration/cluster/*.test.js
   dist/test/integration/security/fuzz-regressions.test.js
+  dist/test/integration/softphone/*.test.js
 )
 (( $# > 0 )) && suites=("$@")
 TEST_ENGINE=drachtio DRACHTIO_SERVER_BIN="$bin" exec npx mocha --no-config --timeout 60000 --reporter spec "${suites[@]}"
