@@ -26,6 +26,12 @@ suites=(
   dist/test/integration/cluster/*.test.js
   dist/test/integration/security/fuzz-regressions.test.js
   dist/test/integration/softphone/*.test.js
+  dist/test/integration/transfer/*.test.js
+  dist/test/integration/forwarding/forwarding.test.js
+  dist/test/integration/findme/findme.test.js
+  dist/test/integration/screening/screening.test.js
+  dist/test/integration/outbound/outbound.test.js
+  dist/test/integration/presence/*.test.js
 )
 (( $# > 0 )) && suites=("$@")
 TEST_ENGINE=drachtio DRACHTIO_SERVER_BIN="$bin" exec npx mocha --no-config --timeout 60000 --reporter spec "${suites[@]}"

@@ -99,7 +99,10 @@ export class TransferService {
     const log = call.log.child({ feature: 'transfer' });
     let status = 500;
     try {
-      await opts.progress?.trying();
+      // RFC 3515 2.4.5: the 100 Trying NOTIFY reports progress; the target is called without
+      // waiting for the transferor's answer to it (a transferor gone silent would hold the
+      // transfer for 64*T1 while the transferee may hang up)
+      void opts.progress?.trying();
       const phones = await this.deps.phones(call.tenant, to);
       const dB = call.dialog(transferee);
       if (phones.length === 0 || !dB) {
@@ -107,6 +110,10 @@ export class TransferService {
         throw new TransferError('no-target', status, dB ? `${to} has no registered phone` : 'the transferee hung up');
       }
       const offer = await towardTarget(media, mediaCallId, call.tag(transferee), dB.remote.sdp);
+      if (run.isAborted || call.is('ended')) {
+        status = 487;
+        throw new TransferError('failed', status, 'the transferee hung up before the target was called');
+      }
       const party = call[transferee];
       const fork = new OutboundFork(this.deps.srf);
       let noAnswer = false;
@@ -114,15 +121,17 @@ export class TransferService {
         noAnswer = true;
         fork.cancel();
       }, this.deps.ringMs);
-      run.onAbort(() => fork.cancel());
-      const result = await fork.run(phones, {
+      const ringing = fork.run(phones, {
         offer,
         headers: {
           From: `<${party.uri}>`, To: `<sip:${to}@${call.tenant}>`,
           ...(opts.referredBy ? { 'Referred-By': opts.referredBy } : {}),
         },
         onProvisional: () => undefined,
-      }).finally(() => clearTimeout(timer));
+      });
+      // after run(): a fork cancelled before it has branches would never settle
+      run.onAbort(() => fork.cancel());
+      const result = await ringing.finally(() => clearTimeout(timer));
       const dC = result.dialog;
       if (!dC) {
         status = noAnswer ? 480 : call.is('ended') ? 487 : result.status;
@@ -183,7 +192,7 @@ export class TransferService {
     let cMoved = false;
     let status = 500;
     try {
-      await progress?.trying();
+      void progress?.trying();
       const offer = await towardTarget(media, mediaCallId, call.tag(transferee), dB.remote.sdp);
       const answer = await modifyWithRetry(dC, offer);
       cMoved = true;

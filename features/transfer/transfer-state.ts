@@ -38,13 +38,26 @@ export class TransferRun {
     this.current = next;
   }
 
-  /** What stops the transfer when a party of the call hangs up (the ringing fork's cancel). */
+  private aborted = false;
+
+  /**
+   * What stops the transfer when a party of the call hangs up (the ringing fork's cancel).
+   * Registered after the hang-up (it came while the target was being looked up): it runs
+   * at once, so the target is never left ringing for a call that has ended.
+   */
   onAbort(fn: () => void): void {
-    this.aborters.push(fn);
+    if (this.aborted) fn();
+    else this.aborters.push(fn);
   }
 
   abort(): void {
+    this.aborted = true;
     for (const fn of this.aborters.splice(0)) fn();
+  }
+
+  /** Whether a party hung up while the transfer ran. */
+  get isAborted(): boolean {
+    return this.aborted;
   }
 
   view(): { kind: TransferKind; to: string; state: TransferState; since: string } {

@@ -138,6 +138,22 @@ describe('transfer', function () {
     await byeIn(a, d.caller.callId);
   });
 
+  it('blind by REFER, both parties hanging up while the target rings: the target gets CANCEL', async () => {
+    for (const u of ['tz-a', 'tz-b', 'tz-c']) await fx.provision(u);
+    const [a, b, c] = [await phones.phone('tz-a', false), await phones.phone('tz-b'), await phones.phone('tz-c')];
+    const d = await connect(a, 'tz-a', b, 'tz-b');
+    // the transferor holds the transferee first (phones do before a transfer): it hears music
+    const holding = a.request(d.caller, 'INVITE', { body: a.sdp().replace('a=sendrecv', 'a=sendonly') });
+    assert.equal((await holding).status, 200);
+    assert.equal((await a.request(d.caller, 'REFER', { headers: { 'Refer-To': '<sip:tz-c@127.0.0.1>' } })).status, 202);
+    const invC = await c.nextInvite();
+    assert.equal((await b.request(d.callee, 'BYE')).status, 200);
+    assert.equal((await a.request(d.caller, 'BYE')).status, 200);
+    // RFC 3261 9.1: the CANCEL waits for a provisional response
+    invC.send(180);
+    await c.waitRequest((m) => m.method === 'CANCEL' && header(m, 'call-id') === invC.dialog.callId, 10000, 'CANCEL');
+  });
+
   it('attended by REFER with Replaces naming the consultation call: transferee and target joined, both transferor legs released', async () => {
     for (const u of ['ta-a', 'ta-b', 'ta-c']) await fx.provision(u);
     const [a, b, c] = [await phones.phone('ta-a', false), await phones.phone('ta-b'), await phones.phone('ta-c')];
