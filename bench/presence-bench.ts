@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort as anyFreePort } from '../test/support/ports';
-import { findServerChildren, udpDrops } from './calls/procs';
+import { cmdline, findServerChildren, udpDrops } from './calls/procs';
 import { provisionUsers, redisKeys, serverLogTail, startFeatureServer, stopProcess, type FeatureServer } from './calls/server';
 import { SharedNonce } from './presence/digest';
 import { makePlan, presRules } from './presence/plan';
 import { PresenceLoad, type PublishResult, type SubscribeReport } from './presence/presence-load';
-import { cpuNow, cpuShare, memPoint, type MemPoint } from './presence/server-stats';
+import { cpuNow, cpuShare, memPoint, redisKeyGroups, type MemPoint } from './presence/server-stats';
 import { UdpUa } from './presence/udp-ua';
 import { eachLimited, xcapPut } from './presence/xcap';
 import { percentile } from './proc-usage';
@@ -143,6 +143,7 @@ async function main(): Promise<void> {
   let after: MemPoint | undefined;
   let settled: MemPoint | undefined;
   let subCpu: Record<string, number> | undefined;
+  let extra: number | undefined;
   const phases: PhaseResult[] = [];
   let load: PresenceLoad | undefined;
 
@@ -199,7 +200,16 @@ async function main(): Promise<void> {
       settled = await memPoint(pids, httpPort);
       console.log(`  ${SETTLE_S} s later: ${memLine(settled)}`);
     }
-    console.log(`  redis keys: ${await redisKeys(procs.redis)}`);
+    // one past the plan: the server's answer at its subscription limits (SUBSCRIPTION_MAX_TOTAL, default 10,000)
+    const spare = [PRESENTITIES - 1, 0].find((x) => !plan.watches[0].includes(x) && x >= 2 * PUBLISHES);
+    if (spare !== undefined) {
+      extra = await load.extra(0, spare).catch(() => 0);
+      console.log(`  one more SUBSCRIBE (${plan.watchers[0].user} -> ${plan.presentities[spare].user}, subscription ${subs.asked + 1}): ` +
+        `${extra || 'no answer'}${extra === 503 ? ' (the server\'s SUBSCRIPTION_MAX_TOTAL)' : ''}`);
+    }
+    const redisPort = procs.redis ? /:(\d+)/.exec(cmdline(procs.redis))?.[1] : undefined;
+    console.log(`  redis keys: ${await redisKeys(procs.redis)}: ` +
+      `${(await redisKeyGroups(redisPort)).map(([g, n]) => `${g}* ${n}`).join(', ')}`);
 
     const one = Array.from({ length: PUBLISHES }, (_, i) => i);
     const many = Array.from({ length: PUBLISHES }, (_, i) => PUBLISHES + i);
@@ -237,6 +247,7 @@ async function main(): Promise<void> {
   if (subs) {
     console.log(`subscriptions established: ${subs.established}/${subs.asked} at ${(subs.asked / (subs.ms / 1000)).toFixed(0)}/s; ` +
       `SUBSCRIBE->first NOTIFY p50 ${ms(p(subs.toFirstNotify, 50))} p99 ${ms(p(subs.toFirstNotify, 99))}; CPU ${subCpu ? cpuLine(subCpu) : 'n/a'}`);
+    if (extra !== undefined) console.log(`subscription ${subs.asked + 1} (one past the plan): ${extra || 'no answer'}`);
   }
   if (before && after && subs && subs.established > 0) {
     const last = settled ?? after;

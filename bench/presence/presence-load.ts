@@ -136,6 +136,14 @@ export class PresenceLoad {
     };
   }
 
+  /**
+   * One more subscription, of watcher `w` to presentity `p`, past those of the plan: its
+   * final status (what the server does at its subscription limits, RFC 6665 4.2.1.2).
+   */
+  extra(w: number, p: number): Promise<number> {
+    return this.subscribe(w, p);
+  }
+
   private async subscribe(w: number, p: number): Promise<number> {
     const { plan, tenant, server } = this.o;
     const watcher = plan.watchers[w];

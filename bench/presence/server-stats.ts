@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readProc } from '../calls/procs';
 
 /** Unlabelled samples of the server's GET /metrics (Prometheus text); empty if it does not answer. */
@@ -46,4 +47,24 @@ export function cpuNow(pids: Record<string, number | undefined>): Record<string,
 /** CPU between two readings over `seconds` of wall time, as a share of one core per process. */
 export function cpuShare(a: Record<string, number>, b: Record<string, number>, seconds: number): Record<string, number> {
   return Object.fromEntries(Object.keys(a).map((k) => [k, (b[k] - a[k]) / seconds]));
+}
+
+/**
+ * Keys of the server's redis by their first colon-separated part (`user:`, `xcap:`,
+ * `digestnc:`), the largest groups first; empty if redis-cli cannot reach it.
+ */
+export function redisKeyGroups(port: string | undefined, top = 8): Promise<Array<[string, number]>> {
+  if (!port) return Promise.resolve([]);
+  return new Promise((resolve) => {
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', port, '--scan'], { timeout: 10000, maxBuffer: 64 * 1024 * 1024 }, (err, out) => {
+      if (err) return resolve([]);
+      const groups = new Map<string, number>();
+      for (const key of out.split('\n')) {
+        if (!key) continue;
+        const g = key.slice(0, key.indexOf(':') + 1) || key;
+        groups.set(g, (groups.get(g) ?? 0) + 1);
+      }
+      resolve([...groups].sort((a, b) => b[1] - a[1]).slice(0, top));
+    });
+  });
 }
