@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       settled = await memPoint(pids, httpPort);
       console.log(`  ${SETTLE_S} s later: ${memLine(settled)}`);
     }
-    // one past the plan: the server's answer at its subscription limits (SUBSCRIPTION_MAX_TOTAL, default 10,000)
+    // one past the plan: the server's answer at its subscription limits (SUBSCRIPTION_MAX_TOTAL, default 20,000)
     const spare = [PRESENTITIES - 1, 0].find((x) => !plan.watches[0].includes(x) && x >= 2 * PUBLISHES);
     if (spare !== undefined) {
       extra = await load.extra(0, spare).catch(() => 0);
