@@ -5,10 +5,11 @@ import { NotifyPacer } from '../../lib/sip/notify-pacer';
 import { respond } from '../../lib/sip/respond';
 import { DEFAULT_SUBSCRIPTION_LIMITS, grantExpires, SubscriptionBudget, type SubscriptionLimits } from '../../lib/sip/subscription-limits';
 import { acceptsAll, hasOptionTag, listName, listUri, localMember } from './list-uri';
+import { isTerminated, packResources, type Member, type MemberAuth } from './list-members';
 import { neutralPidf, PIDF_TYPE } from './pidf';
 import type { WatcherChange } from './presence-watchers';
-import { RLMI_TYPE, rlmiMessage, type RlmiMessage, type RlmiResource } from './rlmi';
-import type { Authorization, Xcap } from './xcap-port';
+import { RLMI_TYPE, rlmiMessage, type RlmiMessage } from './rlmi';
+import type { Xcap } from './xcap-port';
 
 /**
  * Resource list subscriptions (RFC 4662) to a user's own buddy list (list-uri.ts names
@@ -16,13 +17,8 @@ import type { Authorization, Xcap } from './xcap-port';
  * RLMI document and one PIDF per member it may see. The server is the RLS and the
  * presence agent at once, so it does not subscribe to members over SIP: each member is
  * judged by that member's pres-rules exactly as a direct watcher would be (RFC 4662 6:
- * the RLS must not give the list subscriber more than the member's own subscription):
- *
- *   allow        -> instance active, the composed PIDF
- *   polite-block -> instance active, the neutral document (RFC 5025 3.2.1)
- *   confirm      -> instance pending, no body (RFC 4662 5.2)
- *   block        -> instance terminated, reason rejected
- *   not a user   -> instance terminated, reason noresource
+ * the RLS must not give the list subscriber more than the member's own subscription;
+ * list-members.ts maps rules to instance states).
  *
  * The first NOTIFY, and the one after each refresh or list edit, is full state (RFC 4662
  * 5.2: fullState="true", members not named are gone); the others are partial, naming only
@@ -59,18 +55,6 @@ export interface ListWatchersDeps {
   onTruncated?(tenant: string, owner: string, name: string, entries: number): void;
 }
 
-type MemberAuth = Authorization | 'noresource';
-
-interface Member {
-  uri: string;
-  /** the local user it names; undefined: not a user here (noresource) */
-  user?: string;
-  instanceId: string;
-  auth: MemberAuth;
-  /** changed since the last NOTIFY */
-  dirty: boolean;
-}
-
 interface ListSub {
   id: string;
   dialog: Srf.Dialog;
@@ -97,14 +81,6 @@ type Request = (o: object) => Promise<Srf.SrfResponse>;
 const ENDS_SUBSCRIPTION = new Set([408, 481, 489]);
 
 let counter = 0;
-
-function instanceState(auth: MemberAuth): Pick<RlmiResource, 'state' | 'reason'> {
-  if (auth === 'allow' || auth === 'polite-block') return { state: 'active' };
-  if (auth === 'confirm') return { state: 'pending' };
-  return { state: 'terminated', reason: auth === 'block' ? 'rejected' : 'noresource' };
-}
-
-const isTerminated = (auth: MemberAuth): boolean => auth === 'block' || auth === 'noresource';
 
 export class ListWatchers {
   private readonly byMember = new Map<string, Set<ListSub>>();
@@ -381,21 +357,8 @@ export class ListWatchers {
       for (const m of chosen) m.dirty = true;
       throw err;
     }
-    let room = MAX_NOTIFY_BODY_BYTES;
-    const resources = chosen.map((m, i): RlmiResource => {
-      const r: RlmiResource = { uri: m.uri, instanceId: m.instanceId, ...instanceState(m.auth) };
-      const text = bodies[i];
-      if (text === undefined) return r;
-      const size = Buffer.byteLength(text, 'utf8');
-      // the first body always goes (a single document is bounded by the PIDF bounds)
-      if (size <= room || room === MAX_NOTIFY_BODY_BYTES) {
-        r.body = { contentType: PIDF_TYPE, text };
-        room -= size;
-      } else {
-        m.dirty = true;
-      }
-      return r;
-    });
+    const { resources, deferred } = packResources(chosen, bodies, MAX_NOTIFY_BODY_BYTES);
+    for (const m of deferred) m.dirty = true;
     return rlmiMessage(s.uri, s.version++, full, resources, s.tenant);
   }
 
