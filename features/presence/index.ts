@@ -5,12 +5,13 @@ import type { Feature, FeatureContext } from '../../lib/feature';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from '../../lib/sip/subscription-limits';
 import { respond } from '../../lib/sip/respond';
 import { UserRepository } from '../../lib/store';
-import { presenceChanged } from './bus-events';
+import { presenceChanged, watcherChanged } from './bus-events';
 import { callActivity } from './call-activity';
 import { ListWatchers } from './list-watchers';
 import { composePidf } from './pidf';
-import { PresenceWatchers } from './presence-watchers';
+import { PresenceWatchers, type WatcherChange } from './presence-watchers';
 import { PublicationStore } from './publications';
+import { RemoteWatchers } from './remote-watchers';
 import { handlePublish } from './publish-handler';
 import { WinfoWatchers } from './winfo-watchers';
 import { createXcap } from './xcap';
@@ -28,6 +29,9 @@ export interface PresenceOptions {
    */
   xcap?(ctx: FeatureContext): XcapService;
 }
+
+/** how often the watchers learned from other instances are checked for instances gone */
+const REMOTE_SWEEP_MS = 30_000;
 
 const realXcap = (c: FeatureContext): XcapService =>
   createXcap({ redis: c.redis, logger: c.logger, bus: c.bus, digest: c.auth.digest, guard: c.auth.guard });
@@ -98,19 +102,40 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
       const xcap = (opts.xcap ?? realXcap)(c);
       xcapService = xcap;
       const log = c.logger.child({ feature: 'presence' });
+      const failed = (what: string) => (err: Error): void => {
+        log.warn(`presence: ${what} failed`, { error: err.message });
+      };
       const notifies = new Counter({ name: 'feature_server_presence_notifies_total', help: 'Presence NOTIFYs answered, by subscription kind',
         labelNames: ['subscription'] as const, registers: [c.metrics] });
       const render = async (tenant: string, user: string): Promise<string> =>
         composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body), callActivity(c.calls, tenant, user));
+      // watcher information hears the watchers of every instance through the bus (issue 19 item 6)
+      const remote = new RemoteWatchers(c.bus.instanceId);
       const wi = new WinfoWatchers({ srf: c.srf, limits: c.config.subscriptions,
-        watchers: (tenant, user) => [...w.watchers(tenant, user), ...l.watchers(tenant, user)] });
+        watchers: (tenant, user) => [...w.watchers(tenant, user), ...l.watchers(tenant, user), ...remote.list(tenant, user)],
+        onNotified: () => notifies.inc({ subscription: 'winfo' }) });
       winfo = wi;
-      const w = new PresenceWatchers({ srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher: (change) => wi.changed(change), render,
+      const onWatcher = (change: WatcherChange): void => {
+        c.bus.publish(watcherChanged, { ...change, from: c.bus.instanceId }).catch((err: Error) => {
+          log.warn('presence: watcher change not published', { error: err.message });
+          wi.changed(change); // the bus is down: this instance's winfo subscribers still hear it
+        });
+      };
+      unsubscribe.push(c.bus.on(watcherChanged, (change) => {
+        remote.heard(change);
+        wi.changed(change);
+      }));
+      const sweep = setInterval(() => {
+        remote.sweep((i) => c.bus.alive(i)).catch(failed('sweeping watchers of instances gone'));
+      }, REMOTE_SWEEP_MS);
+      sweep.unref();
+      unsubscribe.push(() => clearInterval(sweep));
+      const w = new PresenceWatchers({ srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher, render,
         onNotified: () => notifies.inc({ subscription: 'presentity' }) });
       watchers = w;
       const repo = users;
       const l = new ListWatchers({
-        srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher: (change) => wi.changed(change), render,
+        srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher, render,
         onNotified: () => notifies.inc({ subscription: 'list' }),
         isUser: async (tenant, user) => (await repo.get(tenant, user)) !== null,
         onTruncated: (tenant, owner, name, entries) => log.warn('presence: resource list longer than the bound, the rest left out',
@@ -124,9 +149,6 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
       const changed = (tenant: string, user: string): void => {
         w.changed(tenant, user);
         l.changed(tenant, user);
-      };
-      const failed = (what: string) => (err: Error): void => {
-        log.warn(`presence: ${what} failed`, { error: err.message });
       };
       unsubscribe.push(c.bus.on(presenceChanged, ({ tenant, user }) => changed(tenant, user)));
       unsubscribe.push(xcap.onChange(({ tenant, user, auid }) => {

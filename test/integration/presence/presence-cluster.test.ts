@@ -98,7 +98,7 @@ describe('presence across instances (issue 19 item 6)', function () {
     }
     return out;
   };
-  const notified = (node: Node, kind: 'presentity' | 'list'): Promise<number> =>
+  const notified = (node: Node, kind: 'presentity' | 'list' | 'winfo'): Promise<number> =>
     node.metric(`feature_server_presence_notifies_total{subscription="${kind}"}`);
   const allow = async (node: Node, presentity: string, watcher: string): Promise<void> => {
     const r = await node.xcap(presentity, 'PUT', `/xcap-root/pres-rules/users/sip:${presentity}@${TENANT}/index`,
@@ -155,5 +155,23 @@ describe('presence across instances (issue 19 item 6)', function () {
     assert.equal(full.list.fullState, 'true');
     assert.equal(partial.list.fullState, 'false');
     assert.match(partial.resources[0].part ?? '', /<note>online<\/note>/);
+  });
+
+  it('watcher information on instance 1 lists a watcher that subscribed through instance 2, pending, then gone', async () => {
+    const [alice, dave] = await fresh('cg', 'ch');
+    const before = await notified(nodes[0], 'winfo');
+    const winfo = nodes[0].phones.call('presence-watch.xml', alice, alice,
+      { vars: { caller: alice, expires: '8', event: 'presence.winfo', accept: 'application/watcherinfo+xml' }, timeoutSec: 30 });
+    await until('the full watcher list is answered on instance 1', 15000, async () => (await notified(nodes[0], 'winfo')) > before);
+    const watch = await nodes[1].phones.call('presence-watch.xml', dave, alice,
+      { vars: { caller: dave, expires: '1', event: 'presence', accept: 'application/pidf+xml' }, timeoutSec: 15 });
+    assert.equal(watch.code, 0, watch.errors);
+    const r = await winfo;
+    assert.equal(r.code, 0, r.errors);
+    const docs = received(r, 'NOTIFY');
+    assert.doesNotMatch(docs[0], new RegExp(`sip:${dave}@`), 'nobody watches yet');
+    const about = (status: string): boolean => docs.some((m) => new RegExp(`status="${status}"[^>]*>sip:${dave}@`).test(m));
+    assert.ok(about('pending'), 'the pending watcher of the other instance is told');
+    assert.ok(about('terminated'), 'and its end');
   });
 });
