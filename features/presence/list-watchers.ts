@@ -184,11 +184,21 @@ export class ListWatchers {
     return out;
   }
 
-  /** A member's presence changed: each list holding it sends a partial NOTIFY as soon as pacing allows. */
+  /**
+   * A member's presence changed: each list that may see it (allow) sends a partial NOTIFY
+   * as soon as pacing allows. A pending or blocked member's change sends nothing: even the
+   * fact of a change is not told before authorization (RFC 3856 6.6); a polite-blocked
+   * one's neutral document does not change.
+   */
   changed(tenant: string, user: string): void {
     for (const s of this.byMember.get(`${tenant}~${user}`) ?? []) {
-      for (const m of s.members.values()) if (m.user === user) m.dirty = true;
-      s.pacer.poke();
+      let any = false;
+      for (const m of s.members.values()) {
+        if (m.user !== user || m.auth !== 'allow') continue;
+        m.dirty = true;
+        any = true;
+      }
+      if (any) s.pacer.poke();
     }
   }
 

@@ -172,5 +172,21 @@ describe('presence: resource lists (RFC 4662)', () => {
       assert.doesNotMatch(partial.body ?? '', /ghost/, 'a partial NOTIFY names only what changed');
       assert.deepEqual(h.winfo.filter((w) => w.presentity === 'bob').map((w) => [w.status, w.event]), [['pending', 'subscribe'], ['active', 'approved']]);
     });
+
+    it('a change of a pending or polite-blocked member sends nothing; one of an allowed member names only it', async () => {
+      h = harness();
+      h.xcap.setRule('t', 'bob', 'sip:alice@t', 'confirm');
+      h.xcap.setRule('t', 'carol', 'sip:alice@t', 'polite-block');
+      h.xcap.setList('t', 'alice', 'buddies', ['sip:bob@t', 'sip:carol@t', 'sip:dave@t']);
+      await h.lists.subscribe(h.ctx('alice', 'alice-buddies'));
+      await h.dialogs[0].sent(1);
+      h.lists.changed('t', 'bob');
+      h.lists.changed('t', 'carol');
+      h.lists.changed('t', 'dave');
+      const [, partial] = await h.dialogs[0].sent(2);
+      assert.deepEqual([...(partial.body ?? '').matchAll(/<resource uri="([^"]+)"/g)].map((m) => m[1]), ['sip:dave@t']);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(h.dialogs[0].notifies.length, 2, 'nothing more');
+    });
   });
 });
