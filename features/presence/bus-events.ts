@@ -19,3 +19,15 @@ export const watcherChanged = defineEvent('presence.watcher', obj({
   event: oneOf(['subscribe', 'approved', 'rejected', 'timeout', 'deactivated', 'giveup'] as const),
   startedAt: int({ min: 0, max: Number.MAX_SAFE_INTEGER }),
 }));
+
+/**
+ * What a user is doing by the calls instance `from` holds (ringing, on the phone, idle):
+ * every instance composes it into the user's PIDF, so watchers on any instance see calls
+ * that live on another.
+ */
+export const activityChanged = defineEvent('presence.activity', obj({
+  from: str({ max: 128 }),
+  tenant: str({ max: 253 }),
+  user: str({ max: 128 }),
+  activity: oneOf(['idle', 'ringing', 'on-the-phone'] as const),
+}));

@@ -5,12 +5,13 @@ import type { Feature, FeatureContext } from '../../lib/feature';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from '../../lib/sip/subscription-limits';
 import { respond } from '../../lib/sip/respond';
 import { UserRepository } from '../../lib/store';
-import { presenceChanged, watcherChanged } from './bus-events';
+import { activityChanged, presenceChanged, watcherChanged } from './bus-events';
 import { callActivity } from './call-activity';
 import { ListWatchers } from './list-watchers';
 import { composePidf } from './pidf';
 import { PresenceWatchers, type WatcherChange } from './presence-watchers';
 import { PublicationStore } from './publications';
+import { busiest, RemoteActivity } from './remote-activity';
 import { RemoteWatchers } from './remote-watchers';
 import { handlePublish } from './publish-handler';
 import { WinfoWatchers } from './winfo-watchers';
@@ -107,8 +108,11 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
       };
       const notifies = new Counter({ name: 'feature_server_presence_notifies_total', help: 'Presence NOTIFYs answered, by subscription kind',
         labelNames: ['subscription'] as const, registers: [c.metrics] });
+      // a user's calls may live on any instance: each tells the others what its calls make the user do
+      const activity = new RemoteActivity(c.bus.instanceId);
       const render = async (tenant: string, user: string): Promise<string> =>
-        composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body), callActivity(c.calls, tenant, user));
+        composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body),
+          busiest(callActivity(c.calls, tenant, user), activity.get(tenant, user)));
       // watcher information hears the watchers of every instance through the bus (issue 19 item 6)
       const remote = new RemoteWatchers(c.bus.instanceId);
       const wi = new WinfoWatchers({ srf: c.srf, limits: c.config.subscriptions,
@@ -127,6 +131,9 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
       }));
       const sweep = setInterval(() => {
         remote.sweep((i) => c.bus.alive(i)).catch(failed('sweeping watchers of instances gone'));
+        activity.sweep((i) => c.bus.alive(i))
+          .then((users) => { for (const u of users) changed(u.tenant, u.user); })
+          .catch(failed('sweeping call activity of instances gone'));
       }, REMOTE_SWEEP_MS);
       sweep.unref();
       unsubscribe.push(() => clearInterval(sweep));
@@ -159,9 +166,20 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
           l.listChanged(tenant, user).catch(failed('following a list edit'));
         }
       }));
+      unsubscribe.push(c.bus.on(activityChanged, (e) => {
+        activity.heard(e);
+        changed(e.tenant, e.user);
+      }));
+      const tell = (tenant: string, user: string): void => {
+        c.bus.publish(activityChanged, { from: c.bus.instanceId, tenant, user, activity: callActivity(c.calls, tenant, user) })
+          .catch((err: Error) => {
+            log.warn('presence: call activity not published', { error: err.message });
+            changed(tenant, user); // the bus is down: this instance's watchers still hear it
+          });
+      };
       const calls = (call: Call): void => {
-        changed(call.tenant, call.caller.user);
-        changed(call.tenant, call.callee.user);
+        tell(call.tenant, call.caller.user);
+        tell(call.tenant, call.callee.user);
       };
       unsubscribe.push(c.calls.subscribe({ onRinging: calls, onAnswered: calls, onEnded: calls }));
     },

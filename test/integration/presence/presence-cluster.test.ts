@@ -7,7 +7,7 @@ import { phonesAt, type Phones } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
 import { testLogger, withRtpengine } from '../../support/rtpengine';
-import type { SippResult, SippRun } from '../../support/sipp';
+import { startSippUas, type SippResult, type SippRun } from '../../support/sipp';
 import { startTestSipEngine, type TestSipEngine } from '../../support/test-engine';
 import { until } from '../../support/until';
 import { TENANT, xcapRequestAt } from './fixture';
@@ -21,6 +21,8 @@ interface Node {
   phones: Phones;
   xcap(user: string, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: string, type?: string): Promise<{ status: number; body: string }>;
   metric(name: string): Promise<number>;
+  /** a sipp UAS playing a phone registered on `port` */
+  uas(scenario: string, port: number): Promise<SippRun>;
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
 }
 
@@ -47,7 +49,7 @@ function presenceCluster(): Node[] {
       engines.push(engine);
       const config = loadConfig({
         ...engine.env, API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url, INSTANCE_ID: `fs-p${i + 1}`,
-        RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, MIN_EXPIRES: '1', LOG_LEVEL: 'warn', DIGEST_ALGORITHMS: 'MD5',
+        RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, MIN_EXPIRES: '1', LOG_LEVEL: 'warn', DIGEST_ALGORITHMS: 'MD5', NO_ANSWER_TIMEOUT: '3',
         CONFERENCE_PORT_MIN: String(40000 + i * 1000), CONFERENCE_PORT_MAX: String(40999 + i * 1000),
       });
       const server = await startServer({ config, logger: testLogger(), features: features(), engineArgs: engine.engineArgs });
@@ -55,6 +57,11 @@ function presenceCluster(): Node[] {
         server, phones: phonesAt(() => `127.0.0.1:${sipPort}`, sipps),
         xcap: (user, method, path, body, type) => xcapRequestAt(httpPort, user, method, path, body, type),
         api: (method, path, body) => apiRequest(httpPort, method, path, body, TOKEN),
+        async uas(scenario, port) {
+          const run = await startSippUas({ scenario, localPort: port, timeoutSec: 30 });
+          sipps.push(run);
+          return run;
+        },
         async metric(name) {
           const r = await apiRequest(httpPort, 'GET', '/metrics', undefined, TOKEN);
           const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
@@ -173,5 +180,22 @@ describe('presence across instances (issue 19 item 6)', function () {
     const about = (status: string): boolean => docs.some((m) => new RegExp(`status="${status}"[^>]*>sip:${dave}@`).test(m));
     assert.ok(about('pending'), 'the pending watcher of the other instance is told');
     assert.ok(about('terminated'), 'and its end');
+  });
+
+  it('a call ringing through instance 1 shows in the PIDF a watcher gets through instance 2', async () => {
+    const [erin, frank, gina] = await fresh('ci', 'cj', 'ck');
+    await allow(nodes[0], erin, frank);
+    const phone = await nodes[0].uas('core-uas-ring.xml', await nodes[0].phones.register(erin));
+    const before = await notified(nodes[1], 'presentity');
+    const run = nodes[1].phones.call('presence-list.xml', frank, erin, { vars: watchVars(frank, 'application/pidf+xml'), timeoutSec: 30 });
+    await until('the first NOTIFY is answered on instance 2', 15000, async () => (await notified(nodes[1], 'presentity')) > before);
+    const caller = await nodes[0].phones.call('core-expect-final.xml', gina, erin, { timeoutSec: 20 });
+    assert.equal(caller.code, 0, caller.errors);
+    const r = await run;
+    assert.equal(r.code, 0, r.errors);
+    const [idle, ringing] = received(r, 'NOTIFY');
+    assert.doesNotMatch(idle, /ringing/);
+    assert.match(ringing, /<rp:other>ringing<\/rp:other>/, 'the call on the other instance');
+    await phone.done;
   });
 });
