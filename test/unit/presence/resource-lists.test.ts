@@ -188,5 +188,27 @@ describe('presence: resource lists (RFC 4662)', () => {
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(h.dialogs[0].notifies.length, 2, 'nothing more');
     });
+
+    it('a refresh gets 200 with Require: eventlist and a full-state NOTIFY; expiry ends it with a full-state terminated one', async () => {
+      h = harness();
+      h.xcap.setList('t', 'alice', 'buddies', ['sip:bob@t', 'sip:carol@t']);
+      await h.lists.subscribe(h.ctx('alice', 'alice-buddies', { ...LIST_HEADERS, Expires: '1' }));
+      const d = h.dialogs[0];
+      await d.sent(1);
+      h.lists.changed('t', 'bob');
+      await d.sent(2);
+      const answers: Array<{ status: number; headers?: Record<string, string> }> = [];
+      d.emit('subscribe', { get: (n: string) => (n === 'Expires' ? '1' : undefined) },
+        { send: (status: number, o?: { headers?: Record<string, string> }) => answers.push({ status, headers: o?.headers }) });
+      const [, partial, refreshed] = await d.sent(3);
+      assert.deepEqual(answers, [{ status: 200, headers: { Expires: '1', Require: 'eventlist' } }]);
+      assert.match(partial.body ?? '', /fullState="false"/);
+      assert.match(refreshed.body ?? '', /version="2" fullState="true"/);
+      assert.equal((refreshed.body?.match(/<resource /g) ?? []).length, 2);
+      const final = (await d.sent(4))[3];
+      assert.match(final.headers['Subscription-State'], /^terminated;reason=timeout/);
+      assert.match(final.body ?? '', /fullState="true"/);
+      assert.equal(h.lists.size, 0, 'the slot is free again');
+    });
   });
 });
