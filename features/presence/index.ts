@@ -1,15 +1,18 @@
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Call } from '../../lib/calls';
 import type { HttpMount } from '../../lib/api';
 import type { Feature, FeatureContext } from '../../lib/feature';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from '../../lib/sip/subscription-limits';
 import { respond } from '../../lib/sip/respond';
 import { UserRepository } from '../../lib/store';
-import { presenceChanged } from './bus-events';
+import { activityChanged, presenceChanged, watcherChanged } from './bus-events';
 import { callActivity } from './call-activity';
+import { ListWatchers } from './list-watchers';
 import { composePidf } from './pidf';
-import { PresenceWatchers } from './presence-watchers';
+import { PresenceWatchers, type WatcherChange } from './presence-watchers';
 import { PublicationStore } from './publications';
+import { busiest, RemoteActivity } from './remote-activity';
+import { RemoteWatchers } from './remote-watchers';
 import { handlePublish } from './publish-handler';
 import { WinfoWatchers } from './winfo-watchers';
 import { createXcap } from './xcap';
@@ -28,14 +31,18 @@ export interface PresenceOptions {
   xcap?(ctx: FeatureContext): XcapService;
 }
 
+/** how often the watchers learned from other instances are checked for instances gone */
+const REMOTE_SWEEP_MS = 30_000;
+
 const realXcap = (c: FeatureContext): XcapService =>
   createXcap({ redis: c.redis, logger: c.logger, bus: c.bus, digest: c.auth.digest, guard: c.auth.guard });
 
 /**
  * Presence (issue 19, call flows 4.1-4.9): PUBLISH of PIDF (RFC 3903, RFC 3863), SUBSCRIBE
  * to a user's presence (RFC 3856) authorized by its XCAP pres-rules (RFC 5025), with the
- * platform's view of its calls in the document. Publications live in Redis and a change
- * goes over the instance bus, so watchers on any instance hear a PUBLISH to any other.
+ * platform's view of its calls in the document, and to a user's own buddy lists (RFC 4662
+ * resource lists, list-watchers.ts). Publications live in Redis and a change goes over
+ * the instance bus, so watchers on any instance hear a PUBLISH to any other.
  */
 export function presenceFeature(opts: PresenceOptions = {}): Feature {
   let xcapService: XcapService | undefined;
@@ -44,6 +51,7 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
   let users: UserRepository | undefined;
   let watchers: PresenceWatchers | undefined;
   let winfo: WinfoWatchers | undefined;
+  let lists: ListWatchers | undefined;
   const unsubscribe: Array<() => void> = [];
   const need = (): { ctx: FeatureContext; store: PublicationStore; users: UserRepository; watchers: PresenceWatchers } => {
     if (!ctx || !store || !users || !watchers) throw new Error('presence feature not started');
@@ -67,7 +75,8 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
       event: 'presence',
       async handle(s) {
         const n = need();
-        if (!(await n.users.get(s.tenant, s.target))) return false;
+        // not a user: perhaps one of the subscriber's buddy lists (RFC 4662, list-uri.ts)
+        if (!(await n.users.get(s.tenant, s.target))) return lists?.subscribe(s) ?? false;
         if (s.req.has('Accept') && !(s.req.get('Accept') ?? '').toLowerCase().includes('application/pidf+xml')) {
           // RFC 6665 4.2.1.1: a body type the subscriber cannot take
           respond(s.res, 406, 'Not Acceptable', { Accept: 'application/pidf+xml' });
@@ -94,24 +103,83 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
       const xcap = (opts.xcap ?? realXcap)(c);
       xcapService = xcap;
       const log = c.logger.child({ feature: 'presence' });
-      const wi = new WinfoWatchers({ srf: c.srf, limits: c.config.subscriptions, watchers: (tenant, user) => w.watchers(tenant, user) });
+      const failed = (what: string) => (err: Error): void => {
+        log.warn(`presence: ${what} failed`, { error: err.message });
+      };
+      const notifies = new Counter({ name: 'feature_server_presence_notifies_total', help: 'Presence NOTIFYs answered, by subscription kind',
+        labelNames: ['subscription'] as const, registers: [c.metrics] });
+      // a user's calls may live on any instance: each tells the others what its calls make the user do
+      const activity = new RemoteActivity(c.bus.instanceId);
+      const render = async (tenant: string, user: string): Promise<string> =>
+        composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body),
+          busiest(callActivity(c.calls, tenant, user), activity.get(tenant, user)));
+      // watcher information hears the watchers of every instance through the bus (issue 19 item 6)
+      const remote = new RemoteWatchers(c.bus.instanceId);
+      const wi = new WinfoWatchers({ srf: c.srf, limits: c.config.subscriptions,
+        watchers: (tenant, user) => [...w.watchers(tenant, user), ...l.watchers(tenant, user), ...remote.list(tenant, user)],
+        onNotified: () => notifies.inc({ subscription: 'winfo' }) });
       winfo = wi;
-      const w = new PresenceWatchers({
-        srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher: (change) => wi.changed(change),
-        render: async (tenant, user) => composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body),
-          callActivity(c.calls, tenant, user)),
-      });
+      const onWatcher = (change: WatcherChange): void => {
+        c.bus.publish(watcherChanged, { ...change, from: c.bus.instanceId }).catch((err: Error) => {
+          log.warn('presence: watcher change not published', { error: err.message });
+          wi.changed(change); // the bus is down: this instance's winfo subscribers still hear it
+        });
+      };
+      unsubscribe.push(c.bus.on(watcherChanged, (change) => {
+        remote.heard(change);
+        wi.changed(change);
+      }));
+      const sweep = setInterval(() => {
+        remote.sweep((i) => c.bus.alive(i)).catch(failed('sweeping watchers of instances gone'));
+        activity.sweep((i) => c.bus.alive(i))
+          .then((users) => { for (const u of users) changed(u.tenant, u.user); })
+          .catch(failed('sweeping call activity of instances gone'));
+      }, REMOTE_SWEEP_MS);
+      sweep.unref();
+      unsubscribe.push(() => clearInterval(sweep));
+      const w = new PresenceWatchers({ srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher, render,
+        onNotified: () => notifies.inc({ subscription: 'presentity' }) });
       watchers = w;
+      const repo = users;
+      const l = new ListWatchers({
+        srf: c.srf, xcap, limits: c.config.subscriptions, onWatcher, render,
+        onNotified: () => notifies.inc({ subscription: 'list' }),
+        isUser: async (tenant, user) => (await repo.get(tenant, user)) !== null,
+        onTruncated: (tenant, owner, name, entries) => log.warn('presence: resource list longer than the bound, the rest left out',
+          { tenant, owner, list: name, entries }),
+      });
+      lists = l;
       new Gauge({ name: 'feature_server_presence_subscriptions', help: 'Active presence subscriptions on this instance',
         registers: [c.metrics], collect() { this.set(w.size); } });
-      unsubscribe.push(c.bus.on(presenceChanged, ({ tenant, user }) => w.changed(tenant, user)));
+      new Gauge({ name: 'feature_server_presence_list_subscriptions', help: 'Active resource list (RFC 4662) presence subscriptions on this instance',
+        registers: [c.metrics], collect() { this.set(l.size); } });
+      const changed = (tenant: string, user: string): void => {
+        w.changed(tenant, user);
+        l.changed(tenant, user);
+      };
+      unsubscribe.push(c.bus.on(presenceChanged, ({ tenant, user }) => changed(tenant, user)));
       unsubscribe.push(xcap.onChange(({ tenant, user, auid }) => {
-        if (auid !== 'pres-rules') return;
-        w.reauthorize(tenant, user).catch((err: Error) => log.warn('presence: re-authorizing watchers failed', { error: err.message }));
+        if (auid === 'pres-rules') {
+          w.reauthorize(tenant, user).catch(failed('re-authorizing watchers'));
+          l.reauthorize(tenant, user).catch(failed('re-authorizing list members'));
+        } else if (auid === 'resource-lists') {
+          l.listChanged(tenant, user).catch(failed('following a list edit'));
+        }
       }));
+      unsubscribe.push(c.bus.on(activityChanged, (e) => {
+        activity.heard(e);
+        changed(e.tenant, e.user);
+      }));
+      const tell = (tenant: string, user: string): void => {
+        c.bus.publish(activityChanged, { from: c.bus.instanceId, tenant, user, activity: callActivity(c.calls, tenant, user) })
+          .catch((err: Error) => {
+            log.warn('presence: call activity not published', { error: err.message });
+            changed(tenant, user); // the bus is down: this instance's watchers still hear it
+          });
+      };
       const calls = (call: Call): void => {
-        w.changed(call.tenant, call.caller.user);
-        w.changed(call.tenant, call.callee.user);
+        tell(call.tenant, call.caller.user);
+        tell(call.tenant, call.callee.user);
       };
       unsubscribe.push(c.calls.subscribe({ onRinging: calls, onAnswered: calls, onEnded: calls }));
     },
@@ -122,6 +190,7 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
     async stop() {
       for (const u of unsubscribe.splice(0)) u();
       watchers?.close();
+      lists?.close();
       winfo?.close();
       await xcapService?.stop?.();
     },

@@ -34,6 +34,8 @@ export interface PresenceWatchersDeps {
   limits?: Partial<SubscriptionLimits>;
   /** a subscription started, changed state or ended (watcher information, RFC 3857) */
   onWatcher?(w: WatcherChange): void;
+  /** a NOTIFY was answered (the notifications metric) */
+  onNotified?(): void;
 }
 
 export interface WatcherChange {
@@ -236,6 +238,7 @@ export class PresenceWatchers {
     const state = s.auth === 'confirm' ? `pending;expires=${left}` : `active;expires=${left}`;
     try {
       const res = await this.send(s, state, body);
+      this.deps.onNotified?.();
       return !ENDS_SUBSCRIPTION.has(res.status);
     } catch {
       return false;

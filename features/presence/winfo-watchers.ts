@@ -20,6 +20,8 @@ export interface WinfoDeps {
   /** the presentity's watchers now */
   watchers(tenant: string, presentity: string): WatcherChange[];
   limits?: Partial<SubscriptionLimits>;
+  /** a NOTIFY was answered (the notifications metric) */
+  onNotified?(): void;
 }
 
 interface WinfoSub {
@@ -177,6 +179,7 @@ export class WinfoWatchers {
     const left = Math.max(0, Math.round((s.expiresAt - Date.now()) / 1000));
     try {
       const res = await this.send(s, `active;expires=${left}`, this.document(s));
+      this.deps.onNotified?.();
       return ![408, 481, 489].includes(res.status);
     } catch {
       return false;

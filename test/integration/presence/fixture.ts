@@ -93,14 +93,7 @@ export function presenceFixture(opts: PresenceFixtureOptions = {}): PresenceFixt
       if (r.status !== 201 && r.status !== 200) throw new Error(`provisioning ${user}: ${r.status}`);
     },
     run: (scenario, caller, target, o) => phones.call(scenario, caller, target, o),
-    async xcapRequest(user, method, path, body, contentType) {
-      const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
-      const challenge = await httpRequest(httpPort, method, path, headers, body);
-      if (challenge.status !== 401) return challenge;
-      const offered = ([] as string[]).concat(challenge.headers['www-authenticate'] ?? []);
-      const authorization = answer(offered[0] ?? '', { user, password: `pw-${user}`, method, uri: path });
-      return httpRequest(httpPort, method, path, { ...headers, authorization }, body);
-    },
+    xcapRequest: (user, method, path, body, contentType) => xcapRequestAt(httpPort, user, method, path, body, contentType),
     async gauge(name) {
       const r = await apiRequest(httpPort, 'GET', '/metrics', undefined, TOKEN);
       const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
@@ -109,6 +102,17 @@ export function presenceFixture(opts: PresenceFixtureOptions = {}): PresenceFixt
     },
   };
   return fx;
+}
+
+/** An XCAP request by `user` to the HTTP server at `port`, with HTTP digest on its SIP password `pw-<user>`. */
+export async function xcapRequestAt(port: number, user: string, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: string,
+  contentType?: string): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
+  const challenge = await httpRequest(port, method, path, headers, body);
+  if (challenge.status !== 401) return challenge;
+  const offered = ([] as string[]).concat(challenge.headers['www-authenticate'] ?? []);
+  const authorization = answer(offered[0] ?? '', { user, password: `pw-${user}`, method, uri: path });
+  return httpRequest(port, method, path, { ...headers, authorization }, body);
 }
 
 function httpRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
