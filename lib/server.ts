@@ -43,11 +43,26 @@ export interface ServerOptions {
  * Redis, rtpengine and the SIP engine, wires the registrar, the router, the call model,
  * the features and the REST API.
  */
+/** how long one step of a stop may take before the stop goes on without it */
+const CLOSE_STEP_MS = 10_000;
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, logger } = opts;
   const closers: Array<() => Promise<void>> = [];
+  // each step of a stop is bounded: one that hangs (a peer that never answers) must not keep
+  // the process, its children and its ports alive after a SIGTERM (issue #15)
   const close = async (): Promise<void> => {
-    for (const c of closers.splice(0).reverse()) await c().catch((err: Error) => logger.warn('shutdown step failed', { error: err.message }));
+    const steps = closers.splice(0);
+    for (let i = steps.length - 1; i >= 0; i--) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_STEP_MS)));
+      const done = steps[i]().then(() => 'done' as const, (err: Error) => {
+        logger.warn('shutdown step failed', { step: i, error: err.message });
+        return 'done' as const;
+      });
+      if ((await Promise.race([done, late])) === 'late') logger.error('shutdown step did not finish; going on without it', { step: i, waitedMs: CLOSE_STEP_MS });
+      clearTimeout(timer);
+    }
   };
   try {
     // DATA_DIR (issue #15): the embedded Redis's AOF, the generated token, children's pidfiles

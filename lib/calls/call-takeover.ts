@@ -68,6 +68,9 @@ export function takeoverAction(r: CallRecord, policy: TakeoverPolicy): 'leave' |
   return d.caller.sdp ? 'continue' : 'hangup';
 }
 
+/** how long stop() waits for hand-overs under way */
+const STOP_WAIT_MS = 5000;
+
 export class CallTakeover {
   /** records in this instance's own name answered before this process started are a crashed predecessor's */
   private readonly startedAt = Date.now();
@@ -97,10 +100,17 @@ export class CallTakeover {
     return first;
   }
 
+  /**
+   * Stops looking; waits a bounded time for hand-overs under way (an INVITE resuming a
+   * dialog whose phone is gone may wait for timer B, or for ever on an engine that died):
+   * a stop must not hang on a phone that never answers.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await Promise.allSettled([this.sweeping, ...this.work]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([this.sweeping, ...this.work]), new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Claims every answered call of a dead owner, then continues or ends them (`done`). */

@@ -54,11 +54,14 @@ for (const policy of ['reanchor', 'hangup'] as const) {
             c.a.waitRequest((m) => m.method === 'INVITE' && header(m, 'call-id') === c.ad.callId && m.at >= killedAt, 15000, 're-INVITE at the caller'),
             c.b.waitRequest((m) => m.method === 'INVITE' && header(m, 'call-id') === c.bd.callId && m.at >= killedAt, 15000, 're-INVITE at the callee'),
           ]);
-          // RFC 3264 8: the same session id, the version one up from the 200 the caller got
+          // RFC 3264 8: the same session id; the version one up from the 200 the caller got,
+          // or the same when the description is unchanged (a fresh rtpengine may hand out the
+          // ports it handed out before)
           const before = sdpOriginOf(c.a200);
           const after = sdpOriginOf(ra.body);
           assert.equal(after.id, before.id, 'o= session id kept');
-          assert.equal(after.version, before.version + 1n, 'o= version one up');
+          const changed = withoutOrigin(ra.body) !== withoutOrigin(c.a200);
+          assert.equal(after.version, before.version + (changed ? 1n : 0n), `o= version ${changed ? 'one up' : 'kept for the same description'}`);
         }
         // both re-INVITEs are answered before the media is there for sure: poll the flow
         for (const c of calls) await assertMediaFlows(c, 10000);
@@ -107,4 +110,9 @@ for (const policy of ['reanchor', 'hangup'] as const) {
       });
     }
   });
+}
+
+/** An SDP body without its o= line and its line endings normalised: what RFC 3264 8 compares. */
+function withoutOrigin(sdp: string): string {
+  return sdp.split(/\r?\n/).filter((l) => !l.startsWith('o=') && l !== '').join('\n');
 }
