@@ -41,7 +41,7 @@ export interface ForkBranch {
 
 /** Told whether a target answered anything at all (unreachable-contacts.ts keeps the silent ones). */
 export interface ReachObserver {
-  /** no response from the target: timer B or a transport error (a final the stack made itself, no To tag) */
+  /** no response from the target: timer B or a transport error (a 408/503 before any provisional) */
   silent(t: ForkTarget): void;
   /** some response came from the target itself */
   heard(t: ForkTarget): void;
@@ -105,8 +105,10 @@ export class OutboundFork {
     const b: ForkBranch = { target, remoteTags: new Set() };
     this.branches.push(b);
     this.running++;
-    // RFC 3261 8.2.6.2: every response of a UA but 100 carries a To tag; a final without
-    // one, before any provisional, is the transaction layer's own (timer B, transport error)
+    // Silence is a 408 or 503 before any provisional response: what the transaction layer
+    // makes itself on timer B or a transport error (RFC 3261 8.1.3.1, 17.1.1.2). The
+    // embedded engine sends it without a To tag, drachtio-server (sofia) with one, so the
+    // tag tells nothing; a UA answering 408/503 at once is not taking calls either.
     let heard = false;
     try {
       const d = await srfApp(this.srf).createUAC(target.uri, { localSdp: opts.offer, headers: opts.headers, proxy: target.proxy, auth: target.auth }, {
@@ -114,7 +116,7 @@ export class OutboundFork {
           if (!req) return;
           b.req = req;
           req.on('response', (res?: Srf.SrfResponse) => {
-            if (!res || heard || !(res.status < 200 || toTag(res.get('To')))) return;
+            if (!res || heard || (res.status >= 200 && SILENCE.has(res.status))) return;
             heard = true;
             this.reach?.heard(target);
           });
@@ -137,7 +139,7 @@ export class OutboundFork {
       for (const other of this.branches) if (other !== b) this.cancelBranch(other, COMPLETED_ELSEWHERE);
     } catch (err) {
       const status = (err as { status?: number }).status ?? 500;
-      if (!heard && (status === 408 || status === 503)) this.reach?.silent(target);
+      if (!heard && SILENCE.has(status)) this.reach?.silent(target);
       this.statuses.push(status);
     } finally {
       this.running--;
@@ -157,9 +159,8 @@ export class OutboundFork {
   }
 }
 
-function toTag(to: string | undefined): boolean {
-  return /;\s*tag=/i.test(to ?? '');
-}
+/** finals the stack makes itself when the target said nothing (see branch) */
+const SILENCE = new Set([408, 503]);
 
 function best(statuses: number[]): number {
   if (statuses.length === 0) return 480;
