@@ -105,10 +105,10 @@ export class OutboundFork {
     const b: ForkBranch = { target, remoteTags: new Set() };
     this.branches.push(b);
     this.running++;
-    // Silence is a 408 or 503 before any provisional response: what the transaction layer
-    // makes itself on timer B or a transport error (RFC 3261 8.1.3.1, 17.1.1.2). The
-    // embedded engine sends it without a To tag, drachtio-server (sofia) with one, so the
-    // tag tells nothing; a UA answering 408/503 at once is not taking calls either.
+    // Silence is what the transaction layer makes itself before any provisional response:
+    // a 408 on timer B (RFC 3261 17.1.1.2; the embedded engine sends it without a To tag,
+    // drachtio-server's sofia with one, so only the status tells) or a 503 without a To tag
+    // on a transport error (8.1.3.1). A gateway's own 503 (it has a tag) is an answer.
     let heard = false;
     try {
       const d = await srfApp(this.srf).createUAC(target.uri, { localSdp: opts.offer, headers: opts.headers, proxy: target.proxy, auth: target.auth }, {
@@ -116,7 +116,7 @@ export class OutboundFork {
           if (!req) return;
           b.req = req;
           req.on('response', (res?: Srf.SrfResponse) => {
-            if (!res || heard || (res.status >= 200 && SILENCE.has(res.status))) return;
+            if (!res || heard || (res.status >= 200 && silence(res.status, res.get('To')))) return;
             heard = true;
             this.reach?.heard(target);
           });
@@ -139,7 +139,7 @@ export class OutboundFork {
       for (const other of this.branches) if (other !== b) this.cancelBranch(other, COMPLETED_ELSEWHERE);
     } catch (err) {
       const status = (err as { status?: number }).status ?? 500;
-      if (!heard && SILENCE.has(status)) this.reach?.silent(target);
+      if (!heard && (status === 408 || status === 503)) this.reach?.silent(target);
       this.statuses.push(status);
     } finally {
       this.running--;
@@ -159,8 +159,10 @@ export class OutboundFork {
   }
 }
 
-/** finals the stack makes itself when the target said nothing (see branch) */
-const SILENCE = new Set([408, 503]);
+/** a final the stack made itself because the target said nothing (see branch) */
+function silence(status: number, to: string | undefined): boolean {
+  return status === 408 || (status === 503 && !/;\s*tag=/i.test(to ?? ''));
+}
 
 function best(statuses: number[]): number {
   if (statuses.length === 0) return 480;
