@@ -1,3 +1,4 @@
+import { header, received } from './sip-events';
 import assert from 'node:assert/strict';
 import { features } from '../../../features';
 import { loadConfig } from '../../../lib/config';
@@ -7,7 +8,7 @@ import { phonesAt, type Phones } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
 import { testLogger, withRtpengine } from '../../support/rtpengine';
-import { startSippUas, type SippResult, type SippRun } from '../../support/sipp';
+import { startSippUas, type SippRun } from '../../support/sipp';
 import { startTestSipEngine, type TestSipEngine } from '../../support/test-engine';
 import { until } from '../../support/until';
 import { TENANT, xcapRequestAt } from './fixture';
@@ -87,10 +88,6 @@ function presenceCluster(): Node[] {
   return nodes;
 }
 
-const received = (r: SippResult, method: string): string[] =>
-  r.events.filter((e) => e.dir === 'received' && e.method === method && !e.retransmission).map((e) => e.message);
-const header = (msg: string, name: string): string | undefined =>
-  msg.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))?.slice(name.length + 1).trim();
 
 describe('presence across instances (issue 19 item 6)', function () {
   this.timeout(60000);

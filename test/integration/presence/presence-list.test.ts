@@ -1,3 +1,4 @@
+import { header, received } from './sip-events';
 import assert from 'node:assert/strict';
 import type { SippResult } from '../../support/sipp';
 import { until } from '../../support/until';
@@ -7,12 +8,8 @@ import { parseListNotify, rules, type ListNotify } from './list-notify';
 const RL = 'urn:ietf:params:xml:ns:resource-lists';
 const LIST_ACCEPT = 'multipart/related, application/rlmi+xml, application/pidf+xml';
 
-const received = (r: SippResult, method: string): string[] =>
-  r.events.filter((e) => e.dir === 'received' && e.method === method && !e.retransmission).map((e) => e.message);
 const responses = (r: SippResult, method: string): string[] =>
   r.events.filter((e) => e.dir === 'received' && e.status !== undefined && e.method === method && !e.retransmission).map((e) => e.message);
-const header = (msg: string, name: string): string | undefined =>
-  msg.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))?.slice(name.length + 1).trim();
 
 /** A resource-lists document (RFC 4826) with one list of these users. */
 const buddyList = (name: string, users: string[]): string =>

@@ -1,5 +1,5 @@
+import { finals, header, received } from './sip-events';
 import assert from 'node:assert/strict';
-import type { SippResult } from '../../support/sipp';
 import { until } from '../../support/until';
 import { presenceFixture, TENANT } from './fixture';
 
@@ -7,13 +7,6 @@ const CP = 'urn:ietf:params:xml:ns:common-policy';
 const PR = 'urn:ietf:params:xml:ns:pres-rules';
 const RL = 'urn:ietf:params:xml:ns:resource-lists';
 
-const received = (r: SippResult, method: string): string[] =>
-  r.events.filter((e) => e.dir === 'received' && e.method === method && !e.retransmission).map((e) => e.message);
-const finals = (r: SippResult): number[] =>
-  r.events.filter((e) => e.dir === 'received' && e.status !== undefined && e.status >= 200 && e.status !== 407 && !e.retransmission)
-    .map((e) => e.status ?? 0);
-const header = (msg: string, name: string): string | undefined =>
-  msg.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))?.slice(name.length + 1).trim();
 
 /** A pres-rules document (RFC 5025 on RFC 4745): one rule per watcher URI. */
 const rules = (byWatcher: Record<string, 'allow' | 'block' | 'polite-block' | 'confirm'>): string =>

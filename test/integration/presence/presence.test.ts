@@ -1,15 +1,8 @@
+import { finals, header, received } from './sip-events';
 import assert from 'node:assert/strict';
-import type { SippResult } from '../../support/sipp';
 import { until } from '../../support/until';
 import { presenceFixture, TENANT } from './fixture';
 
-const received = (r: SippResult, method: string): string[] =>
-  r.events.filter((e) => e.dir === 'received' && e.method === method && !e.retransmission).map((e) => e.message);
-const finals = (r: SippResult): number[] =>
-  r.events.filter((e) => e.dir === 'received' && e.status !== undefined && e.status >= 200 && e.status !== 407 && !e.retransmission)
-    .map((e) => e.status ?? 0);
-const header = (msg: string, name: string): string | undefined =>
-  msg.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))?.slice(name.length + 1).trim();
 
 describe('presence (issue 19: flows 4.1-4.5)', function () {
   this.timeout(60000);
