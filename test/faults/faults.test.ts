@@ -173,7 +173,9 @@ describe('faults: kill -9 of each process under live and parked calls', function
       assert.equal(r.status, 200, `a caller's BYE after the fault: ${r.status}`);
       await c.b.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === c.bd.callId, 8000, 'BYE at the callee');
     }
-    await until('no call left listed', 8000, async () => listOf<unknown>((await b.api('GET', '/v1/calls')).body, 'calls').length === 0);
+    let left: unknown[] = [];
+    await until('no call left listed', 8000, async () => (left = listOf<unknown>((await b.api('GET', '/v1/calls')).body, 'calls')).length === 0)
+      .catch((err: Error) => { throw new Error(`${err.message}; still listed: ${JSON.stringify(left)}`); });
   }
 
   function note(kind: string, ms: number, summary: string): void {
