@@ -16,6 +16,8 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
   };
   const watch = (caller: string, expires: string): Record<string, string> => ({ caller, expires, event: 'presence', accept: 'application/pidf+xml' });
   const watching = (): Promise<number> => fx.gauge('feature_server_presence_subscriptions');
+  /** NOTIFYs to presence watchers that were answered: the rule changes below wait for the first one */
+  const notified = async (): Promise<number> => (await fx.gauge('feature_server_presence_notifies_total{subscription="presentity"}')) || 0;
 
   it('4.1: PUBLISH 200 with SIP-ETag and Expires, refresh and modify get new tags, a stale tag 412, bad XML 400, Expires 0 removes', async () => {
     const [alice] = await fresh('pa');
@@ -57,9 +59,11 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
     const [alice, carol] = await fresh('pf', 'pg');
     const pub = await fx.run('presence-publish-once.xml', alice, alice, { timeoutSec: 10 });
     assert.equal(pub.code, 0, pub.errors);
-    const before = await watching();
+    const [before, told] = [await watching(), await notified()];
     const run = fx.run('presence-watch.xml', carol, alice, { vars: watch(carol, '4'), timeoutSec: 20 });
     await until('the subscription is live', 10000, async () => (await watching()) > before);
+    // the rule changes after the pending NOTIFY, not before it (else the first NOTIFY is already active)
+    await until('the pending NOTIFY answered', 10000, async () => (await notified()) > told);
     fx.xcap().setRule(TENANT, alice, `sip:${carol}@${TENANT}`, 'allow');
     const r = await run;
     assert.equal(r.code, 0, r.errors);
@@ -76,9 +80,11 @@ describe('presence (issue 19: flows 4.1-4.5)', function () {
     fx.xcap().setRule(TENANT, alice, `sip:${erin}@${TENANT}`, 'allow');
     const pub = await fx.run('presence-publish-once.xml', alice, alice, { timeoutSec: 10 });
     assert.equal(pub.code, 0, pub.errors);
-    const before = await watching();
+    const [before, told] = [await watching(), await notified()];
     const run = fx.run('presence-watch.xml', erin, alice, { vars: watch(erin, '30'), timeoutSec: 40 });
     await until('the subscription is live', 10000, async () => (await watching()) > before);
+    // blocked mid-subscription: after its first (active) NOTIFY was answered
+    await until('the first NOTIFY answered', 10000, async () => (await notified()) > told);
     fx.xcap().setRule(TENANT, alice, `sip:${erin}@${TENANT}`, 'block');
     const r = await run;
     assert.equal(r.code, 0, r.errors);
