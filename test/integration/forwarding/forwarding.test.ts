@@ -102,6 +102,26 @@ describe('forwarding: CFU, CFB, CFNR and do-not-disturb through the ring plan', 
     assert.match(header(invite(await uas.done), 'History-Info') ?? '', /cause=408/);
   });
 
+  it('CFNR overlap: after the ring time the target rings while the first phone keeps ringing; the target answers, the first phone gets CANCEL (completed elsewhere)', async () => {
+    const [a, b, c] = await users('cfoa', 'cfob', 'cfoc');
+    await forward(b, { noAnswer: c, noAnswerOverlap: true });
+    assert.equal(((await fx.api('GET', `/v1/tenants/${TENANT}/users/${b}/forwarding`)).body as { noAnswerOverlap?: boolean }).noAnswerOverlap, true);
+    const ringing = await fx.uas('core-uas-ring.xml', await fx.register(b));
+    const uas = await fx.uas('core-uas.xml', await fx.register(c));
+    const ra = await fx.call('fwd-call.xml', a, b);
+    assert.equal(ra.code, 0, ra.errors);
+    const rb = await ringing.done;
+    const rc = await uas.done;
+    assert.deepEqual(flow(rb.events), ['< INVITE', '> 180', '< CANCEL', '> 200', '> 487', '< ACK']);
+    const cancel = rb.events.find((e) => e.dir === 'received' && e.method === 'CANCEL');
+    assert.match(header(cancel?.message ?? '', 'Reason') ?? '', /^SIP;\s*cause=200/, 'cancelled because the target answered, not because its time ran out');
+    const targetInvite = rc.events.find((e) => e.dir === 'received' && e.method === 'INVITE');
+    assert.ok(cancel && targetInvite && targetInvite.time <= cancel.time, 'the target rang while the first phone was still ringing');
+    assert.deepEqual(progress(ra.events), ['< 180', '< 181', '< 180', '< 200']);
+    assert.match(header(invite(rc), 'History-Info') ?? '', /cause=408/);
+    assert.match(header(invite(rc), 'Diversion') ?? '', /reason=no-answer/);
+  });
+
   it('a forward to a user who forwards too follows the chain; a loop ends with 482', async () => {
     const [a, b, c, d] = await users('cha', 'chb', 'chc', 'chd');
     await forward(b, { unconditional: c });
