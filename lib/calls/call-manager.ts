@@ -253,9 +253,10 @@ export class CallManager {
         const headers = (own?: Record<string, string>): Record<string, string> =>
           ({ ...r.headers, ...own, ...calleeTimerHeaders(this.deps.sessionTimers), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` });
         const overlap = next.overlap;
+        const ringback = next.ringback === true;
         result = await step.run({
           targets: next.targets, ringMs: next.ringMs, offer, headers: headers(next.headers),
-          onProvisional: (prov) => void relayProvisional(this.host, call, res, prov, over),
+          onProvisional: (prov) => void relayProvisional(this.host, call, res, prov, over, { localRingback: ringback }),
           // RFC 3261 21.1.3: the call is diverted to the overlap targets while the phones ring on
           overlap: overlap && { ...overlap, headers: headers(overlap.headers), onStart: () => {
             if (!over()) respond(res, 181, 'Call Is Being Forwarded');
