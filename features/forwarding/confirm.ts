@@ -27,9 +27,10 @@ export interface ConfirmDeps {
  *          --> tone (ng `play media`) --> BYE once it played (sooner if the phone hangs up)
  *
  * The far side of the rtpengine session is no one: a sendonly description on the discard
- * port, which rtpengine passes on, so the phone's answer says we only send (RFC 3264 6.1). A phone that
- * offered no SDP, or a media relay that fails, gets the final response instead: 480 with
- * the setting as its reason phrase (the setting is stored either way). Never throws.
+ * port, which rtpengine passes on, so the answer the phone gets says we only send (RFC
+ * 3264 6.1). A phone that offered no SDP, or a media relay that fails, gets the final
+ * response instead: 480 with the setting as its reason phrase (the setting is stored
+ * either way). Never throws.
  */
 export async function confirmByTone(deps: ConfirmDeps, c: FeatureCallContext, what: string): Promise<void> {
   const { req, res } = c;
