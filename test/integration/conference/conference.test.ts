@@ -219,6 +219,9 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     const ringing = await stillRinging.done;
     assert.equal(ringing.code, 0, ringing.errors);
     const got = (m: string): SippEvent | undefined => ringing.events.find((e) => e.dir === 'received' && e.method === m && e.status === undefined);
+    // one fork: the phone left ringing was rung with the other (it got an INVITE at all) and
+    // cancelled because the other answered, not after a ring time of its own (RFC 3326)
+    assert.ok(got('INVITE'));
     assert.match(got('CANCEL')?.message ?? '', /^Reason: SIP;\s*cause=200/m, 'the CANCEL says the call was completed elsewhere (RFC 3326)');
     const members = ((await fx.api('GET', `/v1/conferences/${confId}`)).body as { members: Array<{ user: string }> }).members;
     assert.deepEqual(members.map((m) => m.user).sort(), ['cp-a', 'cp-b', 'cp-c', 'cp-d']);
@@ -233,9 +236,6 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     const answered = await answering.done;
     for (const x of [await t.b.done, await t.c.done, answered]) assert.equal(x.code, 0, x.errors);
     assert.equal((await t.second).code, 0);
-    // both rang together: the phone left ringing had its INVITE before the other's 200 went out
-    const ok = answered.events.find((e) => e.dir === 'sent' && e.status === 200 && e.method === 'INVITE');
-    assert.ok(got('INVITE') && ok && got('INVITE')!.time <= ok.time, 'the phones ring in parallel, not one after the other');
   });
 
   it("a member's own re-INVITE (a session refresh) in the bridge gets 200 (its scenario fails otherwise), and it still hears the others", async () => {
