@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type { SrfApp } from '../../lib/sip/srf-app';
 import type { Logger } from 'winston';
-import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, reconnect, type Call, type CallManager, type ForkTarget, type MediaServerLeg, type OpenedSession, type Side } from '../../lib/calls';
+import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, reconnect, RingStepRun, type Call, type CallManager, type ForkTarget, type MediaServerLeg, type OpenedSession, type Side } from '../../lib/calls';
 import type { MediaAnchor, MediaServerTarget, MediaSession } from '../../lib/media';
-import { cancelInvite, hangUp, isConnected } from '../../lib/sip/hang-up';
+import { hangUp, isConnected } from '../../lib/sip/hang-up';
 import type { ConferenceStore } from './conference-store';
 import { MemberOffers, type MemberMedia } from './member-offers';
 import { settled, shared } from './merge-parties';
@@ -176,8 +176,10 @@ export class ConferenceService {
   }
 
   /**
-   * POST /v1/conferences/{id}/members: `to`'s phones are tried in turn; the first to
-   * answer joins. A failed add leaves everything as it was (issue #16): the members are
+   * POST /v1/conferences/{id}/members: all of `to`'s phones ring at once through the ring
+   * primitive every user call uses (lib/calls RingStepRun: the first 2xx wins, the others
+   * get CANCEL with "Call completed elsewhere", RFC 3326; everything is cancelled after
+   * the ring time). A failed add leaves everything as it was (issue #16): the members are
    * never touched, and a phone that answered but could not join (its SDP unusable, the
    * bridge gone, the conference ended while it rang) gets a BYE, so no call of it is left
    * behind; the error says whether nobody answered or what failed.
@@ -185,29 +187,22 @@ export class ConferenceService {
   async add(confId: string, to: string): Promise<Member> {
     const conf = this.need(confId);
     const phones = await this.deps.phones(conf.tenant, to);
-    const memberId = id();
-    let failure: Error | undefined;
-    for (const phone of phones) {
-      try {
-        return await this.dialMember(conf, memberId, to, phone);
-      } catch (err) {
-        if (err instanceof ConferenceError && err.code === 'no-conference') throw err;
-        const status = (err as { status?: number }).status;
-        // a final non-2xx from the phone (busy, declined, our CANCEL after ringMs) is no answer
-        if (status === undefined) failure ??= err as Error;
-        this.deps.logger.info('conference: a phone did not join', { conference: conf.id, to, status, error: (err as Error).message });
-      }
+    if (phones.length === 0) throw new ConferenceError('no-answer', `${to} has no registered phone`);
+    try {
+      return await this.dialMember(conf, id(), to, phones);
+    } catch (err) {
+      if (err instanceof ConferenceError) throw err;
+      this.deps.logger.info('conference: the answering phone did not join', { conference: conf.id, to, error: (err as Error).message });
+      throw new ConferenceError('failed', `${to} could not join: ${(err as Error).message}; the conference is as it was`);
     }
-    if (failure) throw new ConferenceError('failed', `${to} could not join: ${failure.message}; the conference is as it was`);
-    throw new ConferenceError('no-answer', `${to} did not answer`);
   }
 
   /**
-   * One phone rung with the bridge's offer (RFC 3725 4.1: an external bridge's offer
-   * comes in its 200 to an INVITE without SDP); a member once it answered and the bridge
+   * `to`'s phones rung with the bridge's offer (RFC 3725 4.1: an external bridge's offer
+   * comes in its 200 to an INVITE without SDP); a member once one answered and the bridge
    * took its answer. On any failure, whatever this attempt set up is undone.
    */
-  private async dialMember(conf: Conference, memberId: string, to: string, phone: ForkTarget): Promise<Member> {
+  private async dialMember(conf: Conference, memberId: string, to: string, phones: ForkTarget[]): Promise<Member> {
     const mediaCallId = `cf-${conf.id}-${memberId}`;
     const bridgeTag = `cf-${id()}`;
     let session: OpenedSession | undefined;
@@ -215,7 +210,7 @@ export class ConferenceService {
     try {
       session = await openMediaSession(this.deps.srf, await this.deps.bridge(conf.tenant, conf.id, memberId));
       const offer = await this.deps.media.offer({ callId: mediaCallId, fromTag: bridgeTag, sdp: session.serverSdp });
-      party = await this.ring(conf, to, phone, offer);
+      party = await this.ring(conf, to, phones, offer);
       const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag: bridgeTag, toTag: party.sip.remoteTag, sdp: party.remote.sdp });
       await session.answer(answer);
       // the conference may have ended while the phone rang: nothing left to join
@@ -235,17 +230,18 @@ export class ConferenceService {
     }
   }
 
-  /** INVITE to one phone with the bridge's offer, cancelled after ringMs (RFC 3261 9.1). */
-  private async ring(conf: Conference, to: string, phone: ForkTarget, offer: string): Promise<Srf.Dialog> {
-    let invite: Srf.SrfRequest | undefined;
-    const timer = setTimeout(() => cancelInvite(invite), this.deps.ringMs);
-    try {
-      return await this.deps.srf.createUAC(phone.uri, {
-        localSdp: offer, proxy: phone.proxy, headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },
-      }, { cbRequest: (_e, r) => (invite = r) });
-    } finally {
-      clearTimeout(timer);
-    }
+  /** One ring step: every phone of `to` in parallel for ringMs (DESIGN: one primitive rings a user's phones). */
+  private async ring(conf: Conference, to: string, phones: ForkTarget[], offer: string): Promise<Srf.Dialog> {
+    const step = new RingStepRun(this.deps.srf);
+    const r = await step.run({
+      targets: phones, ringMs: this.deps.ringMs, offer,
+      headers: { From: `"Conference" <sip:conference@${conf.tenant}>`, To: `<sip:${to}@${conf.tenant}>` },
+      onProvisional: () => undefined,
+    });
+    if (r.dialog) return r.dialog;
+    const why = r.outcome?.timedOut ? 'no answer in time' : `${r.status}`;
+    this.deps.logger.info('conference: nobody answered', { conference: conf.id, to, status: r.status, timedOut: r.outcome?.timedOut });
+    throw new ConferenceError('no-answer', `${to} did not answer (${why})`);
   }
 
   /** Removes one member (its BYE, or DELETE /members/{id}). */

@@ -14,9 +14,16 @@ const findMeSchema = {
     locations: {
       type: 'array', maxItems: 10,
       items: {
-        type: 'object', additionalProperties: false, required: ['users', 'ringSeconds'],
+        type: 'object', additionalProperties: false, required: ['ringSeconds'],
+        // a location names users, groups, or both
+        anyOf: [{ type: 'object', required: ['users'] }, { type: 'object', required: ['groups'] }],
         properties: {
           users: { type: 'array', items: apiSchemas.sipUserSchema, minItems: 1, maxItems: 10, uniqueItems: true },
+          groups: {
+            type: 'array', minItems: 1, maxItems: 5, uniqueItems: true,
+            items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' },
+            description: 'call groups (a user\'s callGroups): all their members ring together',
+          },
           ringSeconds: { type: 'integer', minimum: 5, maximum: 300 },
         },
       },
@@ -47,14 +54,14 @@ export function findMeRoutes(api: ApiRouter, deps: () => FindMeRoutesDeps): void
   api.put<UserRoute & { Body: FindMe }>('/tenants/:domain/users/:user/findme', {
     tenant: tenantFrom.domainParam,
     schema: {
-      summary: "Set a user's find-me: locations (users of the tenant) rung one after another, each for its own time",
+      summary: "Set a user's find-me: locations (users or call groups of the tenant) rung one after another, each for its own time",
       tags: ['findme'], params: apiSchemas.userParams, body: findMeSchema, response: { 200: findMeSchema },
     },
   }, async (req) => {
     const { domain, user } = req.params;
     await mustExist(domain, user);
     for (const l of req.body.locations) {
-      for (const u of l.users) {
+      for (const u of l.users ?? []) {
         if (u !== user && !(await deps().users.get(domain, u))) throw findMeErrors.E_FINDME_LOCATION_UNKNOWN(`no user ${u} in ${domain}`);
       }
     }

@@ -1,9 +1,14 @@
 import type { RedisClient } from '../../lib/store';
 import { keys } from '../../lib/store';
 
-/** One location of a find-me sequence: these users' phones ring together for ringSeconds. */
+/**
+ * One location of a find-me sequence: the phones of these users, and of every member of
+ * these groups (users whose call groups include it, as pickup sees them), ring together
+ * for ringSeconds.
+ */
 export interface Location {
-  users: string[];
+  users?: string[];
+  groups?: string[];
   ringSeconds: number;
 }
 

@@ -1,15 +1,16 @@
 import type { FeatureCallContext, FeatureCode } from '../../lib/feature';
 import { respond } from '../../lib/sip/respond';
 import type { UserRepository } from '../../lib/store';
+import { confirmByTone, type ConfirmDeps } from './confirm';
 import { NUMBER } from './routes';
 import type { Forwarding, ForwardingStore } from './settings';
 
 /**
  * Forwarding from the phone, with the vertical service codes North American PBXs use:
  * `*72<user>` / `*73` set / clear unconditional, `*90<user>` / `*91` busy, `*92<user>` /
- * `*93` no answer, `*78` / `*79` do not disturb on / off. The phone gets a final response
- * naming what changed (no confirmation tone yet): 480 with the setting as its reason
- * phrase once it is stored, 404 for a target that is neither a user of the tenant nor a number.
+ * `*93` no answer, `*78` / `*79` do not disturb on / off. Once the setting is stored the
+ * phone hears a short confirmation tone and gets a BYE (confirm.ts); a target that is
+ * neither a user of the tenant nor a number gets 404 and changes nothing.
  */
 const SET: Record<string, keyof Forwarding> = { 72: 'unconditional', 90: 'busy', 92: 'noAnswer' };
 const CLEAR: Record<string, keyof Forwarding> = { 73: 'unconditional', 91: 'busy', 93: 'noAnswer' };
@@ -18,12 +19,13 @@ const NAMES: Partial<Record<keyof Forwarding, string>> = { unconditional: 'Uncon
 export interface ForwardingCodeDeps {
   store: ForwardingStore;
   users: UserRepository;
+  confirm: ConfirmDeps;
 }
 
 export function forwardingCodes(deps: () => ForwardingCodeDeps): FeatureCode[] {
-  const confirm = (c: FeatureCallContext, what: string): void => {
+  const confirm = async (c: FeatureCallContext, what: string): Promise<void> => {
     c.logger.info('forwarding changed by code', { user: c.caller.user, what });
-    respond(c.res, 480, `Temporarily Unavailable - ${what}`);
+    await confirmByTone(deps().confirm, c, what);
   };
   return [
     {
@@ -37,7 +39,7 @@ export function forwardingCodes(deps: () => ForwardingCodeDeps): FeatureCode[] {
           return;
         }
         await store.update(c.tenant, c.caller.user, { [field]: target });
-        confirm(c, `Call Forwarding ${NAMES[field] ?? field} On`);
+        await confirm(c, `Call Forwarding ${NAMES[field] ?? field} On`);
       },
     },
     {
@@ -47,12 +49,12 @@ export function forwardingCodes(deps: () => ForwardingCodeDeps): FeatureCode[] {
         const code = c.match[1];
         if (code === '78' || code === '79') {
           await store.update(c.tenant, c.caller.user, { dnd: code === '78' });
-          confirm(c, `Do Not Disturb ${code === '78' ? 'On' : 'Off'}`);
+          await confirm(c, `Do Not Disturb ${code === '78' ? 'On' : 'Off'}`);
           return;
         }
         const field = CLEAR[code];
         await store.update(c.tenant, c.caller.user, { [field]: undefined });
-        confirm(c, `Call Forwarding ${NAMES[field] ?? field} Off`);
+        await confirm(c, `Call Forwarding ${NAMES[field] ?? field} Off`);
       },
     },
   ];

@@ -4,7 +4,8 @@ import type { Forwarding } from './settings';
 /**
  * Before a user's phones ring: CFU diverts at once (RFC 4458 cause 302); do-not-disturb
  * refuses busy, or takes the busy forward (service example 2.7 treats DND as busy);
- * otherwise the phones ring for the user's no-answer time.
+ * otherwise the phones ring for the user's no-answer time, and with CFNR overlap the
+ * no-answer target then rings alongside them.
  */
 export function beforeRing(f: Forwarding): BeforeRing {
   if (f.unconditional) return { action: 'divert', user: f.unconditional, cause: 'unconditional' };
@@ -12,7 +13,11 @@ export function beforeRing(f: Forwarding): BeforeRing {
     if (f.busy) return { action: 'divert', user: f.busy, cause: 'dnd' };
     return { action: 'reject', status: 486, reason: 'Busy Here - Do Not Disturb' };
   }
-  return { action: 'continue', ringMs: f.noAnswer && f.noAnswerSeconds ? f.noAnswerSeconds * 1000 : undefined };
+  return {
+    action: 'continue',
+    ringMs: f.noAnswer && f.noAnswerSeconds ? f.noAnswerSeconds * 1000 : undefined,
+    overlap: f.noAnswer && f.noAnswerOverlap ? { user: f.noAnswer, cause: 'noAnswer' } : undefined,
+  };
 }
 
 /**

@@ -22,7 +22,10 @@ export function forwardingFeature(): Feature {
 
   return {
     name: 'forwarding',
-    codes: forwardingCodes(() => need()),
+    codes: forwardingCodes(() => {
+      const n = need();
+      return { ...n, confirm: { srf: n.ctx.srf, media: n.ctx.media, address: n.ctx.config.sipHost } };
+    }),
     userCalls: {
       beforeRing: async (c) => beforeRing(await need().store.get(c.tenant, c.user)),
       afterOutcome: async (c, outcome) => afterOutcome(await need().store.get(c.tenant, c.user), outcome),

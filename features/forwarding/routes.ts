@@ -23,6 +23,7 @@ const forwardingSchema = {
     busy: target,
     noAnswer: target,
     noAnswerSeconds: { type: 'integer', minimum: 5, maximum: 300 },
+    noAnswerOverlap: { type: 'boolean', description: 'after noAnswerSeconds the no-answer target rings too while the phones keep ringing (first answer wins) instead of after they are cancelled' },
     dnd: { type: 'boolean' },
   },
 } as const;

@@ -15,6 +15,12 @@ export interface Forwarding {
   noAnswer?: string;
   /** how long the user's phones ring before CFNR (default: NO_ANSWER_TIMEOUT) */
   noAnswerSeconds?: number;
+  /**
+   * CFNR overlap: after noAnswerSeconds the target rings too while the user's phones keep
+   * ringing (the first to answer wins, the others get CANCEL); otherwise (the default) the
+   * phones are cancelled, then the target rings
+   */
+  noAnswerOverlap?: boolean;
   /** do not disturb: calls are refused busy (486), or go to the busy target when there is one */
   dnd: boolean;
 }

@@ -250,10 +250,17 @@ export class CallManager {
           pending.fork = step.fork;
           ringing = step.fork;
         }
+        const headers = (own?: Record<string, string>): Record<string, string> =>
+          ({ ...r.headers, ...own, ...calleeTimerHeaders(this.deps.sessionTimers), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` });
+        const overlap = next.overlap;
+        const ringback = next.ringback === true;
         result = await step.run({
-          targets: next.targets, ringMs: next.ringMs, offer,
-          headers: { ...r.headers, ...next.headers, ...calleeTimerHeaders(this.deps.sessionTimers), From: `${display}<${r.caller.uri}>`, To: `<${r.callee.uri}>` },
-          onProvisional: (prov) => void relayProvisional(this.host, call, res, prov, over),
+          targets: next.targets, ringMs: next.ringMs, offer, headers: headers(next.headers),
+          onProvisional: (prov) => void relayProvisional(this.host, call, res, prov, over, { localRingback: ringback }),
+          // RFC 3261 21.1.3: the call is diverted to the overlap targets while the phones ring on
+          overlap: overlap && { ...overlap, headers: headers(overlap.headers), onStart: () => {
+            if (!over()) respond(res, 181, 'Call Is Being Forwarded');
+          } },
         });
         if (!result.outcome || over()) break;
         last = result.outcome;

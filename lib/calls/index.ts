@@ -14,7 +14,8 @@ export { MediaWatchdog, observeMedia, watchedCalls, type MediaSeen, type MediaSa
 export { MediaReanchor, reanchorCall, restartAction, type MediaRestartHandler, type MediaRestartPolicy, type ReanchorReport } from './media-reanchor';
 export { CallTakeover, takeoverAction, type CallTakeoverDeps, type TakeoverPolicy, type TakeoverReport } from './call-takeover';
 export { rebindDialogs, type DialogRebindDeps, type RebindReport } from './dialog-rebind';
+export { RingStepRun, type RingStepOptions, type StepOverlap, type StepResult } from './ring-step';
 export { fixedRing, timedOutStatus, type RingNext, type RingSequence, type StepOutcome } from './ring-plan';
-export { classify, UserCallPlan, type AfterOutcome, type BeforeRing, type RingLocation, type RingOutcome, type UserCallContext, type UserCallHook, type UserCallPlanDeps } from './user-call-plan';
+export { classify, UserCallPlan, type AfterOutcome, type BeforeRing, type RingLocation, type RingOverlap, type RingOutcome, type UserCallContext, type UserCallHook, type UserCallPlanDeps } from './user-call-plan';
 export { ALL_UNREACHABLE, avoidUnreachable, UnreachableContacts, type UnreachableContactsOptions } from './unreachable-contacts';
 export { diversionHeaders, type DiversionCause, type Hop } from './diversion';

@@ -27,6 +27,8 @@ export interface StepOutcome {
   rang: boolean;
   /** the step's ring time ran out and its branches were cancelled */
   timedOut: boolean;
+  /** the step's overlap targets rang too (the call was diverted to them meanwhile) */
+  overlapped?: boolean;
 }
 
 export type RingNext =
@@ -42,6 +44,11 @@ export type RingNext =
     ringback?: boolean;
     /** the user this step rings, when not the dialed callee */
     callee?: string;
+    /**
+     * CFNR overlap: after `afterMs` these targets ring too, with their own headers, while
+     * `targets` keep ringing; the caller gets 181 then. `ringMs` counts from the step's start.
+     */
+    overlap?: { afterMs: number; targets: ForkTarget[]; headers: Record<string, string> };
   }
   | { kind: 'final'; status: number; reason?: string };
 

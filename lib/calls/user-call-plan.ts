@@ -26,8 +26,20 @@ export interface RingLocation {
   ringMs: number;
 }
 
+/** CFNR overlap: when the ring time runs out, `user` rings too while the phones keep ringing. */
+export interface RingOverlap {
+  user: string;
+  cause: DiversionCause;
+}
+
 export type BeforeRing =
-  | { action: 'continue'; /** how long this user's phones ring (a per-user no-answer time) */ ringMs?: number }
+  | {
+    action: 'continue';
+    /** how long this user's phones ring (a per-user no-answer time) */
+    ringMs?: number;
+    /** instead of cancelling them at the end of ringMs, ring `overlap.user` alongside */
+    overlap?: RingOverlap;
+  }
   | { action: 'reject'; status: number; reason?: string }
   | { action: 'divert'; user: string; cause: DiversionCause }
   /** find-me (service example 2.11): the user's locations one after another instead of its phones */
@@ -92,6 +104,8 @@ export class UserCallPlan implements RingSequence {
   private locations: RingLocation[] = [];
   /** a diversion to a destination outside the tenant: its outbound route's sequence runs the rest */
   private delegate?: RingSequence;
+  /** the CFNR overlap of the step handed out last, if it has one */
+  private overlap?: RingOverlap;
 
   constructor(private readonly deps: UserCallPlanDeps, private readonly base: Omit<UserCallContext, 'user' | 'chain'>) {
     this.users = [base.dialed];
@@ -103,6 +117,14 @@ export class UserCallPlan implements RingSequence {
 
   async next(outcome: StepOutcome): Promise<RingNext> {
     if (this.delegate) return this.decorate(await this.delegate.next(outcome));
+    const overlap = this.overlap;
+    this.overlap = undefined;
+    if (overlap && outcome.overlapped) {
+      // the overlap target rang too and nobody answered: the call is the target's now, its
+      // own no-answer handling follows (the 181 went out when it started ringing)
+      this.divert(overlap.user, overlap.cause);
+      this.rung = this.users.length;
+    }
     // find-me: no answer, busy, unavailable -> the next location; a refusal (603) ends it
     if (this.locations.length > 0 && classify(outcome) !== 'declined') {
       const n = await this.nextLocation();
@@ -139,7 +161,8 @@ export class UserCallPlan implements RingSequence {
         if (n) return n;
       } else {
         const targets = await this.deps.contacts(this.current);
-        if (targets.length > 0) return this.ring(targets, decision.ringMs ?? this.deps.ringMs, false);
+        const ringMs = decision.ringMs ?? this.deps.ringMs;
+        if (targets.length > 0) return this.withOverlap(this.ring(targets, ringMs, false), ringMs, decision.overlap);
       }
       if (!(await this.after('unreachable'))) return { kind: 'final', status: 404, reason: 'Not Found - Not Registered' };
     }
@@ -177,6 +200,25 @@ export class UserCallPlan implements RingSequence {
     return undefined;
   }
 
+  /**
+   * CFNR overlap: the user's phones ring for `ringMs`, then the no-answer target's phones
+   * join them for the target's own ring time (first answer wins). Only a user of the
+   * tenant whose own services let it ring (no forward, DND or screening of its own) and
+   * that has phones is overlapped; otherwise the step rings alone and the no-answer
+   * forward follows it as usual (afterOutcome).
+   */
+  private async withOverlap(step: Extract<RingNext, { kind: 'ring' }>, ringMs: number, o: RingOverlap | undefined): Promise<RingNext> {
+    if (!o || this.refuse(o.user) || !(await this.deps.isUser(o.user))) return step;
+    const users = [...this.users, o.user];
+    const theirs = await this.before({ ...this.base, user: o.user, chain: users });
+    if (theirs.action !== 'continue') return step;
+    const targets = (await this.deps.contacts(o.user)).map((t) => ({ ...t, party: o.user }));
+    if (targets.length === 0) return step;
+    this.overlap = o;
+    const headers = diversionHeaders(this.base.tenant, users, [...this.hops, { user: this.current, cause: o.cause }]);
+    return { ...step, ringMs: ringMs + (theirs.ringMs ?? this.deps.ringMs), overlap: { afterMs: ringMs, targets, headers } };
+  }
+
   private ring(targets: ForkTarget[], ringMs: number, ringback: boolean): Extract<RingNext, { kind: 'ring' }> {
     const forwarded = this.users.length > this.rung;
     this.rung = this.users.length;
@@ -186,16 +228,17 @@ export class UserCallPlan implements RingSequence {
     };
   }
 
-  private async before(): Promise<BeforeRing> {
-    const ctx = this.context();
+  private async before(ctx = this.context()): Promise<BeforeRing> {
     let ringMs: number | undefined;
+    let overlap: RingOverlap | undefined;
     for (const h of this.deps.hooks) {
       const d = await h.beforeRing?.(ctx);
       if (!d) continue;
       if (d.action !== 'continue') return d;
       ringMs ??= d.ringMs;
+      overlap ??= d.overlap;
     }
-    return { action: 'continue', ringMs };
+    return { action: 'continue', ringMs, overlap };
   }
 
   /** True when a hook diverted the call to a new user (the chain grew). */

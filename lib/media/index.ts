@@ -14,3 +14,4 @@ export type { RtpengineState } from './rtpengine-state';
 export { MediaError, type MediaErrorCode } from './media-error';
 export { MohSettingsStore, classFor, musicTarget, DEFAULT_SETTINGS, type MohClass, type MohSettings, type MusicTarget } from './music-classes';
 export { EmbeddedServices, LocalMediaSession, describeTarget, type EmbeddedMediaServer, type EmbeddedMusic, type MediaServerTarget, type MediaSession, type SipMediaServer } from './media-service';
+export { confirmationTone, CONFIRMATION_FREQS, type TonePrompt } from './confirmation-tone';

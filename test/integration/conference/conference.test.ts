@@ -5,11 +5,12 @@ import { freePort } from '../../support/ports';
 import { testLogger } from '../../support/rtpengine';
 import { coreFixture, TENANT } from '../core/fixture';
 import { flow } from '../engine/fixture';
+import type { SippEvent } from '../../support/sipp-trace';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { hearing, settledGap, type MergeGap } from './merge-gap';
 import { pcmOf, TonePeer } from './tone-peer';
 
-const HZ = { a: 500, b: 1100, c: 1700 } as const;
+const HZ = { a: 500, b: 1100, c: 1700, d: 2300 } as const;
 /** issue: "moved into a new bridge by 3pcc re-INVITEs, with no media gap longer than ~200 ms" */
 const MAX_GAP_MS = 200;
 
@@ -202,6 +203,39 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     const rs = await star;
     assert.equal(rs.code, 0, rs.errors);
     for (const x of [await t.b.done, await t.c.done, await d.done]) assert.equal(x.code, 0, x.errors);
+  });
+
+  it('REST add: a member with two registered phones: both ring at once, the one still ringing gets CANCEL (completed elsewhere) when the other answers, which joins the mix', async () => {
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/conference`, { mergeCode: '*3', hostLeaves: 'end' })).status, 200);
+    const t = await twoCalls('cp', 20000);
+    const r = await fx.api('POST', '/v1/conferences', { calls: t.ids });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const confId = (r.body as { id: string }).id;
+    const d = await peer();
+    const stillRinging = await fx.uas('uas-ring-cancel.xml', await fx.register('cp-d'), { timeoutSec: 40 });
+    const answering = await fx.uas('core-uas-media.xml', await fx.register('cp-d'), { vars: { rtp_port: String(d.port) }, timeoutSec: 40 });
+    const added = await fx.api('POST', `/v1/conferences/${confId}/members`, { to: 'cp-d' });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const ringing = await stillRinging.done;
+    assert.equal(ringing.code, 0, ringing.errors);
+    const got = (m: string): SippEvent | undefined => ringing.events.find((e) => e.dir === 'received' && e.method === m && e.status === undefined);
+    // one fork: the phone left ringing was rung with the other (it got an INVITE at all) and
+    // cancelled because the other answered, not after a ring time of its own (RFC 3326)
+    assert.ok(got('INVITE'));
+    assert.match(got('CANCEL')?.message ?? '', /^Reason: SIP;\s*cause=200/m, 'the CANCEL says the call was completed elsewhere (RFC 3326)');
+    const members = ((await fx.api('GET', `/v1/conferences/${confId}`)).body as { members: Array<{ user: string }> }).members;
+    assert.deepEqual(members.map((m) => m.user).sort(), ['cp-a', 'cp-b', 'cp-c', 'cp-d']);
+    await play(t.peersOf.a, HZ.a);
+    await play(d, HZ.d);
+    await d.next(10, 5000);
+    assert.equal(detectTone(pcmOf(await d.next(25, 5000)), HZ.a).verdict, 'present', 'the added member hears the host');
+    await t.peersOf.b.next(10, 5000);
+    assert.equal(detectTone(pcmOf(await t.peersOf.b.next(25, 5000)), HZ.d).verdict, 'present', 'the others hear the added member');
+    const ra = await t.first;
+    assert.equal(ra.code, 0, ra.errors);
+    const answered = await answering.done;
+    for (const x of [await t.b.done, await t.c.done, answered]) assert.equal(x.code, 0, x.errors);
+    assert.equal((await t.second).code, 0);
   });
 
   it("a member's own re-INVITE (a session refresh) in the bridge gets 200 (its scenario fails otherwise), and it still hears the others", async () => {

@@ -3,6 +3,8 @@ import type { SippEvent, SippResult } from '../../support/sipp';
 import { coreFixture, freshUsers, TENANT } from '../core/fixture';
 import { callFlow as flow, finalStatus } from '../../support/sipp-results';
 import { sipHeaders } from '../../support/sipp-trace';
+import { detectTone } from '../../support/goertzel';
+import { pcmOf, TonePeer } from '../conference/tone-peer';
 
 const header = (message: string, name: string): string | undefined => sipHeaders(message, name)[0];
 
@@ -100,6 +102,26 @@ describe('forwarding: CFU, CFB, CFNR and do-not-disturb through the ring plan', 
     assert.match(header(invite(await uas.done), 'History-Info') ?? '', /cause=408/);
   });
 
+  it('CFNR overlap: after the ring time the target rings while the first phone keeps ringing; the target answers, the first phone gets CANCEL (completed elsewhere)', async () => {
+    const [a, b, c] = await users('cfoa', 'cfob', 'cfoc');
+    await forward(b, { noAnswer: c, noAnswerOverlap: true });
+    assert.equal(((await fx.api('GET', `/v1/tenants/${TENANT}/users/${b}/forwarding`)).body as { noAnswerOverlap?: boolean }).noAnswerOverlap, true);
+    const ringing = await fx.uas('core-uas-ring.xml', await fx.register(b));
+    const uas = await fx.uas('core-uas.xml', await fx.register(c));
+    const ra = await fx.call('fwd-call.xml', a, b);
+    assert.equal(ra.code, 0, ra.errors);
+    const rb = await ringing.done;
+    const rc = await uas.done;
+    assert.deepEqual(flow(rb.events), ['< INVITE', '> 180', '< CANCEL', '> 200', '> 487', '< ACK']);
+    const cancel = rb.events.find((e) => e.dir === 'received' && e.method === 'CANCEL');
+    assert.match(header(cancel?.message ?? '', 'Reason') ?? '', /^SIP;\s*cause=200/, 'cancelled because the target answered, not because its time ran out');
+    const targetInvite = rc.events.find((e) => e.dir === 'received' && e.method === 'INVITE');
+    assert.ok(cancel && targetInvite && targetInvite.time <= cancel.time, 'the target rang while the first phone was still ringing');
+    assert.deepEqual(progress(ra.events), ['< 180', '< 181', '< 180', '< 200']);
+    assert.match(header(invite(rc), 'History-Info') ?? '', /cause=408/);
+    assert.match(header(invite(rc), 'Diversion') ?? '', /reason=no-answer/);
+  });
+
   it('a forward to a user who forwards too follows the chain; a loop ends with 482', async () => {
     const [a, b, c, d] = await users('cha', 'chb', 'chc', 'chd');
     await forward(b, { unconditional: c });
@@ -133,18 +155,31 @@ describe('forwarding: CFU, CFB, CFNR and do-not-disturb through the ring plan', 
     assert.match(header(invite(await uas.done), 'Diversion') ?? '', /reason=do-not-disturb/);
   });
 
-  it('feature codes: *72<user> sets CFU, *73 clears it, *78/*79 DND; a target that is no user gets 404', async () => {
+  it('feature codes: *72<user> sets CFU, *73 clears it, *78/*79 DND, each confirmed by a tone (350+440 Hz bursts through rtpengine) and a BYE; a target that is no user gets 404', async () => {
     const [a, c] = await users('fca', 'fcc');
-    const dial = async (code: string): Promise<SippResult> => fx.call('core-expect-final.xml', a, code);
-    const on = await dial(`*72${c}`);
-    assert.equal(finalStatus(on), 480);
-    assert.match(on.events.find((e) => e.status === 480)?.firstLine ?? '', /Call Forwarding Unconditional On/);
+    /** dials a code; resolves with what the phone heard once it got the BYE */
+    const dial = async (code: string): Promise<Int16Array> => {
+      const phone = await TonePeer.open();
+      try {
+        const heard = phone.next(20, 10000);
+        const r = await fx.call('core-call-bye-received-media.xml', a, code, { vars: { caller: a, rtp_port: String(phone.port) } });
+        assert.equal(r.code, 0, `${code}: answered, then a BYE from the server: ${r.errors}`);
+        const answer = r.events.find((e) => e.dir === 'received' && e.status === 200 && e.method === 'INVITE')?.message ?? '';
+        assert.match(answer, /^a=sendonly/m, `${code}: the answer only sends, the phone listens (RFC 3264 6.1)`);
+        return pcmOf(await heard);
+      } finally {
+        await phone.close();
+      }
+    };
+    const tone = await dial(`*72${c}`);
+    assert.equal(detectTone(tone, 440).verdict, 'present', 'the confirmation tone reached the phone');
+    assert.equal(detectTone(tone, 1000).verdict, 'absent');
     assert.deepEqual((await fx.api('GET', `/v1/tenants/${TENANT}/users/${a}/forwarding`)).body, { unconditional: c, dnd: false });
-    assert.equal(finalStatus(await dial('*78')), 480);
-    assert.equal(finalStatus(await dial('*73')), 480);
+    await dial('*78');
+    await dial('*73');
     assert.deepEqual((await fx.api('GET', `/v1/tenants/${TENANT}/users/${a}/forwarding`)).body, { dnd: true });
-    assert.equal(finalStatus(await dial('*79')), 480);
-    assert.equal(finalStatus(await dial('*72nobody')), 404);
+    assert.equal(detectTone(await dial('*79'), 350).verdict, 'present');
+    assert.equal(finalStatus(await fx.call('core-expect-final.xml', a, '*72nobody')), 404);
     assert.deepEqual((await fx.api('GET', `/v1/tenants/${TENANT}/users/${a}/forwarding`)).body, { dnd: false });
   });
 

@@ -95,6 +95,42 @@ describe('UserCallPlan: the ring plan of a call to a user', () => {
     const n = ring(await plan([{ beforeRing: () => ({ action: 'continue', ringMs: 12000 }) }]).first());
     assert.equal(n.ringMs, 12000);
   });
+
+  describe('CFNR overlap', () => {
+    const overlapTo = (target: string, ringMs = 5000): UserCallHook => ({
+      beforeRing: (c) => (c.user === 'bob' ? { action: 'continue', ringMs, overlap: { user: target, cause: 'noAnswer' } } : { action: 'continue' }),
+      afterOutcome: (c, o) => (c.user === 'bob' && o === 'noAnswer' ? { action: 'divert', user: target, cause: 'noAnswer' } : undefined),
+    });
+    const noAnswer: StepOutcome = { status: 487, rang: true, timedOut: true };
+
+    it('the target rings alongside after the user\'s ring time, with its own History-Info and Diversion; nobody answering ends with 480, not a second forward', async () => {
+      const p = plan([overlapTo('carol')]);
+      const n = ring(await p.first());
+      assert.deepEqual(n.targets, [{ uri: 'sip:bob@phone' }]);
+      assert.equal(n.ringMs, 5000 + 30000, "the user's time, then the target's own");
+      assert.equal(n.overlap?.afterMs, 5000);
+      assert.deepEqual(n.overlap?.targets, [{ uri: 'sip:carol@phone', party: 'carol' }]);
+      assert.match(n.overlap?.headers['History-Info'] ?? '', /<sip:carol@example\.com;cause=408>;index=1\.1;mp=1/);
+      assert.equal(n.overlap?.headers.Diversion, '<sip:bob@example.com>;reason=no-answer;counter=1');
+      assert.deepEqual(await p.next({ ...noAnswer, overlapped: true }), { kind: 'final', status: 480, reason: 'Temporarily Unavailable - No Answer' });
+    });
+
+    it('the phones busy before the overlap started: the call goes on as if there were none (CFB, not the overlap)', async () => {
+      const p = plan([overlapTo('carol'), { afterOutcome: (c, o) => (c.user === 'bob' && o === 'busy' ? { action: 'divert', user: 'dave', cause: 'busy' } : undefined) }]);
+      ring(await p.first());
+      const n = ring(await p.next(busy));
+      assert.deepEqual(n.targets, [{ uri: 'sip:dave@phone' }]);
+      assert.equal(n.overlap, undefined);
+    });
+
+    it('no overlap to a target that cannot ring (no phone, forwarding itself, back into the chain): the forward follows the ring time as usual', async () => {
+      for (const [hooks, offline] of [[[overlapTo('carol')], ['carol']], [[overlapTo('carol'), cfu({ carol: 'dave' })], []], [[overlapTo('bob')], []]] as const) {
+        const n = ring(await plan([...hooks], { offline: [...offline] }).first());
+        assert.equal(n.overlap, undefined);
+        assert.equal(n.ringMs, 5000);
+      }
+    });
+  });
 });
 
 describe('UserCallPlan: find-me (service example 2.11)', () => {
