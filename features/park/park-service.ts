@@ -1,9 +1,10 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { randomBytes } from 'node:crypto';
-import { attachMediaServer, modifyWithRetry, opposite, rejoinMediaServer, snapshotOf, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
+import { attachMediaServer, modifyWithRetry, opposite, rejoinMediaServer, RingStepRun, snapshotOf, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
 import type { MediaAnchor, MusicTarget } from '../../lib/media';
-import { cancelInvite, hangUp, isConnected } from '../../lib/sip/hang-up';
+import { hangUp, isConnected } from '../../lib/sip/hang-up';
+import { withDirection } from '../../lib/sip/hold';
 import { respond } from '../../lib/sip/respond';
 import type { SlotAnnouncer } from './announcement';
 import { slotsOf, type ParkLotStore } from './lot';
@@ -340,44 +341,77 @@ export class ParkService {
   }
 
   /**
-   * Rings `user`'s phones (third-party call control, RFC 3725 4.1: the phone's offer in
-   * its 200, the parked party's answer in the ACK) and, on answer, hands the parked
-   * party over: one re-INVITE moves it off the music. False if nobody answered in time.
+   * Rings all of `user`'s phones at once through the ring primitive every user call uses
+   * (lib/calls RingStepRun, issue 17: the first 2xx wins, the others get CANCEL with
+   * "Call completed elsewhere", RFC 3326; all are cancelled after `ringMs`, RFC 3261 9.1).
+   * The phones are offered the parked party's media through a new rtpengine session; the
+   * answering phone's SDP, through rtpengine, then moves the party off the music in one
+   * re-INVITE (RFC 3725 4.2: a controller may offer one party what the other answered),
+   * and the party's answer is fed back into the session. False if nobody answered or the
+   * hand-over failed: the party is on the music as before.
    */
   private async connect(p: Parked, user: string, ringMs: number): Promise<boolean> {
     const { call, side } = p;
+    const { media } = this.deps;
+    const party = call.dialog(side);
     const phones = await this.deps.phones(call.tenant, user);
-    const parked = call[side];
-    for (const phone of phones) {
-      let invite: Srf.SrfRequest | undefined;
-      // RFC 3261 9.1: nobody answered in time
-      const timer = setTimeout(() => cancelInvite(invite), ringMs);
-      try {
-        const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, side, phone.uri, {
-          headers: { From: `"${parked.user}" <sip:${parked.user}@${call.tenant}>`, To: `<sip:${user}@${call.tenant}>` },
-          proxy: phone.proxy,
-          onRequest: (req) => (invite = req),
-        });
-        clearTimeout(timer);
-        await p.leg.release();
-        call.mediaCallId = leg.mediaCallId;
-        if (!this.deps.calls.adopt(call, opposite(side), leg.dialog, {
-          user, tenant: call.tenant, callId: leg.dialog.sip.callId, tag: leg.dialog.sip.remoteTag, uri: `sip:${user}@${call.tenant}`,
-        })) {
-          // the call ended while `user` answered (a hang-up during the hand-over): adopt
-          // hung `user` up; nobody else is to be tried
-          await this.deps.media.delete({ callId: leg.mediaCallId }).catch(() => undefined);
-          call.log.info('the parked call ended while it was handed over', { to: user });
+    if (!party?.remote.sdp || phones.length === 0) return false;
+    const parkedTag = call.tag(side);
+    const mediaCallId = `cb-${call.id}-${randomBytes(3).toString('hex')}`;
+    let phone: Srf.Dialog | undefined;
+    let moved = false;
+    try {
+      // the party's last answer was to the music (RFC 3264 6.1: recvonly to a sendonly
+      // offer); toward a phone it sends and receives
+      const offer = await media.offer({ callId: mediaCallId, fromTag: parkedTag, sdp: withDirection(party.remote.sdp, 'sendrecv') });
+      const r = await new RingStepRun(this.deps.srf).run({
+        targets: phones, ringMs, offer, onProvisional: () => undefined,
+        headers: { From: `"${call[side].user}" <sip:${call[side].user}@${call.tenant}>`, To: `<sip:${user}@${call.tenant}>` },
+      });
+      if (!r.dialog) {
+        call.log.info('no answer from a phone', { to: user, status: r.status, timedOut: r.outcome?.timedOut });
+        await media.delete({ callId: mediaCallId }).catch(() => undefined);
+        return false;
+      }
+      phone = r.dialog;
+      const phoneTag = phone.sip.remoteTag;
+      const session = { callId: mediaCallId, fromTag: parkedTag, toTag: phoneTag };
+      const toParty = await media.answer({ ...session, sdp: phone.remote.sdp });
+      const partyAnswer = await modifyWithRetry(party, toParty);
+      moved = true;
+      // the party's answer may name other ports than its last SDP did: a new offer/answer
+      // in the same session (its phone side keeps its ports, RFC 3264 8) carries it
+      await media.offer({ ...session, sdp: partyAnswer });
+      await media.answer({ ...session, sdp: phone.remote.sdp });
+      if (!isConnected(phone)) throw new Error(`${user} hung up during the hand-over`);
+      await p.leg.release();
+      call.mediaCallId = mediaCallId;
+      if (!this.deps.calls.adopt(call, opposite(side), phone, {
+        user, tenant: call.tenant, callId: phone.sip.callId, tag: phoneTag, uri: `sip:${user}@${call.tenant}`,
+      })) {
+        // the call ended while `user` answered (a hang-up during the hand-over): adopt
+        // hung `user` up; nobody else is to be tried
+        await media.delete({ callId: mediaCallId }).catch(() => undefined);
+        call.log.info('the parked call ended while it was handed over', { to: user });
+        return true;
+      }
+      call.log.info('parked call handed over', { to: user });
+      return true;
+    } catch (err) {
+      call.log.info('the parked call could not be handed over', { to: user, error: (err as Error).message });
+      hangUp(phone);
+      await media.delete({ callId: mediaCallId }).catch(() => undefined);
+      if (moved && isConnected(party)) {
+        try {
+          await rejoinMediaServer(media, party, parkedTag, p.leg);
+        } catch (e) {
+          call.log.warn('park: the parked party could not be put back on music; hanging up', { to: user, error: (e as Error).message });
+          this.deps.calls.hangup(call.id, 'park-comeback-failed');
           return true;
         }
-        call.log.info('parked call handed over', { to: user });
-        return true;
-      } catch (err) {
-        clearTimeout(timer);
-        call.log.info('no answer from a phone', { to: user, uri: phone.uri, error: (err as Error).message });
       }
+      return false;
     }
-    return false;
   }
 
   async stop(): Promise<void> {

@@ -205,9 +205,12 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
   const partyOf = async (id: string, side: 'caller' | 'callee'): Promise<string | undefined> =>
     ((await fx.api('GET', `/v1/calls/${id}`)).body as Record<string, { user: string }>)[side]?.user;
 
-  it('after the lot timeout the call comes back to the parker, showing the parked party', async () => {
-    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 1, comebackTimeout: 3 })).status, 200);
+  it('after the lot timeout the call comes back to the parker, all of its phones at once (the ring step): the first to answer gets it, showing the parked party; the other is cancelled', async () => {
+    // a comeback ring time longer than the wait below: phones rung one after the other
+    // would never reach the second phone in time
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 1, comebackTimeout: 30 })).status, 200);
     for (const u of ['tc-a', 'tc-b']) await fx.provision(u);
+    const ringing = await fx.uas('core-uas-ring.xml', await fx.register('tc-a'), { timeoutSec: 30 });
     const back = await fx.uas('core-uas.xml', await fx.register('tc-a'));
     const parked = await fx.uas('core-uas-hold.xml', await fx.register('tc-b'));
     const parker = fx.call('core-call-bye-received.xml', 'tc-a', 'tc-b', { timeoutSec: 20 });
@@ -217,12 +220,16 @@ describe('park: timeout, comeback, fallback, REST retrieve', function () {
     await until('the comeback', async () => (await partyOf(id, 'caller')) === 'tc-a' && (await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).status === 200
       && ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: unknown[] }).parks.length === 0
       && (await fx.dialogs()) === 2);
+    const rr = await ringing.done;
+    assert.equal(rr.code, 0, `the other phone rang and got CANCEL: ${rr.errors}`);
+    assert.match(rr.events.find((e) => e.method === 'CANCEL')?.message ?? '', /^Reason: SIP;cause=200;text="Call completed elsewhere"/m);
     assert.equal((await fx.api('DELETE', `/v1/calls/${id}`)).status, 204);
     const rb = await back.done;
     assert.equal(rb.code, 0, rb.errors);
     const invite = rb.events.find((e) => e.method === 'INVITE' && e.status === undefined)?.message ?? '';
     assert.match(invite, /^From: "tc-b" <sip:tc-b@127\.0\.0\.1>/m, 'Caller-ID shows the parked party');
-    assert.match(invite, /\r\nContent-Length: 0\r\n/, 'an offerless INVITE (3pcc): the offer comes in the 200');
+    assert.match(invite, /^m=audio [1-9]\d* RTP\/AVP /m, 'the phones are offered the parked party\'s media (rtpengine)');
+    assert.match(invite, /^a=sendrecv\r?$/m, 'a two-way call, not the music\'s one-way media');
     assert.equal((await parked.done).code, 0);
   });
 
