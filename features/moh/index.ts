@@ -48,6 +48,9 @@ export function mohFeature(): Feature {
         },
       });
     },
+    async forgetUser(tenant, user) {
+      await need().settings.forgetUser(tenant, user);
+    },
     start(c) {
       ctx = c;
       settings = new MohSettingsStore(c.redis);

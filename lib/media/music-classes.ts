@@ -1,5 +1,5 @@
 import type { RedisClient } from '../store';
-import { keys, TenantSettings } from '../store';
+import { keys, LuaScript, TenantSettings } from '../store';
 import type { EmbeddedServices, MediaServerTarget } from './media-service';
 
 /**
@@ -26,10 +26,30 @@ export interface MohSettings {
 
 export const DEFAULT_SETTINGS: MohSettings = { enabled: true, defaultClass: 'default', classes: { default: {} }, users: {} };
 
+/**
+ * Drops one user's class from the tenant's document in one step, so a settings PUT
+ * racing it is never overwritten with an older copy. A document that does not parse, or
+ * names no class for the user, is left as it is.
+ */
+const FORGET_USER = new LuaScript(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local ok, doc = pcall(cjson.decode, raw)
+if not ok or type(doc) ~= 'table' or type(doc.users) ~= 'table' or doc.users[ARGV[1]] == nil then return 0 end
+doc.users[ARGV[1]] = nil
+redis.call('SET', KEYS[1], cjson.encode(doc))
+return 1
+`);
+
 /** A tenant's music-on-hold settings in Redis (`moh:{tenant}`). */
 export class MohSettingsStore extends TenantSettings<MohSettings> {
   constructor(redis: RedisClient) {
     super(redis, keys.moh, DEFAULT_SETTINGS);
+  }
+
+  /** A deleted user's class choice goes with it: a new user of that name starts on the default. */
+  async forgetUser(tenant: string, user: string): Promise<boolean> {
+    return (await FORGET_USER.run(this.redis, [this.key(tenant)], [user])) === 1;
   }
 }
 

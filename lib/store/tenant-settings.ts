@@ -6,7 +6,7 @@ import type { RedisClient } from './connection';
  * default). A document that does not parse counts as unset.
  */
 export class TenantSettings<T extends object> {
-  constructor(private readonly redis: RedisClient, private readonly key: (tenant: string) => string, private readonly defaults: T) {}
+  constructor(protected readonly redis: RedisClient, protected readonly key: (tenant: string) => string, private readonly defaults: T) {}
 
   async get(tenant: string): Promise<T> {
     const raw = await this.redis.get(this.key(tenant));

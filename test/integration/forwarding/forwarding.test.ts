@@ -199,9 +199,11 @@ describe('forwarding: CFU, CFB, CFNR and do-not-disturb through the ring plan', 
     assert.deepEqual((await fx.api('GET', `/v1/tenants/${TENANT}/users/${a}/forwarding`)).body, { dnd: false });
   });
 
-  it('deleting a user deletes its forwarding, find-me and screening: a new user of that name starts clean', async () => {
+  it('deleting a user deletes its forwarding, find-me, screening and music class: a new user of that name starts clean', async () => {
     const [a, b] = await users('rda', 'rdb');
     const user = `/v1/tenants/${TENANT}/users/${a}`;
+    const moh = `/v1/tenants/${TENANT}/moh`;
+    assert.equal((await fx.api('PUT', moh, { enabled: true, defaultClass: 'default', classes: { default: {}, jazz: {} }, users: { [a]: 'jazz', [b]: 'jazz' } })).status, 200);
     await forward(a, { unconditional: b });
     assert.equal((await fx.api('PUT', `${user}/findme`, { enabled: true, locations: [{ users: [b], ringSeconds: 10 }] })).status, 200);
     assert.equal((await fx.api('PUT', `${user}/screening`, { incoming: { anonymous: true, callers: ['666*'] }, outgoing: { destinations: ['1900*'] } })).status, 200);
@@ -214,5 +216,8 @@ describe('forwarding: CFU, CFB, CFNR and do-not-disturb through the ring plan', 
     assert.deepEqual(fresh.forwarding, { dnd: false });
     for (const k of ['forwarding', 'findme', 'screening'] as const) assert.notDeepEqual(fresh[k], kept[k], `${k} of the deleted user is gone`);
     assert.deepEqual((fresh.screening as { incoming: { callers: string[] } }).incoming.callers, []);
+    const music = (await fx.api('GET', moh)).body as { users: Record<string, string>; classes: Record<string, unknown> };
+    assert.deepEqual(music.users, { [b]: 'jazz' }, 'the deleted user\'s class is gone, the others\' kept');
+    assert.deepEqual(Object.keys(music.classes).sort(), ['default', 'jazz']);
   });
 });
