@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client as NgClient } from 'rtpengine-client';
 import { cmdline, holdUdpPort } from './procs';
+import { rtpengineEnv } from '../../lib/runtime/allocator';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -46,7 +47,8 @@ export async function startRtpengine(portMin: number, portMax: number, ngPort: n
   if (!lock) throw new Error(`UDP port ${portMax + 2} is taken: another bench:calls is running (or set BENCH_RTP_PORTS)`);
   const log = fs.openSync(logFile, 'a');
   const child = spawn('rtpengine', ['--config-file=none', '--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`,
-    `--port-min=${portMin}`, `--port-max=${portMax}`, '--foreground', '--log-stderr', '--log-level=4'], { stdio: ['ignore', log, log] });
+    // with the allocator settings the server gives the rtpengine it starts itself (issue #13)
+    `--port-min=${portMin}`, `--port-max=${portMax}`, '--foreground', '--log-stderr', '--log-level=4'], { stdio: ['ignore', log, log], env: rtpengineEnv() });
   fs.closeSync(log);
   const stop = async (): Promise<void> => {
     await stopProcess(child, 3000);

@@ -45,7 +45,15 @@ export interface ReachObserver {
   silent(t: ForkTarget): void;
   /** some response came from the target itself */
   heard(t: ForkTarget): void;
+  /**
+   * A slot for one more INVITE to the target, given back when its transaction ends;
+   * undefined: too many are outstanding to a target that never answered, skip it.
+   */
+  claim?(t: ForkTarget): (() => void) | undefined;
 }
+
+/** What a skipped branch counts as: RFC 3261 21.4.18, like a contact that did not answer at all. */
+const SKIPPED = 480;
 
 /** RFC 3326 with RFC 3261's cause 200: the CANCEL a ringing phone gets when another branch took the call. */
 export const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
@@ -90,18 +98,24 @@ export class OutboundFork {
   run(targets: ForkTarget[], opts: ForkOptions): Promise<ForkResult> {
     this.opts = opts;
     this.add(targets);
-    if (targets.length === 0) this.finish();
+    // every target skipped (or none): decided at once, nothing was sent
+    if (this.running === 0) this.finish();
     return this.result;
   }
 
   /** More branches while the fork rings; false if it is already decided. */
   add(targets: ForkTarget[]): boolean {
     if (!this.opts || this.settled) return false;
-    for (const t of targets) void this.branch(t, this.opts);
+    for (const t of targets) {
+      // claimed here, synchronously, so two calls starting together cannot both take the last slot
+      const release = this.reach?.claim ? this.reach.claim(t) : () => undefined;
+      if (release) void this.branch(t, this.opts, release);
+      else this.statuses.push(SKIPPED);
+    }
     return true;
   }
 
-  private async branch(target: ForkTarget, opts: ForkOptions): Promise<void> {
+  private async branch(target: ForkTarget, opts: ForkOptions, release: () => void): Promise<void> {
     const b: ForkBranch = { target, remoteTags: new Set() };
     this.branches.push(b);
     this.running++;
@@ -142,6 +156,7 @@ export class OutboundFork {
       if (!heard && (status === 408 || status === 503)) this.reach?.silent(target);
       this.statuses.push(status);
     } finally {
+      release();
       this.running--;
       if (this.running === 0) this.finish();
     }

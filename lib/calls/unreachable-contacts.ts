@@ -16,6 +16,13 @@ import type { RingNext, RingSequence, StepOutcome } from './ring-plan';
  * forgotten after `ttlMs`, so a phone back from a dead spot is rung again within a
  * minute, and nothing in Redis (which every instance and the REST view share) changes
  * because of what one instance saw on the network.
+ *
+ * The set only learns once timer B fires, 32 s after the first INVITE; until then every
+ * new call would send another INVITE to a dead or fuzzed contact (issue #13: 17,600 of
+ * them in one bench run). So a contact that has answered nothing within `ttlMs` may have
+ * at most `maxInFlight` INVITEs outstanding; one more fork to it is skipped as if it were
+ * unreachable. A contact that answered anything within `ttlMs` is exempt: a trunk or a
+ * busy attendant phone takes as many calls as it is offered.
  */
 
 export interface UnreachableContactsOptions {
@@ -23,8 +30,16 @@ export interface UnreachableContactsOptions {
   ttlMs: number;
   /** most contacts remembered; the oldest are forgotten first (a flood cannot grow it) */
   max: number;
+  /** INVITEs outstanding at once to a contact not heard from within `ttlMs` (default 4; 0: no cap) */
+  maxInFlight?: number;
   now?: () => number;
 }
+
+/** RFC 3261 17.1.1: one INVITE client transaction per slot; the default cap of a contact not heard from */
+export const DEFAULT_MAX_IN_FLIGHT = 4;
+
+/** Gives back a slot claimed with UnreachableContacts.claim; calling it again does nothing. */
+export type ReleaseSlot = () => void;
 
 /** Where a fork target's INVITE really goes: its next hop (NAT) and Request-URI. */
 function keyOf(t: ForkTarget): string {
@@ -34,10 +49,16 @@ function keyOf(t: ForkTarget): string {
 export class UnreachableContacts {
   /** key -> expiry; insertion order is expiry order (one TTL, a refresh re-inserts) */
   private readonly until = new Map<string, number>();
+  /** key -> when it last answered anything; insertion order is time order, at most `max` */
+  private readonly heardAt = new Map<string, number>();
+  /** key -> INVITEs outstanding; an entry lives only while one is (bounded by live transactions) */
+  private readonly inFlight = new Map<string, number>();
   private readonly now: () => number;
+  private readonly maxInFlight: number;
 
   constructor(private readonly opts: UnreachableContactsOptions) {
     this.now = opts.now ?? Date.now;
+    this.maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   }
 
   get size(): number {
@@ -58,9 +79,53 @@ export class UnreachableContacts {
     }
   }
 
-  /** The target answered something: it is reachable again. */
+  /** The target answered something: it is reachable again, and exempt from the cap for `ttlMs`. */
   heard(t: ForkTarget): void {
-    this.until.delete(keyOf(t));
+    const key = keyOf(t);
+    this.until.delete(key);
+    if (!this.capping()) return;
+    this.heardAt.delete(key);
+    this.heardAt.set(key, this.now());
+    for (const oldest of this.heardAt.keys()) {
+      if (this.heardAt.size <= this.opts.max) break;
+      this.heardAt.delete(oldest);
+    }
+  }
+
+  /** Whether one more INVITE to the target would pass the cap of a contact not heard from. */
+  isSaturated(t: ForkTarget): boolean {
+    if (!this.capping()) return false;
+    const key = keyOf(t);
+    return (this.inFlight.get(key) ?? 0) >= this.maxInFlight && !this.heardLately(key);
+  }
+
+  /**
+   * Claims a slot for one INVITE to the target, released when its transaction ends;
+   * undefined when the target is saturated (see isSaturated) and must be skipped.
+   */
+  claim(t: ForkTarget): ReleaseSlot | undefined {
+    if (!this.capping()) return () => undefined;
+    if (this.isSaturated(t)) return undefined;
+    const key = keyOf(t);
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.inFlight.get(key) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(key, n);
+      else this.inFlight.delete(key);
+    };
+  }
+
+  /** INVITEs outstanding to the target (slots claimed and not released). */
+  pending(t: ForkTarget): number {
+    return this.inFlight.get(keyOf(t)) ?? 0;
+  }
+
+  /** Whether a fork skips the target: known unreachable, or saturated. */
+  skips(t: ForkTarget): boolean {
+    return this.isUnreachable(t) || this.isSaturated(t);
   }
 
   isUnreachable(t: ForkTarget): boolean {
@@ -68,6 +133,18 @@ export class UnreachableContacts {
     if (exp === undefined) return false;
     if (exp > this.now()) return true;
     this.until.delete(keyOf(t));
+    return false;
+  }
+
+  private capping(): boolean {
+    return this.opts.ttlMs > 0 && this.opts.max > 0 && this.maxInFlight > 0;
+  }
+
+  private heardLately(key: string): boolean {
+    const at = this.heardAt.get(key);
+    if (at === undefined) return false;
+    if (at + this.opts.ttlMs > this.now()) return true;
+    this.heardAt.delete(key);
     return false;
   }
 
@@ -91,14 +168,15 @@ export const ALL_UNREACHABLE: StepOutcome = { status: 480, reason: 'Temporarily 
 const MAX_SKIPPED_STEPS = 16;
 
 /**
- * A ring sequence that rings only the targets not known unreachable: a step left with
+ * A ring sequence that rings only the targets not known unreachable nor saturated (the
+ * fork claims the slot itself when it sends, see OutboundFork): a step left with
  * none is not rung at all (no INVITE, no media offer) and the sequence goes on as if
  * that step had failed with 480.
  */
 export function avoidUnreachable(plan: RingSequence, contacts: UnreachableContacts): RingSequence {
   const filter = async (n: RingNext): Promise<RingNext> => {
     for (let i = 0; n.kind === 'ring' && i < MAX_SKIPPED_STEPS; i++) {
-      const targets = n.targets.filter((t) => !contacts.isUnreachable(t));
+      const targets = n.targets.filter((t) => !contacts.skips(t));
       if (targets.length > 0) return targets.length === n.targets.length ? n : { ...n, targets };
       n = await plan.next(ALL_UNREACHABLE);
     }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import path from 'node:path';
 import type { Logger } from 'winston';
+import { rtpengineEnv } from '../runtime/allocator';
 import { killStale, removePidfile, withParentDeathSignal, writePidfile } from '../runtime/child-guard';
 import { MediaError } from './media-error';
 import { createNgClient, type NgClient } from './ng-client';
@@ -193,7 +194,8 @@ class Supervisor implements RtpengineProcess {
   private spawnChild(): ChildProcess {
     const binary = this.opts.binary ?? 'rtpengine';
     const guarded = withParentDeathSignal(binary, this.args());
-    const child = spawn(guarded.command, guarded.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // its allocator returns what a fuzz or a burst of calls freed (issue #13; runtime/allocator.ts)
+    const child = spawn(guarded.command, guarded.args, { stdio: ['ignore', 'pipe', 'pipe'], env: rtpengineEnv() });
     this.child = child;
     void writePidfile(this.opts.runDir, PIDFILE, child.pid, path.basename(binary));
     this.childStartedAt = Date.now();

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'winston';
+import { allocatorEnv } from './allocator';
 import { killStale, removePidfile, withParentDeathSignal, writePidfile } from './child-guard';
 
 export interface EngineEndpoint {
@@ -40,25 +40,8 @@ export interface EngineLaunchOptions {
   allocator?: 'jemalloc' | 'system';
 }
 
-/** Where Debian's libjemalloc2 (and other distributions' jemalloc) puts the library. */
-const JEMALLOC_PATHS = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
-  '/usr/lib64/libjemalloc.so.2', '/usr/lib/libjemalloc.so.2'];
-
-/**
- * The environment that picks the engine's C allocator. Measured with bench:abuse (issue
- * #13): after 200,000 fuzzed datagrams glibc's main arena kept 55-68 MB of the engine's
- * freed message buffers resident (brk heap, fragmented: MALLOC_TRIM_THRESHOLD_ and
- * MALLOC_MMAP_THRESHOLD_ did not give it back) while V8's own heap was back at its
- * baseline. jemalloc returns unused pages on a timer (a background thread; dirty pages
- * after 5 s, purged at once) whether or not the process allocates again. Without
- * jemalloc: two glibc arenas, not eight per core. An operator's LD_PRELOAD or
- * MALLOC_CONF wins (they are spread over this).
- */
-export function allocatorEnv(allocator: 'jemalloc' | 'system' = 'jemalloc', exists: (p: string) => boolean = fs.existsSync): Record<string, string> {
-  const lib = allocator === 'jemalloc' ? JEMALLOC_PATHS.find((p) => exists(p)) : undefined;
-  if (!lib) return { MALLOC_ARENA_MAX: '2' };
-  return { LD_PRELOAD: lib, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:5000,muzzy_decay_ms:0' };
-}
+/** The engine's allocator (jemalloc where present): allocator.ts, shared with rtpengine and redis-server. */
+export { allocatorEnv };
 
 const PIDFILE = 'sip-engine';
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
 import type { Logger } from 'winston';
+import { redisEnv } from '../runtime/allocator';
 import { killStale, removePidfile, withParentDeathSignal, writePidfile } from '../runtime/child-guard';
 
 export interface RedisProcessOptions {
@@ -174,7 +175,8 @@ async function spawnReady(run: RedisRun, port: number): Promise<ChildProcess> {
     ...(run.persist ? ['--appendonly', 'yes', '--appendfsync', run.persist] : ['--appendonly', 'no']),
     '--dir', dir, '--daemonize', 'no', '--logfile', ''];
   const guarded = withParentDeathSignal(binary, args);
-  const child = spawn(guarded.command, guarded.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // jemalloc's decay: memory of expired keys goes back to the system (issue #13; runtime/allocator.ts)
+  const child = spawn(guarded.command, guarded.args, { stdio: ['ignore', 'pipe', 'pipe'], env: redisEnv() });
   void writePidfile(run.runDir, PIDFILE, child.pid, path.basename(binary));
   const output: string[] = [];
   const url = `redis://127.0.0.1:${port}`;

@@ -25,7 +25,25 @@ export class AppRequests {
     const [txnId = '', dialogId = '', nextHop = ''] = cmd.fields;
     if (app.method === 'CANCEL' && txnId) return this.cancel(conn, cmd, txnId, app);
     if (dialogId) return this.inDialog(conn, cmd, dialogId, app);
+    if (app.method === 'ACK') return this.strayAck(conn, cmd, app);
     return this.outOfDialog(conn, cmd, app, nextHop);
+  }
+
+  /**
+   * An ACK the application sends without a dialog id. RFC 3261 17.1.1.3 / 13.2.2.4: an ACK
+   * is never a request of its own, it completes an INVITE: the one for a non-2xx is made
+   * by our client transaction, the one for a 2xx goes inside the dialog the 2xx made. So
+   * an ACK naming a dialog this engine holds (Call-ID, From tag ours, To tag theirs) goes
+   * there, to the dialog's peer; any other is refused, never routed by its own Route or
+   * Request-URI: relaying it made the engine an open relay for ACKs (issue #13, item 1).
+   */
+  private async strayAck(conn: AppConnection, cmd: AppCommand, app: SipMessage): Promise<void> {
+    const localTag = tagOf(app.get('from'));
+    const remoteTag = tagOf(app.get('to'));
+    const d = localTag && remoteTag ? this.ctx.dialogs.find(app.callId, localTag, remoteTag) : undefined;
+    if (d && d.usage === 'INVITE') return this.inDialog(conn, cmd, d.id, app);
+    this.ctx.counters.appAcksRefused++;
+    conn.reply(cmd.msgId, 'NOK|ACK outside any dialog of this engine refused');
   }
 
   private async outOfDialog(conn: AppConnection, cmd: AppCommand, app: SipMessage, nextHop: string): Promise<void> {

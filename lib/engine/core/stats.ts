@@ -16,6 +16,8 @@ export class Counters {
   overloaded = 0;
   /** app requests the engine answered itself because the app never did */
   appTimeouts = 0;
+  /** ACKs the app asked to send outside any dialog of this engine, refused (not relayed) */
+  appAcksRefused = 0;
 }
 
 export interface EngineStats {
@@ -32,6 +34,7 @@ export interface EngineStats {
   rateLimited: number;
   overloaded: number;
   appTimeouts: number;
+  appAcksRefused: number;
   /** TCP connections refused at once by the per-source or total limit */
   tcpRefused: number;
   transactions: number;
