@@ -10,7 +10,13 @@ import { findConfirmedLeg } from './find-leg';
 import { ReferProgress } from './refer-progress';
 import { parseReferTo } from './refer-to';
 import { transferRoutes } from './routes';
+import type { TransferError } from './transfer-error';
 import { TransferService } from './transfer-service';
+
+/** A REFER that cannot be carried out now, answered with why (RFC 3515 2.4.2: any final failure). */
+function refuse(res: Srf.SrfResponse, err: TransferError): void {
+  respond(res, err.status, err.code === 'parked' ? 'Forbidden - Call Is Parked' : undefined);
+}
 
 /**
  * Call transfer (issue 18): blind and attended, by REFER inside a call (RFC 3515,
@@ -57,7 +63,7 @@ export function transferFeature(): Feature {
       }
       const refused = n.svc.refusal([call, found.call]);
       if (refused) {
-        respond(res, refused.status);
+        refuse(res, refused);
         return true;
       }
       res.send(202);
@@ -71,7 +77,7 @@ export function transferFeature(): Feature {
     }
     const refused = n.svc.refusal([call]);
     if (refused) {
-      respond(res, refused.status);
+      refuse(res, refused);
       return true;
     }
     res.send(202);

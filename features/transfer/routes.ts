@@ -7,6 +7,7 @@ import type { TransferService } from './transfer-service';
 export const transferErrors = defineErrors({
   E_CALL_NOT_FOUND: { status: 404, sipStatus: 481, message: 'no such call on this instance' },
   E_CALL_NOT_ANSWERED: { status: 409, message: 'only an answered call can be transferred' },
+  E_CALL_PARKED: { status: 409, sipStatus: 403, message: 'a parked call is retrieved, not transferred' },
   E_TRANSFER_IN_PROGRESS: { status: 409, sipStatus: 491, message: 'the call is being transferred already' },
   E_TRANSFER_TARGET_NOT_FOUND: { status: 404, sipStatus: 404, message: 'no such user in the tenant' },
   E_TRANSFER_TARGET_UNAVAILABLE: { status: 409, sipStatus: 480, message: 'the target has no registered phone' },
@@ -35,6 +36,7 @@ function refusal(err: unknown): Error {
   if (!(err instanceof TransferError)) return err as Error;
   if (err.code === 'in-progress') return transferErrors.E_TRANSFER_IN_PROGRESS();
   if (err.code === 'same-call') return transferErrors.E_TRANSFER_SAME_CALL();
+  if (err.code === 'parked') return transferErrors.E_CALL_PARKED(err.message);
   return transferErrors.E_CALL_NOT_ANSWERED(err.message);
 }
 

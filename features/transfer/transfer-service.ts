@@ -67,7 +67,10 @@ export class TransferService {
     for (const c of calls) {
       if (!c.is('answered')) return new TransferError('not-answered', 481, `call ${c.id} is not answered`);
       if (this.runs.has(c.id)) return new TransferError('in-progress', 491, `call ${c.id} is being transferred already`);
-      if (!c.uas || !c.uac) return new TransferError('not-answered', 481, `call ${c.id} has lost a party`);
+      // an answered call with one dialog and no transfer of ours under way has had a party
+      // taken out by another feature: parked (its parker released), so there is nobody to
+      // transfer it to or from; a retrieve, not a transfer, is what moves it on
+      if (!c.uas || !c.uac) return new TransferError('parked', 403, `call ${c.id} is parked: it has one party only`);
     }
     return undefined;
   }
