@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { coreFixture, TENANT } from '../core/fixture';
+import { header } from '../races/sip-peer';
 import { PeerPhones } from '../races/peer-phones';
 import { byeIn, connect } from './peers';
 
@@ -46,5 +47,28 @@ describe('transfer: interactions with park and conference', function () {
     assert.deepEqual(parks.parks.map((p) => [p.slot, p.parked]), [['711', 'ip-b']], 'still parked in its slot');
     await b.request(d.callee, 'BYE');
     await until('the slot is free', async () => ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: unknown[] }).parks.length === 0);
+  });
+
+  it('a conference member\'s REFER gets 403 (not a 200 that does nothing), and the member stays in the conference', async () => {
+    for (const u of ['ic-a', 'ic-b', 'ic-c', 'ic-d']) await fx.provision(u);
+    const [a, b, c] = [await phones.phone('ic-a', false), await phones.phone('ic-b'), await phones.phone('ic-c')];
+    await phones.phone('ic-d');
+    const ab = await connect(a, 'ic-a', b, 'ic-b');
+    const ac = await connect(a, 'ic-a', c, 'ic-c');
+    const ids = [(await fx.liveCall((x) => x.callee.user === 'ic-b')).id, (await fx.liveCall((x) => x.callee.user === 'ic-c')).id];
+    const merged = await fx.api('POST', '/v1/conferences', { calls: ids });
+    assert.equal(merged.status, 201, JSON.stringify(merged.body));
+    const conf = merged.body as { id: string; members: Array<{ id: string }> };
+    await byeIn(a, ac.caller.callId);
+
+    const refer = await b.request(ab.callee, 'REFER', { headers: { 'Refer-To': '<sip:ic-d@127.0.0.1>' } });
+    assert.equal(refer.status, 403, 'a member\'s seat is not transferred: the phone must not think it was');
+    assert.match(header(refer, 'warning'), /^399 /, 'a Warning says why');
+    assert.equal(b.requestsIn(ab.callee.callId, 'NOTIFY').length, 0, 'no transfer started');
+    const now = (await fx.api('GET', `/v1/conferences/${conf.id}`)).body as { members: Array<{ id: string }> };
+    assert.deepEqual(now.members.map((m) => m.id).sort(), conf.members.map((m) => m.id).sort(), 'the same members');
+
+    assert.equal((await fx.api('DELETE', `/v1/conferences/${conf.id}`)).status, 204);
+    await Promise.all([byeIn(a, ab.caller.callId), byeIn(b, ab.callee.callId), byeIn(c, ac.callee.callId)]);
   });
 });
