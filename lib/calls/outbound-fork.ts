@@ -89,8 +89,10 @@ export class OutboundFork {
 
   run(targets: ForkTarget[], opts: ForkOptions): Promise<ForkResult> {
     this.opts = opts;
-    this.add(targets);
-    if (targets.length === 0) this.finish();
+    // cancelled before it ran (the caller gave up while the targets were looked up):
+    // nothing is rung, and the fork settles at once as a CANCEL would have (RFC 3261 9.2: 487)
+    if (this.cancelled) this.statuses.push(487);
+    if (!this.add(targets) || targets.length === 0) this.finish();
     return this.result;
   }
 
