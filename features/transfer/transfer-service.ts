@@ -26,6 +26,11 @@ export interface BlindOptions {
   /** RFC 3892: who asked for the transfer, carried to the target */
   referredBy?: string;
   progress?: ReferProgress;
+  /**
+   * The target through the instance that owns it (an attended transfer across instances,
+   * remote.ts): this fork target and headers are rung instead of the user's phones
+   */
+  via?: { targets: ForkTarget[]; headers: Record<string, string> };
 }
 
 /** The outcome of a transfer: 200, or the target's failure status (the transferee is back with the transferor). */
@@ -94,7 +99,7 @@ export class TransferService {
    * call) and is released once the target answered.
    */
   async blind(call: Call, transferor: Side, to: string, opts: BlindOptions = {}): Promise<TransferOutcome> {
-    const run = this.begin([call], 'blind', to, 'calling');
+    const run = this.begin([call], opts.via ? 'attended' : 'blind', to, 'calling');
     const { media, calls } = this.deps;
     const transferee = opposite(transferor);
     const mediaCallId = `tr-${call.id}-${randomBytes(3).toString('hex')}`;
@@ -106,7 +111,7 @@ export class TransferService {
       // waiting for the transferor's answer to it (a transferor gone silent would hold the
       // transfer for 64*T1 while the transferee may hang up)
       void opts.progress?.trying();
-      const phones = await this.deps.phones(call.tenant, to);
+      const phones = opts.via?.targets ?? await this.deps.phones(call.tenant, to);
       const dB = call.dialog(transferee);
       if (phones.length === 0 || !dB) {
         status = dB ? 480 : 487;
@@ -128,7 +133,7 @@ export class TransferService {
         offer,
         headers: {
           From: `<${party.uri}>`, To: `<sip:${to}@${call.tenant}>`,
-          ...(opts.referredBy ? { 'Referred-By': opts.referredBy } : {}),
+          ...(opts.referredBy ? { 'Referred-By': opts.referredBy } : {}), ...opts.via?.headers,
         },
         onProvisional: () => undefined,
       });
