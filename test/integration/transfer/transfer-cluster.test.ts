@@ -56,6 +56,28 @@ describe('transfer across instances', function () {
     await byeIn(c, d2.callee.callId);
   });
 
+  it('the target refuses its re-INVITE at the owner: NOTIFY 488, and both calls are as they were on their instances', async () => {
+    for (const u of ['xf-a', 'xf-b', 'xf-c']) await fx.provision(u);
+    const [a1, a2, b, c] = [await phone(0), await phone(1), await phone(0, 'xf-b'), await phone(1, 'xf-c')];
+    const d1 = await connect(a1, 'xf-a', b, 'xf-b');
+    const d2 = await connect(a2, 'xf-a', c, 'xf-c');
+    const replaces = `${d2.caller.callId}%3Bto-tag%3D${d2.caller.remoteTag}%3Bfrom-tag%3D${d2.caller.localTag}`;
+    c.holdReinvites = true;
+    const r = await a1.request(d1.caller, 'REFER', { headers: { 'Refer-To': `<sip:xf-c@127.0.0.1?Replaces=${replaces}>` } });
+    assert.equal(r.status, 202);
+    (await c.nextReinvite()).send(488);
+    const failed = await notifyIn(a1, d1.caller.callId, 488);
+    assert.match(header(failed, 'subscription-state'), /^terminated/);
+    await fx.instances[0].liveCall((x) => x.caller.user === 'xf-a' && x.callee.user === 'xf-b');
+    await fx.instances[1].liveCall((x) => x.caller.user === 'xf-a' && x.callee.user === 'xf-c');
+    assert.equal(b.requestsIn(d1.callee.callId, 'INVITE').length, 1, 'the transferee was never re-INVITEd');
+    // both calls still work end to end: each hang-up reaches its far party
+    await a1.request(d1.caller, 'BYE');
+    await byeIn(b, d1.callee.callId);
+    await a2.request(d2.caller, 'BYE');
+    await byeIn(c, d2.callee.callId);
+  });
+
   it('REST attended {party, toCall} with toCall on the other instance: 200, the same join', async () => {
     for (const u of ['xr-a', 'xr-b', 'xr-c']) await fx.provision(u);
     const [a1, a2, b, c] = [await phone(0), await phone(1), await phone(0, 'xr-b'), await phone(1, 'xr-c')];
