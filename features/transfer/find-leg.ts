@@ -25,3 +25,9 @@ export function findConfirmedLeg(calls: CallManager, r: Replaces): FoundLeg | un
   }
   return undefined;
 }
+
+/** The party of `other` that is not the transferor (by user); undefined when that does not pick exactly one. */
+export function targetSide(other: Call, transferorUser: string): Side | undefined {
+  const not = (['caller', 'callee'] as const).filter((s) => other[s].user !== transferorUser);
+  return not.length === 1 ? not[0] : undefined;
+}

@@ -26,6 +26,11 @@ export interface BlindOptions {
   /** RFC 3892: who asked for the transfer, carried to the target */
   referredBy?: string;
   progress?: ReferProgress;
+  /**
+   * The target through the instance that owns it (an attended transfer across instances,
+   * remote.ts): this fork target and headers are rung instead of the user's phones
+   */
+  via?: { targets: ForkTarget[]; headers: Record<string, string> };
 }
 
 /** The outcome of a transfer: 200, or the target's failure status (the transferee is back with the transferor). */
@@ -67,7 +72,10 @@ export class TransferService {
     for (const c of calls) {
       if (!c.is('answered')) return new TransferError('not-answered', 481, `call ${c.id} is not answered`);
       if (this.runs.has(c.id)) return new TransferError('in-progress', 491, `call ${c.id} is being transferred already`);
-      if (!c.uas || !c.uac) return new TransferError('not-answered', 481, `call ${c.id} has lost a party`);
+      // an answered call with one dialog and no transfer of ours under way has had a party
+      // taken out by another feature: parked (its parker released), so there is nobody to
+      // transfer it to or from; a retrieve, not a transfer, is what moves it on
+      if (!c.uas || !c.uac) return new TransferError('parked', 403, `call ${c.id} is parked: it has one party only`);
     }
     return undefined;
   }
@@ -91,7 +99,7 @@ export class TransferService {
    * call) and is released once the target answered.
    */
   async blind(call: Call, transferor: Side, to: string, opts: BlindOptions = {}): Promise<TransferOutcome> {
-    const run = this.begin([call], 'blind', to, 'calling');
+    const run = this.begin([call], opts.via ? 'attended' : 'blind', to, 'calling');
     const { media, calls } = this.deps;
     const transferee = opposite(transferor);
     const mediaCallId = `tr-${call.id}-${randomBytes(3).toString('hex')}`;
@@ -103,7 +111,7 @@ export class TransferService {
       // waiting for the transferor's answer to it (a transferor gone silent would hold the
       // transfer for 64*T1 while the transferee may hang up)
       void opts.progress?.trying();
-      const phones = await this.deps.phones(call.tenant, to);
+      const phones = opts.via?.targets ?? await this.deps.phones(call.tenant, to);
       const dB = call.dialog(transferee);
       if (phones.length === 0 || !dB) {
         status = dB ? 480 : 487;
@@ -125,7 +133,7 @@ export class TransferService {
         offer,
         headers: {
           From: `<${party.uri}>`, To: `<sip:${to}@${call.tenant}>`,
-          ...(opts.referredBy ? { 'Referred-By': opts.referredBy } : {}),
+          ...(opts.referredBy ? { 'Referred-By': opts.referredBy } : {}), ...opts.via?.headers,
         },
         onProvisional: () => undefined,
       });

@@ -29,6 +29,12 @@ export interface RouteOptions {
    * `id` parameter without saying so; `false` keeps a route local.
    */
   callIds?: CallIdSource | false;
+  /**
+   * How long the request waits for the owner of its call when it is forwarded there
+   * (lib/bus/rest-owner.ts); default FORWARD_TIMEOUT_MS. A route that waits on a phone
+   * (a transfer rings its target) gives its own longest wait here.
+   */
+  forwardTimeoutMs?: number;
 }
 
 /** A path parameter or a body field holding a call id (or an array of call ids). */
@@ -41,6 +47,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** see RouteOptions.callIds; undefined: the route acts on no call of another instance */
     callIds?: CallIdSource;
+    /** see RouteOptions.forwardTimeoutMs */
+    forwardTimeoutMs?: number;
   }
 }
 
@@ -81,7 +89,7 @@ export function createRouter(app: FastifyInstance): ApiRouter {
     };
     // The handler's reply type is checked by the response schema at run time, not by
     // fastify's type provider, so it is typed `unknown` here.
-    app.route<R>({ method, url: `${PROTECTED_PREFIX}${path}`, schema, config: { tenant: opts.tenant, callIds: callIdsOf(path, opts) }, handler: handler as unknown as RouteHandlerMethod<RawServerDefault, IncomingMessage, ServerResponse, R> });
+    app.route<R>({ method, url: `${PROTECTED_PREFIX}${path}`, schema, config: { tenant: opts.tenant, callIds: callIdsOf(path, opts), forwardTimeoutMs: opts.forwardTimeoutMs }, handler: handler as unknown as RouteHandlerMethod<RawServerDefault, IncomingMessage, ServerResponse, R> });
   };
   return { get: add('GET'), post: add('POST'), put: add('PUT'), patch: add('PATCH'), delete: add('DELETE') };
 }

@@ -14,6 +14,7 @@ export const FORWARDED_BY_HEADER = 'x-forwarded-by-instance';
 const MAX_CALL_IDS = 8;
 
 export interface RestOwnerOptions {
+  /** how long a forwarded request waits for the owner, unless its route says (RouteOptions.forwardTimeoutMs) */
   forwardTimeoutMs?: number;
 }
 
@@ -49,7 +50,7 @@ export function forwardCallRoutes(app: FastifyInstance, owners: CallOwners, opts
     try {
       answer = await owners.bus.request(owner, restForward, {
         method: req.method as 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: req.url, authorization: req.headers.authorization ?? '', body: req.body ?? undefined,
-      }, { timeoutMs });
+      }, { timeoutMs: req.routeOptions.config?.forwardTimeoutMs ?? timeoutMs });
     } catch (err) {
       throw toOwnerApiError(err, first);
     }

@@ -398,6 +398,7 @@ export class CallManager {
     // the call's relays let go too: with no listener srf answers a re-INVITE or UPDATE
     // (a session refresh) with the dialog's current SDP rather than our 481
     for (const e of ['modify', 'update', 'refer', 'info']) d?.removeAllListeners(e);
+    if (d) refuseStrayRefers(d);
     void this.persist(call).catch(() => undefined);
     return d;
   }
@@ -486,4 +487,20 @@ export class CallManager {
       }
     }
   }
+}
+
+/**
+ * A REFER in a dialog that left its call (a conference member's seat, a parker hearing
+ * its slot, a transferor being released) that its new owner does not take: srf would
+ * answer it 200 and nothing would happen, so the phone would think it transferred. It is
+ * refused instead (RFC 3515 2.4.2: a REFER that cannot be carried out gets a final
+ * failure), saying why. Silent while another listener (the new owner, or the call again
+ * after `adopt`) takes REFERs in the dialog.
+ */
+function refuseStrayRefers(d: Srf.Dialog): void {
+  const refuser = (_req: Srf.SrfRequest, res: Srf.SrfResponse): void => {
+    if (d.listenerCount('refer') > 1) return;
+    respond(res, 403, 'Forbidden - Not Transferable Here', { Warning: '399 feature-server "the dialog is no longer part of a two-party call (conference, park)"' });
+  };
+  d.on('refer', refuser);
 }

@@ -97,8 +97,11 @@ export class OutboundFork {
 
   run(targets: ForkTarget[], opts: ForkOptions): Promise<ForkResult> {
     this.opts = opts;
+    // cancelled before it ran (the caller gave up while the targets were looked up):
+    // nothing is rung, and the fork settles as a CANCEL would have (RFC 3261 9.2: 487)
+    if (this.cancelled) this.statuses.push(487);
     this.add(targets);
-    // every target skipped (or none): decided at once, nothing was sent
+    // every target skipped (or none), or cancelled: decided at once, nothing was sent
     if (this.running === 0) this.finish();
     return this.result;
   }

@@ -5,6 +5,8 @@ import { AUTH, buildApi, sampleCall, silentLogger, type TestApi } from '../api/f
 import { MemoryHub } from './memory-hub';
 
 const testErrors = defineErrors({ E_ALREADY_ON_HOLD: { status: 409, message: 'already on hold' } });
+/** what the slow route's owner takes: more than the 200 ms default forward timeout of these tests */
+const SLOW_OWNER_MS = 400;
 
 interface Node {
   name: string;
@@ -61,6 +63,14 @@ describe('bus: REST on a call owned by another instance', () => {
     }, async (req, reply) => {
       ran.push(`merge ${req.body.calls.join('+')}`);
       return reply.code(201).send({ mergedBy: name });
+    });
+    // an owner that takes longer than the default forward timeout (a transfer ringing its target)
+    api.router.post<{ Params: { id: string } }>('/calls/:id/slow', {
+      tenant: tenantFrom.resource, schema: { params: apiSchemas.callParams }, forwardTimeoutMs: 10000,
+    }, async (req, reply) => {
+      ran.push(`slow ${req.params.id}`);
+      await new Promise((r) => setTimeout(r, SLOW_OWNER_MS));
+      return reply.code(204).send();
     });
     forwardCallRoutes(api.app, owners, { forwardTimeoutMs: 200 });
     await api.app.ready();
@@ -139,6 +149,15 @@ describe('bus: REST on a call owned by another instance', () => {
     hub.thaw('fs-b');
     assert.equal((await req(a, 'POST', `/v1/calls/${id}/hold`)).status, 204);
     assert.deepEqual(b.ran, ['hold c4'], 'the requests past their deadline were dropped');
+  });
+
+  it('a route with its own forwardTimeoutMs waits for a slow owner longer than the default', async () => {
+    const id = call(b, 'c5');
+    const started = Date.now();
+    const r = await req(a, 'POST', `/v1/calls/${id}/slow`);
+    assert.equal(r.status, 204, JSON.stringify(r.body));
+    assert.ok(Date.now() - started >= SLOW_OWNER_MS, 'the owner took longer than the default 200 ms');
+    assert.deepEqual(b.ran, ['slow c5']);
   });
 
   it('merge: two calls of B are merged by B; calls on two instances are 409 E_CALLS_SPLIT', async () => {
