@@ -89,11 +89,16 @@ const MODULE_PATH = '/usr/lib/baresip/modules';
  * whose names end in "-enc.wav" (what the phone sends, which no test reads), so sndfile's
  * encode filter fails to set up (baresip logs that and goes on) and every reset rebuilds
  * the decode filter, which opens a new dump-<time>-dec.wav (the newest is what the phone
- * hears now). Built once per test process with the system's C compiler.
+ * hears now). sndfile names its files by the time to the second, so two recordings begun
+ * in one second (a phone's second call, a reset soon after the answer) were one file
+ * written by two handles, and the first to close wrote its length into the header; the
+ * preloaded sf_open also numbers each recording (dump-<time>-<n>-dec.wav, in the order
+ * opened). Built once per test process with the system's C compiler.
  */
 const SHIM_SOURCE = `#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 typedef struct SNDFILE_tag SNDFILE;
 typedef struct SF_INFO SF_INFO;
@@ -107,7 +112,14 @@ SNDFILE *sf_open(const char *path, int mode, SF_INFO *info) {
     if (!lib) lib = dlopen("libsndfile.so.1", RTLD_NOW);
     if (lib) real = (SNDFILE *(*)(const char *, int, SF_INFO *))dlsym(lib, "sf_open");
   }
-  return real ? real(path, mode, info) : NULL;
+  if (!real) return NULL;
+  if (n >= 8 && strcmp(path + n - 8, "-dec.wav") == 0 && n < 3900) {
+    static unsigned count;
+    char unique[4096];
+    snprintf(unique, sizeof unique, "%.*s-%06u-dec.wav", (int)(n - 8), path, ++count);
+    return real(unique, mode, info);
+  }
+  return real(path, mode, info);
 }
 `;
 let shim: Promise<string> | undefined;
@@ -142,6 +154,11 @@ function config(o: { sipPort: number; ctrlPort: number; dir: string; source: str
     `audio_source aufile,${o.source}`,
     `audio_alert aufile,${o.source}`,
     'audio_buffer 40',
+    // no jitter buffer (loopback has no jitter): after the sender's SSRC changed (a move
+    // to music, to a bridge, to another party) libre 1.1's dropped every packet of the new
+    // stream as late ("dropping ... (Connection timed out)") in about half the moves, as
+    // when the new sequence starts below the old one, leaving the phone deaf to the end
+    'jitter_buffer_delay 0-0',
     'module g711.so',
     'module aufile.so',
     'module sndfile.so',
@@ -373,8 +390,8 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
       return line?.replace('>', ' ').trim().split(' ')[0];
     },
     async recording() {
-      // one file per reset of the receive side (see recordingShim); names carry the time
-      // to the second, so on equal mtimes the later name is the newer
+      // one file per call and per reset of its receive side (see SHIM_SOURCE); names
+      // carry the time and a sequence number, so on equal mtimes the later name is the newer
       const names = (await readdir(dir)).filter((n) => n.startsWith('dump-') && n.endsWith('-dec.wav')).sort();
       let newest: { file: string; at: number } | undefined;
       for (const n of names) {
