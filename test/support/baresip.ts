@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -74,6 +75,73 @@ const MAX_EVENTS = 2000;
 const RTP_PORTS = '61000-64999';
 const MODULE_PATH = '/usr/lib/baresip/modules';
 
+/**
+ * baresip 1.0's recording of what a phone hears ends at the first re-INVITE that leaves
+ * the stream anything but sendrecv (a hold, music on hold, a park), for the rest of the
+ * call, although the phone goes on decoding and playing what it receives:
+ * audio_decoder_set() resets the receive side when the negotiated direction is not
+ * sendrecv, flushing the decode filters (sndfile closes its dump-*-dec.wav), and then
+ * rebuilds them with aufilt_setup(), which rebuilds nothing while the encode filter list is
+ * non-empty, and sndfile's encode filter is always in it. A resume (sendrecv again) does
+ * not reset, so nothing reopens the recording.
+ *
+ * The workaround keeps the encode list empty: a preloaded sf_open() refuses the files
+ * whose names end in "-enc.wav" (what the phone sends, which no test reads), so sndfile's
+ * encode filter fails to set up (baresip logs that and goes on) and every reset rebuilds
+ * the decode filter, which opens a new dump-<time>-dec.wav (the newest is what the phone
+ * hears now). sndfile names its files by the time to the second, so two recordings begun
+ * in one second (a phone's second call, a reset soon after the answer) were one file
+ * written by two handles, and the first to close wrote its length into the header; the
+ * preloaded sf_open also numbers each recording (dump-<time>-<n>-dec.wav, in the order
+ * opened). Built once per test process with the system's C compiler.
+ */
+const SHIM_SOURCE = `#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+typedef struct SNDFILE_tag SNDFILE;
+typedef struct SF_INFO SF_INFO;
+SNDFILE *sf_open(const char *path, int mode, SF_INFO *info) {
+  static SNDFILE *(*real)(const char *, int, SF_INFO *);
+  size_t n = path ? strlen(path) : 0;
+  if (n >= 8 && strcmp(path + n - 8, "-enc.wav") == 0) return NULL;
+  if (!real) {
+    /* baresip dlopens its modules locally, so libsndfile is not in the global scope */
+    void *lib = dlopen("libsndfile.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (!lib) lib = dlopen("libsndfile.so.1", RTLD_NOW);
+    if (lib) real = (SNDFILE *(*)(const char *, int, SF_INFO *))dlsym(lib, "sf_open");
+  }
+  if (!real) return NULL;
+  if (n >= 8 && strcmp(path + n - 8, "-dec.wav") == 0 && n < 3900) {
+    static unsigned count;
+    char unique[4096];
+    snprintf(unique, sizeof unique, "%.*s-%06u-dec.wav", (int)(n - 8), path, ++count);
+    return real(unique, mode, info);
+  }
+  return real(path, mode, info);
+}
+`;
+let shim: Promise<string> | undefined;
+
+function recordingShim(): Promise<string> {
+  shim ??= (async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'baresip-shim-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const source = path.join(dir, 'sf-open.c');
+    const lib = path.join(dir, 'sf-open.so');
+    await writeFile(source, SHIM_SOURCE);
+    await new Promise<void>((resolve, reject) => {
+      execFile('cc', ['-shared', '-fPIC', '-O2', '-o', lib, source, '-ldl'], (err, _out, stderr) => {
+        if (err) reject(new Error(`building the baresip recording workaround with cc failed: ${err.message}\n${stderr}`));
+        else resolve();
+      });
+    });
+    return lib;
+  })();
+  return shim;
+}
+
 function config(o: { sipPort: number; ctrlPort: number; dir: string; source: string }): string {
   return [
     `module_path ${MODULE_PATH}`,
@@ -86,6 +154,11 @@ function config(o: { sipPort: number; ctrlPort: number; dir: string; source: str
     `audio_source aufile,${o.source}`,
     `audio_alert aufile,${o.source}`,
     'audio_buffer 40',
+    // no jitter buffer (loopback has no jitter): after the sender's SSRC changed (a move
+    // to music, to a bridge, to another party) libre 1.1's dropped every packet of the new
+    // stream as late ("dropping ... (Connection timed out)") in about half the moves, as
+    // when the new sequence starts below the old one, leaving the phone deaf to the end
+    'jitter_buffer_delay 0-0',
     'module g711.so',
     'module aufile.so',
     'module sndfile.so',
@@ -174,7 +247,9 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
 
   let output = '';
   const printWaiters: { text: string; since: number; resolve: () => void }[] = [];
-  const proc: ChildProcess = spawn('baresip', ['-f', dir, ...(process.env.BARESIP_TRACE ? ['-s'] : [])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const preload = await recordingShim();
+  const proc: ChildProcess = spawn('baresip', ['-f', dir, ...(process.env.BARESIP_TRACE ? ['-s'] : [])],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LD_PRELOAD: preload } });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const onOutput = (c: Buffer): void => {
     if (output.length < MAX_OUTPUT) output += c.toString();
@@ -315,7 +390,9 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
       return line?.replace('>', ' ').trim().split(' ')[0];
     },
     async recording() {
-      const names = (await readdir(dir)).filter((n) => n.startsWith('dump-') && n.endsWith('-dec.wav'));
+      // one file per call and per reset of its receive side (see SHIM_SOURCE); names
+      // carry the time and a sequence number, so on equal mtimes the later name is the newer
+      const names = (await readdir(dir)).filter((n) => n.startsWith('dump-') && n.endsWith('-dec.wav')).sort();
       let newest: { file: string; at: number } | undefined;
       for (const n of names) {
         const file = path.join(dir, n);

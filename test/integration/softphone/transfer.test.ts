@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { baresipPhones } from '../../support/baresip';
 import { hears } from '../../support/hears';
 import { until } from '../../support/until';
-import { coreFixture, freshUsers, TENANT, type LiveCall } from '../core/fixture';
-import { TONE, toneFiles } from './tones';
+import { connect, softphoneRig } from './steps';
+import { TONE } from './tones';
 
 /**
  * Issue 18, blind transfer from a real softphone: baresip's `transfer` sends REFER
@@ -12,28 +11,13 @@ import { TONE, toneFiles } from './tones';
  */
 describe('softphone: blind transfer from baresip (issue 18)', function () {
   this.timeout(40000);
-  const phones = baresipPhones();
-  const fx = coreFixture();
-  const users = freshUsers(fx);
-  const tone = toneFiles();
-
-  const liveCalls = async (): Promise<LiveCall[]> => {
-    const body = (await fx.api('GET', '/v1/calls')).body as { calls?: LiveCall[] } | LiveCall[];
-    return Array.isArray(body) ? body : body.calls ?? [];
-  };
+  const rig = softphoneRig();
+  const { liveCalls } = rig;
 
   it('B transfers A to C; C answers: A and C hear each other, B\'s call is over; after A hangs up nothing is left', async () => {
-    const [ua, ub, uc] = await users('ta', 'tb', 'tc');
-    const server = `${TENANT}:${fx.sipPort()}`;
-    const a = await phones.start({ user: ua, password: `pw-${ua}`, server, source: tone('a') });
-    const b = await phones.start({ user: ub, password: `pw-${ub}`, server, source: tone('b') });
-    const c = await phones.start({ user: uc, password: `pw-${uc}`, server, source: tone('c') });
-
-    await a.command('dial', b.uri);
-    await b.event('CALL_INCOMING');
-    await b.command('accept');
-    await a.event('CALL_ESTABLISHED');
-    await b.event('CALL_ESTABLISHED');
+    const [a, b, c] = await rig.start('t', ['a', 'b', 'c']);
+    const [ua, ub] = [a.user, b.user];
+    await connect(a, b);
     await hears(a, TONE.b, [TONE.a, TONE.c]);
 
     await b.command('transfer', c.uri);
@@ -55,21 +39,11 @@ describe('softphone: blind transfer from baresip (issue 18)', function () {
 
     await a.command('hangup');
     await c.event('CALL_CLOSED');
-    await until('no live call', 5000, async () => (await liveCalls()).length === 0);
-    await until('no rtpengine session', 5000, async () => (await fx.media().anchor.list()).length === 0);
+    await rig.nothingLeft();
   });
   it('C declines: B is told 486 by the NOTIFY (TRANSFER_FAILED); baresip then hangs up, so A, the transferor gone, is hung up too; nothing is left', async () => {
-    const [ua, ub, uc] = await users('ra', 'rb', 'rc');
-    const server = `${TENANT}:${fx.sipPort()}`;
-    const a = await phones.start({ user: ua, password: `pw-${ua}`, server, source: tone('a') });
-    const b = await phones.start({ user: ub, password: `pw-${ub}`, server, source: tone('b') });
-    const c = await phones.start({ user: uc, password: `pw-${uc}`, server, source: tone('c') });
-
-    await a.command('dial', b.uri);
-    await b.event('CALL_INCOMING');
-    await b.command('accept');
-    await a.event('CALL_ESTABLISHED');
-    await b.event('CALL_ESTABLISHED');
+    const [a, b, c] = await rig.start('r', ['a', 'b', 'c']);
+    await connect(a, b);
 
     await b.command('transfer', c.uri);
     await c.event('CALL_INCOMING');
@@ -79,7 +53,6 @@ describe('softphone: blind transfer from baresip (issue 18)', function () {
     // baresip 1.0 sends BYE after the final NOTIFY whatever it says: the transferor is
     // gone, so the server hangs up the transferee rather than leave it alone
     await a.event('CALL_CLOSED');
-    await until('no live call', 5000, async () => (await liveCalls()).length === 0);
-    await until('no rtpengine session', 5000, async () => (await fx.media().anchor.list()).length === 0);
+    await rig.nothingLeft();
   });
 });
