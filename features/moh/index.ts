@@ -48,6 +48,7 @@ export function mohFeature(): Feature {
         },
       });
     },
+    onMediaRestart: (call) => need().holds.mediaRestarted(call),
     start(c) {
       ctx = c;
       settings = new MohSettingsStore(c.redis);
