@@ -3,7 +3,7 @@ import type { SrfApp } from './sip/srf-app';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { ApiRouter, HttpMount } from './api';
-import type { CallManager, UserCallHook } from './calls';
+import type { Call, CallManager, UserCallHook } from './calls';
 import type { Config } from './config';
 import type { EmbeddedServices, MediaAnchor } from './media';
 import type { DigestAuth } from './sip/digest-auth';
@@ -144,6 +144,14 @@ export interface Feature {
   http?(mount: HttpMount): void;
   /** a user was deleted (REST): drop what the feature keeps for that user, so a new user of that name starts clean */
   forgetUser?(tenant: string, user: string): Promise<void>;
+  /**
+   * rtpengine restarted and lost every media session (issue #14); `call` has a party the
+   * feature moved to a media server (music on hold, a parked call), which the platform
+   * cannot rebuild from the call alone. True when the feature rebuilt that media on the
+   * new rtpengine; false when the call is not the feature's (the call is hung up if no
+   * feature takes it). lib/calls/media-reanchor.ts calls it; lib/server.ts wires it.
+   */
+  onMediaRestart?(call: Call): Promise<boolean>;
   start(ctx: FeatureContext): Promise<void> | void;
   stop?(): Promise<void> | void;
 }

@@ -204,6 +204,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await f.stop?.();
       });
     }
+    // a feature rebuilds the media of the calls it moved to a media server after an rtpengine restart
+    for (const f of opts.features) {
+      if (!f.onMediaRestart) continue;
+      const forget = reanchor.handle((call) => f.onMediaRestart?.(call) ?? Promise.resolve(false));
+      closers.push(async () => forget());
+    }
 
     const health = redisHealthCheck(conn.client);
     const redisData = await redisDataCheck(conn.client);

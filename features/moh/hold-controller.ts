@@ -119,6 +119,24 @@ export class HoldController {
     await this.ended(call);
   }
 
+  /**
+   * rtpengine restarted (issue #14): the held party's music session is gone. The music is
+   * attached again (RFC 3725 4.1: a re-INVITE to the held party with the new rtpengine's
+   * SDP). The holder is not asked: it sends nothing we relay while it holds, and its
+   * resume is relayed as an offer, which builds the call's session anew. False when no
+   * music of this call is ours.
+   */
+  async mediaRestarted(call: Call): Promise<boolean> {
+    const leg = this.legs.get(call.id);
+    if (!leg) return false;
+    const music = await this.deps.musicFor(call, leg.side);
+    if (!music) return false;
+    this.legs.delete(call.id);
+    await leg.release().catch((err: Error) => call.log.debug('the lost music session was not released', { error: err.message }));
+    if (await this.attach(call, leg.side, music)) call.log.info('music on hold back after an rtpengine restart');
+    return true;
+  }
+
   /** The call ended (either party hung up): the music leg goes with it. */
   async ended(call: Call): Promise<void> {
     const leg = this.legs.get(call.id);

@@ -51,6 +51,7 @@ export function mohFeature(): Feature {
     async forgetUser(tenant, user) {
       await need().settings.forgetUser(tenant, user);
     },
+    onMediaRestart: (call) => need().holds.mediaRestarted(call),
     start(c) {
       ctx = c;
       settings = new MohSettingsStore(c.redis);

@@ -151,6 +151,7 @@ export function parkFeature(): Feature {
         };
       });
     },
+    onMediaRestart: (call) => need().park.mediaRestarted(call),
     start(c) {
       ctx = c;
       lots = new ParkLotStore(c.redis);

@@ -1,7 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'winston';
 import { randomBytes } from 'node:crypto';
-import { attachMediaServer, modifyWithRetry, opposite, rejoinMediaServer, RingStepRun, snapshotOf, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
+import { answerInvite, attachMediaServer, modifyWithRetry, opposite, rejoinMediaServer, RingStepRun, snapshotOf, type Call, type CallManager, type MediaServerLeg, type Side } from '../../lib/calls';
 import type { MediaAnchor, MusicTarget } from '../../lib/media';
 import { hangUp, isConnected } from '../../lib/sip/hang-up';
 import { withDirection } from '../../lib/sip/hold';
@@ -109,13 +109,21 @@ export class ParkService {
       await this.deps.slots.free(call.tenant, slot, call.id);
       throw new ParkError('music', `the parked party could not be put on music: ${(err as Error).message}`);
     }
+    if (call.is('ended') || !call.dialog(side)) {
+      // a BYE crossed the park (issue #14): the call's end found nothing parked to free,
+      // so the slot and the music go here, or they stay taken until the timeout
+      await leg.release().catch((e: Error) => call.log.warn('park: releasing the music failed', { error: e.message }));
+      await this.deps.slots.free(call.tenant, slot, call.id).catch(() => false);
+      throw new ParkError('not-answered', 'the call ended while it was parked');
+    }
+    // held from this tick on, so a hang-up from now on finds the call parked (ended())
+    this.keep({ call, side, slot, leg }, now + lot.timeout * 1000);
     await this.remember(call, side, slot);
     // RFC 3515 / REST: the parker leaves the call now, so hanging up while it hears the
     // slot no longer ends the parked party's call; its leg ends after the announcement
     const old = call.mediaCallId;
     const parkerTag = call.tag(opposite(side));
     const parkerDialog = this.deps.calls.detach(call, opposite(side));
-    this.keep({ call, side, slot, leg }, now + lot.timeout * 1000);
     call.log.info('call parked', { slot, parker });
     this.deps.changed?.(call.tenant, slot, await this.deps.slots.get(call.tenant, slot));
     const done = releaseParker({ media: this.deps.media, announcer: lot.announce ? this.deps.announcer : undefined },
@@ -187,7 +195,11 @@ export class ParkService {
       .catch((err: Error) => call.log.warn('park: keeping the dialog in the slot failed', { error: err.message }));
   }
 
-  /** A retrieve succeeded: the call leaves its slot for good. */
+  /**
+   * A retrieve succeeded: the call leaves its slot for good. Everything up to the slot's
+   * release happens in the tick of the call (an async function runs to its first await),
+   * so a hang-up right after finds nothing parked.
+   */
   private async finish(p: Parked): Promise<void> {
     p.state.to('retrieved');
     clearTimeout(p.timer);
@@ -229,17 +241,25 @@ export class ParkService {
       const answer = await modifyWithRetry(dialog, offer);
       moved = true;
       const back = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: call.tag(side), sdp: answer });
-      const uas = await this.deps.srf.createUAS(req, res, { localSdp: back });
-      if (p.state.state !== 'retrieving') {
+      let freed: Promise<void> | undefined;
+      let adopted = false;
+      // the retriever's dialog is wired in the tick it exists (answerInvite): its ACK with a
+      // BYE right behind it (RFC 3261 13.3.1.4) must end the call, not leave it up for ever
+      const uas = await answerInvite(this.deps.srf, req, res, back, (d) => {
+        if (p.state.state !== 'retrieving') return;
+        freed = this.finish(p);
+        call.mediaCallId = mediaCallId;
+        adopted = this.deps.calls.adopt(call, opposite(side), d, {
+          user: retriever, tenant, callId: req.get('Call-ID'), tag: fromTag, uri: `sip:${retriever}@${tenant}`,
+        });
+      });
+      if (!freed) {
         hangUp(uas);
         throw new Error('the parked party hung up');
       }
-      await this.finish(p);
-      await leg.release();
-      call.mediaCallId = mediaCallId;
-      if (!this.deps.calls.adopt(call, opposite(side), uas, {
-        user: retriever, tenant, callId: req.get('Call-ID'), tag: fromTag, uri: `sip:${retriever}@${tenant}`,
-      })) {
+      await freed;
+      await leg.release().catch((e: Error) => call.log.warn('park: releasing the music failed', { error: e.message }));
+      if (!adopted) {
         // the call ended while the retriever answered: adopt hung the retriever up
         await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
         call.log.info('the parked call ended while it was retrieved', { slot, retriever });
@@ -262,6 +282,34 @@ export class ParkService {
       }
       await this.backToParked(p);
     }
+    return true;
+  }
+
+  /**
+   * rtpengine restarted (issue #14): the parked party's music session is gone. The music
+   * is attached again (RFC 3725 4.1, a re-INVITE to the parked party with the new
+   * rtpengine's SDP, the same o= session id one version up); the slot keeps the new
+   * session's id and dialog. False when the call is not parked here, or is being
+   * retrieved or returned (that hand-over fails on its own and ends the call).
+   */
+  async mediaRestarted(call: Call): Promise<boolean> {
+    const p = this.parked.get(call.id);
+    if (!p || p.state.state !== 'parked') return false;
+    const lot = await this.deps.lots.get(call.tenant);
+    const music = await this.deps.music(call.tenant, lot.mohClass);
+    await p.leg.release().catch((err: Error) => call.log.debug('park: the lost music session was not released', { error: err.message }));
+    const musicMediaId = `ms-${call.id}-${randomBytes(3).toString('hex')}`;
+    const leg = await attachMediaServer(this.deps.srf, this.deps.media, call, p.side, music, { mediaCallId: musicMediaId });
+    if (this.parked.get(call.id) !== p) {
+      // hung up or retrieved while the music came back: its end found the old leg
+      await leg.release().catch(() => undefined);
+      return true;
+    }
+    p.leg = leg;
+    const d = call.dialog(p.side);
+    await this.deps.slots.patch(call.tenant, p.slot, call.id, { musicMediaId, ...(d ? { dialog: snapshotOf(d) } : {}) })
+      .catch((err: Error) => call.log.warn('park: keeping the new music session in the slot failed', { error: err.message }));
+    call.log.info('park: music back after an rtpengine restart', { slot: p.slot });
     return true;
   }
 

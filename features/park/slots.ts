@@ -150,7 +150,7 @@ export class SlotStore {
    * Changes `fields` of the slot's entry if it still holds this call in `owner`'s name; a
    * field set to false is removed. `ttlMs`: the slot's new lifetime (default: unchanged).
    */
-  async patch(tenant: string, slot: string, callId: string, fields: Partial<Pick<ParkedEntry, 'parkedAt' | 'timeoutAt' | 'retrieving' | 'dialog'>>,
+  async patch(tenant: string, slot: string, callId: string, fields: Partial<Pick<ParkedEntry, 'parkedAt' | 'timeoutAt' | 'retrieving' | 'dialog' | 'musicMediaId'>>,
     ttlMs?: number, owner = this.instanceId): Promise<boolean> {
     const k = [keys.parkSlot(tenant, slot), keys.parkedOn(owner), keys.parkOwners()];
     const args = [callId, owner, JSON.stringify(fields), ttlMs === undefined ? '' : String(ttlMs)];

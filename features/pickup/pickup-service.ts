@@ -7,7 +7,7 @@ import type { RingingCall, RingingStore } from './ringing-store';
 
 /** Why a pickup did not happen; `code` maps to SIP and REST (see routes.ts and index.ts). */
 export class PickupError extends Error {
-  constructor(readonly code: 'nothing' | 'forbidden' | 'lost' | 'codec' | 'elsewhere', message: string) {
+  constructor(readonly code: 'nothing' | 'forbidden' | 'lost' | 'codec' | 'elsewhere' | 'cancelled', message: string) {
     super(message);
   }
 }
@@ -205,6 +205,7 @@ export class PickupService {
     });
     if (outcome === 'gone') throw new PickupError('lost', 'the call was answered meanwhile');
     if (outcome === 'codec') throw new PickupError('codec', 'no codec in common with the caller');
+    if (outcome === 'cancelled') throw new PickupError('cancelled', 'the picker cancelled the pickup');
     return call;
   }
 }

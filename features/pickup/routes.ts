@@ -10,6 +10,7 @@ export const pickupErrors = defineErrors({
   E_PICKUP_LOST: { status: 409, sipStatus: 481, message: 'the call was picked up or answered by someone else' },
   E_PICKUP_NO_CODEC: { status: 409, sipStatus: 488, message: 'no codec in common with the caller' },
   E_PICKUP_ELSEWHERE: { status: 409, sipStatus: 480, message: 'the call rings through another instance' },
+  E_PICKUP_CANCELLED: { status: 409, sipStatus: 487, message: 'the picker cancelled the pickup' },
 });
 
 export function toPickupError(err: unknown): Error {
@@ -20,6 +21,7 @@ export function toPickupError(err: unknown): Error {
     case 'lost': return pickupErrors.E_PICKUP_LOST(err.message);
     case 'codec': return pickupErrors.E_PICKUP_NO_CODEC(err.message);
     case 'elsewhere': return pickupErrors.E_PICKUP_ELSEWHERE(err.message);
+    case 'cancelled': return pickupErrors.E_PICKUP_CANCELLED(err.message);
   }
 }
 

@@ -155,7 +155,7 @@ export class CallManager {
   }
 
   /** A phone's INVITE picks up the ringing call (pick-up-ringing.ts). */
-  async takeOver(call: Call, req: Srf.SrfRequest, res: Srf.SrfResponse, picker: CallParty): Promise<'ok' | 'gone' | 'codec'> {
+  async takeOver(call: Call, req: Srf.SrfRequest, res: Srf.SrfResponse, picker: CallParty): Promise<'ok' | 'gone' | 'codec' | 'cancelled'> {
     return pickUpRinging(this.host, call, req, res, picker);
   }
 

@@ -7,6 +7,7 @@ import type { Call } from './call';
 import type { CallHost } from './call-host';
 import { COMPLETED_ELSEWHERE } from './outbound-fork';
 import { restrictToOffer } from '../sip/sdp-codecs';
+import { respond } from '../sip/respond';
 
 export interface JoinedOffers {
   mediaCallId: string;
@@ -43,13 +44,23 @@ export async function joinOffers(media: MediaAnchor, p: {
  * with Replaces, RFC 3891): the picker's INVITE answers the ringing call. The callee's
  * branches get CANCEL with `Reason: SIP;cause=200;text="Call completed elsewhere"`
  * (RFC 3326); the caller's INVITE is answered, its dialog never broken. 'gone': the call
- * is answered, ended or taken already; 'codec': the two offers share no codec.
+ * is answered, ended or taken already; 'codec': the two offers share no codec;
+ * 'cancelled': the picker's CANCEL came first (RFC 3261 9.2: the engine answered its
+ * INVITE 487).
+ *
+ * The picker is answered before the caller, as connect() joins a callee before it
+ * answers the caller: a picker that cancelled, or hung up at once, then leaves a caller
+ * that was never answered, who gets a final response (480) instead of a 200 and a BYE.
+ * A CANCEL before the pickup touched the call leaves it ringing.
  */
-export async function pickUpRinging(host: CallHost, call: Call, req: Srf.SrfRequest, res: Srf.SrfResponse, picker: CallParty): Promise<'ok' | 'gone' | 'codec'> {
+export async function pickUpRinging(host: CallHost, call: Call, req: Srf.SrfRequest, res: Srf.SrfResponse, picker: CallParty): Promise<'ok' | 'gone' | 'codec' | 'cancelled'> {
+  let pickerCancelled = false;
+  req.on('cancel', () => (pickerCancelled = true));
   const u = host.unanswered(call.id);
   if (!u || u.taken || call.state === 'answered' || call.state === 'ended' || !req.body) return 'gone';
   u.taken = true; // from here the fork's own answer, if any, is hung up
   const old = call.mediaCallId;
+  let mediaCallId: string | undefined;
   try {
     const joined = await joinOffers(host.media, {
       mediaCallId: `${call.caller.callId}~pk`, callerOffer: u.offer, callerTag: call.caller.tag, pickerOffer: req.body, pickerTag: picker.tag,
@@ -58,19 +69,24 @@ export async function pickUpRinging(host: CallHost, call: Call, req: Srf.SrfRequ
       u.taken = false;
       return 'codec';
     }
+    mediaCallId = joined.mediaCallId;
     u.fork.cancel(COMPLETED_ELSEWHERE);
     call.mediaCallId = joined.mediaCallId;
     call.setParty('callee', picker);
+    if (pickerCancelled) throw new PickupCancelled();
     // each dialog is wired in the tick it exists (answerInvite): a picker's ACK with a
     // BYE right behind it must end the call, not leave the caller answered for ever
-    await answerInvite(host.srf, u.req, u.res, joined.toCaller, (uas) => void host.join(call, 'caller', uas));
-    if (call.is('ended')) {
-      // the caller left as it was answered (its end took the joined session): nothing to pick up
+    let pickerJoined = false;
+    await answerInvite(host.srf, req, res, joined.toPicker, (uasPicker) => (pickerJoined = host.join(call, 'callee', uasPicker)));
+    if (!pickerJoined || call.is('ended')) {
+      // the picker left before the caller was answered: the caller is refused, not answered and hung up
+      if (!u.res.finalResponseSent) respond(u.res, 480, 'Temporarily Unavailable - Picker Left');
+      await host.end(call, 'pickup-failed');
       await host.media.delete({ callId: old }).catch(() => undefined);
       return 'gone';
     }
-    await answerInvite(host.srf, req, res, joined.toPicker, (uasPicker) => {
-      if (host.join(call, 'callee', uasPicker)) call.to('answered');
+    await answerInvite(host.srf, u.req, u.res, joined.toCaller, (uas) => {
+      if (host.join(call, 'caller', uas)) call.to('answered');
     });
     await host.media.delete({ callId: old }).catch(() => undefined);
     if (!call.is('answered')) return 'ok';
@@ -82,11 +98,28 @@ export async function pickUpRinging(host: CallHost, call: Call, req: Srf.SrfRequ
   } catch (err) {
     // the call is the pickup's since `taken` (connect let go of it): end it here, or it
     // stays listed with its sessions for ever (a caller's CANCEL crossing the pickup)
-    call.log.error('pickup failed', { error: (err as Error).message });
+    const cancelled = pickerCancelled || isCancelled(err);
+    if (cancelled) call.log.info('pickup cancelled by the picker; the caller is refused', { by: picker.user });
+    else call.log.error('pickup failed', { error: (err as Error).message });
+    if (!u.res.finalResponseSent) respond(u.res, 480, cancelled ? 'Temporarily Unavailable - Pickup Cancelled' : 'Temporarily Unavailable');
     hangUp(call.uas);
     hangUp(call.uac);
-    await host.end(call, 'pickup-failed');
+    await host.end(call, cancelled ? 'pickup-cancelled' : 'pickup-failed');
     if (old !== call.mediaCallId) await host.media.delete({ callId: old }).catch(() => undefined);
+    else if (mediaCallId) await host.media.delete({ callId: mediaCallId }).catch(() => undefined);
+    if (cancelled) return 'cancelled';
     throw err;
   }
+}
+
+/** The picker's CANCEL reached us (RFC 3261 9.2); the engine has answered its INVITE 487. */
+class PickupCancelled extends Error {
+  constructor() {
+    super('the picker cancelled');
+  }
+}
+
+/** srf's createUAS fails with 487 when the INVITE it answers was cancelled. */
+function isCancelled(err: unknown): boolean {
+  return err instanceof PickupCancelled || (err as { status?: number } | undefined)?.status === 487;
 }

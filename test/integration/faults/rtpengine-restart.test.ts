@@ -4,6 +4,7 @@ import { coreFixture, TENANT } from '../core/fixture';
 import { header } from '../races/sip-peer';
 import { assertMediaFlows, hangUpCall, mediaCall, MediaPhone, type MediaCall } from './media-phone';
 import { until } from '../../support/until';
+import { OTHER } from '../../support/rtp';
 
 /**
  * rtpengine killed with -9 under live calls (issue #14). The server's rtpengine here is
@@ -83,29 +84,58 @@ for (const policy of ['reanchor', 'hangup'] as const) {
     });
 
     if (policy === 'reanchor') {
-      it('a call on music on hold, whose music the feature owns, is ended cleanly: BYE to both phones, nothing listed', async () => {
-        await fx.provision('rr-ha');
-        await fx.provision('rr-hb');
+      it('a parked call and a call on music on hold get their music back (Feature.onMediaRestart); both are retrieved / resumed after', async () => {
         const server = { host: '127.0.0.1', port: fx.sipPort() };
-        const [a, b] = [await new MediaPhone(server, TENANT).start(), await new MediaPhone(server, TENANT).start()];
-        phones.push(a, b);
-        await b.register('rr-hb');
-        const c = await mediaCall(a, 'rr-ha', b, 'rr-hb');
+        for (const u of ['rr-ha', 'rr-hb', 'rr-pa', 'rr-pb', 'rr-pc']) await fx.provision(u);
+        // the parker is released at once: the announcement is park.test.ts's
+        const lot = await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, announce: false });
+        assert.ok(lot.status < 300, `park lot: ${lot.status}`);
+        const [ha, hb, pa, pb, pc] = await Promise.all(Array.from({ length: 5 }, () => new MediaPhone(server, TENANT).start()));
+        phones.push(ha, hb, pa, pb, pc);
+        await hb.register('rr-hb');
+        await pb.register('rr-pb');
+        await pc.register('rr-pc');
         // RFC 3264 8.4: the caller holds; the server puts the callee on music
-        const hold = await a.request(c.ad, 'INVITE', { body: a.sdp().replace('a=sendrecv', 'a=sendonly') });
+        const held = await mediaCall(ha, 'rr-ha', hb, 'rr-hb');
+        const hold = await ha.request(held.ad, 'INVITE', { body: ha.sdp().replace('a=sendrecv', 'a=sendonly') });
         assert.equal(hold.status, 200);
-        await fx.liveCall((x) => x.caller.user === 'rr-ha' && x.held !== undefined);
+        await hb.rtp.waitFor(OTHER, 25, 10000);
+        // RFC 3515: the callee blind-transfers the caller to the park extension; the caller is parked on music
+        const parked = await mediaCall(pa, 'rr-pa', pb, 'rr-pb');
+        const refer = await pb.request(parked.bd, 'REFER', { headers: { 'Refer-To': `<sip:700@${TENANT}>`, 'Referred-By': `<sip:rr-pb@${TENANT}>` } });
+        assert.equal(refer.status, 202);
+        await until('the call parked', 8000, async () => ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: unknown[] }).parks.length === 1);
+        await pa.rtp.waitFor(OTHER, 25, 10000);
+
         await until('rtpengine uptime of 4 s', 15000, async () => ((await fx.media().anchor.uptime()) ?? 0) >= 4);
         const restarts = fx.media().process.restarts;
+        const killedAt = Date.now();
         process.kill(fx.media().process.pid!, 'SIGKILL');
         await until('rtpengine restarted', 15000, () => fx.media().process.restarts > restarts);
+        // each party on music gets a re-INVITE from the new rtpengine, then music again
         await Promise.all([
-          a.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === c.ad.callId, 15000, 'BYE at the holder'),
-          b.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === c.bd.callId, 15000, 'BYE at the held party'),
+          hb.waitRequest((m) => m.method === 'INVITE' && header(m, 'call-id') === held.bd.callId && m.at >= killedAt, 15000, 're-INVITE at the held party'),
+          pa.waitRequest((m) => m.method === 'INVITE' && header(m, 'call-id') === parked.ad.callId && m.at >= killedAt, 15000, 're-INVITE at the parked party'),
         ]);
+        await Promise.all([hb.rtp.waitFor(OTHER, 25, 10000), pa.rtp.waitFor(OTHER, 25, 10000)]);
+        const listed = (await fx.api('GET', '/v1/calls')).body as { calls?: unknown[] } | unknown[];
+        assert.equal((Array.isArray(listed) ? listed : listed.calls ?? []).length, 2, 'both calls still listed');
+
+        // the holder resumes: the relay builds the call's session anew, media flows both ways
+        const resume = await ha.request(held.ad, 'INVITE', { body: ha.sdp() });
+        assert.equal(resume.status, 200);
+        await assertMediaFlows({ ...held, a200: resume.body }, 10000);
+        await hangUpCall(held);
+        // the parked call is retrieved by dialing its slot: media flows between retriever and parked party
+        const retrieve = pc.call({ to: '701', user: 'rr-pc' });
+        const r = await retrieve.result;
+        assert.equal(r.response.status, 200, `retrieve: ${r.response.status}`);
+        const retrieved: MediaCall = { a: pc, b: pa, ad: r.dialog!, bd: parked.ad, a200: r.response.body, bInvite: parked.a200 };
+        await assertMediaFlows(retrieved, 10000);
+        await hangUpCall(retrieved);
         await until('no call listed', 8000, async () => {
-          const listed = (await fx.api('GET', '/v1/calls')).body as { calls?: unknown[] } | unknown[];
-          return (Array.isArray(listed) ? listed : listed.calls ?? []).length === 0;
+          const l = (await fx.api('GET', '/v1/calls')).body as { calls?: unknown[] } | unknown[];
+          return (Array.isArray(l) ? l : l.calls ?? []).length === 0;
         });
       });
     }
