@@ -111,7 +111,7 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
       // a user's calls may live on any instance: each tells the others what its calls make the user do
       const activity = new RemoteActivity(c.bus.instanceId);
       const render = async (tenant: string, user: string): Promise<string> =>
-        composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body),
+        composePidf(`sip:${user}@${tenant}`, await pubs.list(tenant, user),
           busiest(callActivity(c.calls, tenant, user), activity.get(tenant, user)));
       // watcher information hears the watchers of every instance through the bus (issue 19 item 6)
       const remote = new RemoteWatchers(c.bus.instanceId);
