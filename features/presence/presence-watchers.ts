@@ -151,9 +151,14 @@ export class PresenceWatchers {
     s.pacer.poke();
   }
 
-  /** The presentity's state changed: each watcher hears it as soon as its pacing allows. */
+  /**
+   * The presentity's state changed: each authorized watcher hears it as soon as its pacing
+   * allows. A pending watcher hears nothing: even the fact that something changed is not
+   * told before authorization (RFC 3856 6.6, RFC 3857 5: the presentity decides first); a
+   * polite-blocked one's neutral document does not change (RFC 5025 3.2.1).
+   */
   changed(tenant: string, presentity: string): void {
-    for (const s of this.subs.get(`${tenant}~${presentity}`) ?? []) s.pacer.poke();
+    for (const s of this.subs.get(`${tenant}~${presentity}`) ?? []) if (s.auth === 'allow') s.pacer.poke();
   }
 
   /** The presentity's rules changed (flows 4.4, 4.5): every live subscription is judged again now. */
