@@ -9,6 +9,7 @@ import { activityChanged, presenceChanged, watcherChanged } from './bus-events';
 import { callActivity } from './call-activity';
 import { ListWatchers } from './list-watchers';
 import { composePidf } from './pidf';
+import { PidfCache } from './pidf-cache';
 import { PresenceWatchers, type WatcherChange } from './presence-watchers';
 import { PublicationStore } from './publications';
 import { busiest, RemoteActivity } from './remote-activity';
@@ -110,9 +111,13 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
         labelNames: ['subscription'] as const, registers: [c.metrics] });
       // a user's calls may live on any instance: each tells the others what its calls make the user do
       const activity = new RemoteActivity(c.bus.instanceId);
-      const render = async (tenant: string, user: string): Promise<string> =>
-        composePidf(`sip:${user}@${tenant}`, (await pubs.list(tenant, user)).map((p) => p.body),
-          busiest(callActivity(c.calls, tenant, user), activity.get(tenant, user)));
+      // one composition per change of a presentity, however many watchers it has
+      const pidfs = new PidfCache(async (tenant, user) => {
+        const list = await pubs.list(tenant, user);
+        const body = composePidf(`sip:${user}@${tenant}`, list, busiest(callActivity(c.calls, tenant, user), activity.get(tenant, user)));
+        return { body, validUntil: Math.min(Infinity, ...list.map((p) => p.expiresAt)) };
+      });
+      const render = (tenant: string, user: string): Promise<string> => pidfs.get(tenant, user);
       // watcher information hears the watchers of every instance through the bus (issue 19 item 6)
       const remote = new RemoteWatchers(c.bus.instanceId);
       const wi = new WinfoWatchers({ srf: c.srf, limits: c.config.subscriptions,
@@ -154,6 +159,7 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
       new Gauge({ name: 'feature_server_presence_list_subscriptions', help: 'Active resource list (RFC 4662) presence subscriptions on this instance',
         registers: [c.metrics], collect() { this.set(l.size); } });
       const changed = (tenant: string, user: string): void => {
+        pidfs.invalidate(tenant, user);
         w.changed(tenant, user);
         l.changed(tenant, user);
       };

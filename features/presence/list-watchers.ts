@@ -3,7 +3,8 @@ import type { SubscribeContext } from '../../lib/feature';
 import { hangUp } from '../../lib/sip/hang-up';
 import { NotifyPacer } from '../../lib/sip/notify-pacer';
 import { respond } from '../../lib/sip/respond';
-import { DEFAULT_SUBSCRIPTION_LIMITS, grantExpires, SubscriptionBudget, type SubscriptionLimits } from '../../lib/sip/subscription-limits';
+import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionBudget, type SubscriptionLimits } from '../../lib/sip/subscription-limits';
+import { acceptSubscription, ENDS_SUBSCRIPTION, followDialog, grantOrRefuse, secondsLeft, sendNotify, takeOrRefuse } from './subscription-core';
 import { acceptsAll, hasOptionTag, listName, listUri, localMember } from './list-uri';
 import { isTerminated, packResources, type Member, type MemberAuth } from './list-members';
 import { neutralPidf, PIDF_TYPE } from './pidf';
@@ -75,11 +76,6 @@ interface ListSub {
   ended: boolean;
 }
 
-type Request = (o: object) => Promise<Srf.SrfResponse>;
-
-/** RFC 6665 4.2.2: these answers to a NOTIFY mean the subscription is gone. */
-const ENDS_SUBSCRIPTION = new Set([408, 481, 489]);
-
 let counter = 0;
 
 export class ListWatchers {
@@ -114,60 +110,48 @@ export class ListWatchers {
       respond(ctx.res, 406, 'Not Acceptable', { Accept: LIST_ACCEPT.join(', ') });
       return true;
     }
-    const grant = grantExpires(ctx.req.get('Expires'), this.limits);
-    if (grant.kind === 'too-brief') {
-      respond(ctx.res, 423, 'Interval Too Brief', { 'Min-Expires': String(grant.minExpires) });
-      return true;
-    }
+    const expires = grantOrRefuse(ctx.req, ctx.res, this.limits);
+    if (expires === undefined) return true;
     const uri = listUri(ctx.subscriber, name, ctx.tenant);
-    const slot = this.budget.take(`${ctx.tenant}~${ctx.subscriber}`, `${ctx.tenant}~${ctx.target}`);
-    if ('refused' in slot) {
-      if (slot.refused === 'total') respond(ctx.res, 503, 'Service Unavailable - Too Many Subscriptions', { 'Retry-After': '60' });
-      else respond(ctx.res, 403, 'Forbidden - Too Many Subscriptions');
-      return true;
-    }
-    let dialog: Srf.Dialog;
+    const release = takeOrRefuse(ctx.res, this.budget, `${ctx.tenant}~${ctx.subscriber}`, `${ctx.tenant}~${ctx.target}`);
+    if (!release) return true;
     let initial: Array<{ uri: string; user?: string; auth: MemberAuth }>;
     try {
       initial = await this.resolveAll(ctx.tenant, `sip:${ctx.subscriber}@${ctx.tenant}`, this.bounded(ctx.tenant, ctx.subscriber, name, entries));
-      const createUas = this.deps.srf.createUAS as unknown as (q: Srf.SrfRequest, r: Srf.SrfResponse, o: object) => Promise<Srf.Dialog>;
-      // RFC 4662 5: the 200 says the subscription is to a list
-      dialog = await createUas.call(this.deps.srf, ctx.req, ctx.res, { headers: { Expires: String(grant.expires), Require: 'eventlist' } });
     } catch (err) {
-      slot.release();
+      release();
       throw err;
     }
+    // RFC 4662 5: the 200 says the subscription is to a list
+    const dialog = await acceptSubscription(this.deps.srf, ctx.req, ctx.res, { Expires: String(expires), Require: 'eventlist' }, release);
     const now = Date.now();
     const s: ListSub = {
       id: `l${(++counter).toString(36)}${now.toString(36)}`, dialog, tenant: ctx.tenant, owner: ctx.subscriber, name, uri,
       subscriberUri: `sip:${ctx.subscriber}@${ctx.tenant}`, members: new Map(), instances: 0, version: 0, full: true,
-      expiresAt: now + grant.expires * 1000, startedAt: now, release: slot.release, ended: false,
+      expiresAt: now + expires * 1000, startedAt: now, release, ended: false,
       pacer: new NotifyPacer(() => this.notify(s), { intervalMs: this.limits.notifyIntervalMs, onGone: () => this.end(s, 'giveup') }),
     };
     for (const r of initial) this.addMember(s, r, false);
-    if (grant.expires === 0) {
+    if (expires === 0) {
       // RFC 6665 4.4.3: a fetch, one full-state NOTIFY that ends it
       await this.terminate(s, 'timeout');
       return true;
     }
     this.index(this.byOwner, `${s.tenant}~${s.owner}`, s);
     this.arm(s);
-    const on = dialog.on.bind(dialog) as unknown as (e: string, f: (...a: never[]) => void) => void;
-    on('subscribe', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      const g = grantExpires(req.get('Expires'), this.limits);
-      if (g.kind === 'too-brief') {
-        respond(res, 423, 'Interval Too Brief', { 'Min-Expires': String(g.minExpires) });
-        return;
-      }
-      s.expiresAt = Date.now() + g.expires * 1000;
-      res.send(200, { headers: { Expires: String(g.expires), Require: 'eventlist' } });
-      this.arm(s);
-      s.full = true; // RFC 4662 5.2 / RFC 6665 4.2.1.2: a refresh gets the full state
-      s.pacer.poke();
+    followDialog(dialog, {
+      limits: this.limits,
+      headers: { Require: 'eventlist' },
+      refreshed: (g) => {
+        s.expiresAt = Date.now() + g * 1000;
+        this.arm(s);
+        s.full = true; // RFC 4662 5.2 / RFC 6665 4.2.1.2: a refresh gets the full state
+        s.pacer.poke();
+      },
+      // the final NOTIFY carries the full state
+      unsubscribed: () => void this.terminate(s, 'timeout'),
+      destroyed: () => this.end(s, 'giveup'),
     });
-    // Expires: 0 in the dialog (srf answers it): the final NOTIFY carries the full state
-    on('unsubscribe', () => void this.terminate(s, 'timeout'));
-    on('destroy', () => this.end(s, 'giveup'));
     for (const m of s.members.values()) this.tellWinfo(s, m, 'subscribe');
     s.pacer.poke();
     return true;
@@ -376,7 +360,7 @@ export class ListWatchers {
     // RFC 4662 5: every NOTIFY of a list subscription requires eventlist
     const headers: Record<string, string> = { Event: 'presence', 'Subscription-State': state, Require: 'eventlist' };
     if (msg) headers['Content-Type'] = msg.contentType;
-    return (s.dialog.request as unknown as Request).call(s.dialog, { method: 'NOTIFY', headers, ...(msg ? { body: msg.body } : {}) });
+    return sendNotify(s.dialog, headers, msg?.body);
   }
 
   private async notify(s: ListSub): Promise<boolean> {
@@ -389,7 +373,7 @@ export class ListWatchers {
       return true;
     }
     if (!msg) return true;
-    const left = Math.max(0, Math.round((s.expiresAt - Date.now()) / 1000));
+    const left = secondsLeft(s.expiresAt);
     try {
       const res = await this.send(s, `active;expires=${left}`, msg);
       this.deps.onNotified?.();

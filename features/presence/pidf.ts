@@ -33,9 +33,21 @@ export function checkPidf(body: string, maxBytes?: number): void {
   for (const e of top) {
     if (e.namespaceURI === PIDF_NS && e.localName === 'tuple') {
       if (!e.getAttribute('id')) throw new XmlError('tuple without id');
-      if (!elements(e).some((c) => c.localName === 'status' && c.namespaceURI === PIDF_NS)) throw new XmlError('tuple without status');
+      const status = elements(e).filter((c) => c.localName === 'status' && c.namespaceURI === PIDF_NS);
+      if (status.length !== 1) throw new XmlError('tuple without exactly one status');
+      checkBasic(status[0]);
     }
   }
+}
+
+/** RFC 3863 4.1.4: at most one `<basic>`, whose value is `open` or `closed` and nothing else. */
+function checkBasic(status: Element): void {
+  const basic = elements(status).filter((c) => c.localName === 'basic' && c.namespaceURI === PIDF_NS);
+  if (basic.length > 1) throw new XmlError('status with more than one basic');
+  if (basic.length === 0) return;
+  if (elements(basic[0]).length > 0) throw new XmlError('basic with child elements');
+  const value = (basic[0].textContent ?? '').trim();
+  if (value !== 'open' && value !== 'closed') throw new XmlError(`basic must be open or closed, not '${value.slice(0, 20)}'`);
 }
 
 function callPerson(activity: CallActivity): string {
@@ -47,36 +59,60 @@ function callPerson(activity: CallActivity): string {
 
 const CLOSED = (id: string): string => `<tuple id="${id}"><status><basic>closed</basic></status></tuple>`;
 
+/** A published document and when its state was last set (a refresh does not set it). */
+export interface PublishedState {
+  body: string;
+  publishedAt: number;
+}
+
 /**
- * The document a watcher gets (RFC 3903 4 composition): every top-level element of every
- * publication, ids made unique (RFC 3863 4.1.3: tuple ids are unique in a document), and
- * the call activity as a person element. With no publication the presentity is closed
- * (RFC 3863 4.1.4). Publications are already checked (checkPidf); one that no longer
- * parses is left out rather than failing the whole document.
+ * The document a watcher gets (RFC 3903 4: the compositor's policy is local; this one is
+ * "the newest publication wins"): every top-level element of every publication, except
+ * that
+ * - an element whose `id` a newer publication also uses is left out: both describe the
+ *   same tuple (a phone that restarted and lost its entity-tag publishes afresh while its
+ *   old publication has not yet expired), and the newer says what is true now; ids stay
+ *   unique as RFC 3863 4.1.3 requires;
+ * - `<person>` elements (RFC 4479 3.1: the person is the presentity itself, one human)
+ *   come from the newest publication that has any, so two devices never contradict each
+ *   other about what the user is doing;
+ * and the platform's call activity as a person element of its own. With no publication
+ * the presentity is closed (RFC 3863 4.1.4). Publications are already checked
+ * (checkPidf); one that no longer parses is left out rather than failing the document.
+ * Elements keep their publications' order, oldest first.
  */
-export function composePidf(entity: string, publications: readonly string[], activity: CallActivity = 'idle'): string {
-  const parts: string[] = [];
-  const ids = new Set<string>();
+export function composePidf(entity: string, publications: readonly PublishedState[], activity: CallActivity = 'idle'): string {
   const ser = new XMLSerializer();
-  for (const body of publications) {
+  const newestFirst = [...publications].sort((a, b) => b.publishedAt - a.publishedAt);
+  const ids = new Set<string>();
+  let personsTaken = false;
+  const kept: string[][] = [];
+  for (const p of newestFirst) {
     let root: Element | null;
     try {
-      root = parseXml(body).documentElement;
+      root = parseXml(p.body).documentElement;
     } catch {
       continue;
     }
     if (!root) continue;
+    const out: string[] = [];
+    let hasPerson = false;
     for (const e of elements(root)) {
+      if (e.localName === 'person' && e.namespaceURI === DM_NS) {
+        if (personsTaken) continue;
+        hasPerson = true;
+      }
       const id = e.getAttribute('id');
       if (id) {
-        let unique = id;
-        for (let n = 2; ids.has(unique); n++) unique = `${id}-${n}`;
-        ids.add(unique);
-        if (unique !== id) e.setAttribute('id', unique);
+        if (ids.has(id)) continue;
+        ids.add(id);
       }
-      parts.push(ser.serializeToString(e));
+      out.push(ser.serializeToString(e));
     }
+    personsTaken ||= hasPerson;
+    kept.push(out);
   }
+  const parts = kept.reverse().flat();
   if (parts.length === 0) parts.push(CLOSED('fs-none'));
   const call = callPerson(activity);
   return `<?xml version="1.0" encoding="UTF-8"?>\r\n<presence xmlns="${PIDF_NS}" entity="${xmlEscape(entity)}">${parts.join('')}${call}</presence>\r\n`;

@@ -3,8 +3,10 @@ import type { SubscribeContext } from '../../lib/feature';
 import { hangUp } from '../../lib/sip/hang-up';
 import { NotifyPacer } from '../../lib/sip/notify-pacer';
 import { respond } from '../../lib/sip/respond';
-import { DEFAULT_SUBSCRIPTION_LIMITS, grantExpires, SubscriptionBudget, type SubscriptionLimits } from '../../lib/sip/subscription-limits';
+import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionBudget, type SubscriptionLimits } from '../../lib/sip/subscription-limits';
 import { neutralPidf, PIDF_TYPE } from './pidf';
+import { acceptSubscription, ENDS_SUBSCRIPTION, followDialog, grantOrRefuse, secondsLeft, sendNotify, takeOrRefuse } from './subscription-core';
+import { SubscriptionIndex } from './subscription-index';
 import type { Authorization, Xcap } from './xcap-port';
 
 /**
@@ -64,15 +66,10 @@ interface Sub {
   ended: boolean;
 }
 
-type Request = (o: object) => Promise<Srf.SrfResponse>;
-
-/** RFC 6665 4.2.2: these answers to a NOTIFY mean the subscription is gone. */
-const ENDS_SUBSCRIPTION = new Set([408, 481, 489]);
-
 let counter = 0;
 
 export class PresenceWatchers {
-  private readonly subs = new Map<string, Set<Sub>>();
+  private readonly subs = new SubscriptionIndex<Sub>();
   private readonly limits: SubscriptionLimits;
   private readonly budget: SubscriptionBudget;
 
@@ -87,15 +84,12 @@ export class PresenceWatchers {
 
   /** Watchers of a presentity on this instance, as watcher information lists them. */
   watchers(tenant: string, presentity: string): WatcherChange[] {
-    return [...(this.subs.get(`${tenant}~${presentity}`) ?? [])].map((s) => this.describe(s, s.auth === 'confirm' ? 'subscribe' : 'approved'));
+    return this.subs.get(`${tenant}~${presentity}`).map((s) => this.describe(s, s.auth === 'confirm' ? 'subscribe' : 'approved'));
   }
 
   async subscribe(ctx: SubscribeContext, watcherUri: string): Promise<void> {
-    const grant = grantExpires(ctx.req.get('Expires'), this.limits);
-    if (grant.kind === 'too-brief') {
-      respond(ctx.res, 423, 'Interval Too Brief', { 'Min-Expires': String(grant.minExpires) });
-      return;
-    }
+    const expires = grantOrRefuse(ctx.req, ctx.res, this.limits);
+    if (expires === undefined) return;
     const auth = await this.deps.xcap.authorize(ctx.tenant, ctx.target, watcherUri);
     if (auth === 'block') {
       // RFC 3856 6.6 / RFC 5025 3.2.1: a blocked watcher is refused
@@ -103,62 +97,50 @@ export class PresenceWatchers {
       return;
     }
     const key = `${ctx.tenant}~${ctx.target}`;
-    const slot = this.budget.take(`${ctx.tenant}~${ctx.subscriber}`, key);
-    if ('refused' in slot) {
-      if (slot.refused === 'total') respond(ctx.res, 503, 'Service Unavailable - Too Many Subscriptions', { 'Retry-After': '60' });
-      else respond(ctx.res, 403, 'Forbidden - Too Many Subscriptions');
-      return;
-    }
-    let dialog: Srf.Dialog;
-    try {
-      const createUas = this.deps.srf.createUAS as unknown as (q: Srf.SrfRequest, r: Srf.SrfResponse, o: object) => Promise<Srf.Dialog>;
-      dialog = await createUas.call(this.deps.srf, ctx.req, ctx.res, { headers: { Expires: String(grant.expires) } });
-    } catch (err) {
-      slot.release();
-      throw err;
-    }
+    const release = takeOrRefuse(ctx.res, this.budget, `${ctx.tenant}~${ctx.subscriber}`, key);
+    if (!release) return;
+    const dialog = await acceptSubscription(this.deps.srf, ctx.req, ctx.res, { Expires: String(expires) }, release);
     const now = Date.now();
     const s: Sub = {
       id: `w${(++counter).toString(36)}${now.toString(36)}`, dialog, tenant: ctx.tenant, presentity: ctx.target,
-      entity: `sip:${ctx.target}@${ctx.tenant}`, watcherUri, auth, expiresAt: now + grant.expires * 1000, startedAt: now,
-      release: slot.release, ended: false,
+      entity: `sip:${ctx.target}@${ctx.tenant}`, watcherUri, auth, expiresAt: now + expires * 1000, startedAt: now,
+      release, ended: false,
       pacer: new NotifyPacer(() => this.notify(s), { intervalMs: this.limits.notifyIntervalMs, onGone: () => this.end(s, 'giveup') }),
     };
-    if (grant.expires === 0) {
+    if (expires === 0) {
       // RFC 6665 4.4.3: a fetch, one NOTIFY that ends it
       await this.terminate(s, 'timeout', 'timeout');
       return;
     }
-    if (!this.subs.has(key)) this.subs.set(key, new Set());
-    this.subs.get(key)?.add(s);
+    this.subs.add(key, s);
     this.arm(s);
-    const on = dialog.on.bind(dialog) as unknown as (e: string, f: (...a: never[]) => void) => void;
-    on('subscribe', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      const g = grantExpires(req.get('Expires'), this.limits);
-      if (g.kind === 'too-brief') {
-        respond(res, 423, 'Interval Too Brief', { 'Min-Expires': String(g.minExpires) });
-        return;
-      }
-      s.expiresAt = Date.now() + g.expires * 1000;
-      res.send(200, { headers: { Expires: String(g.expires) } });
-      this.arm(s);
-      s.pacer.poke(); // RFC 6665 4.2.1.2: a refresh gets a NOTIFY
+    followDialog(dialog, {
+      limits: this.limits,
+      refreshed: (g) => {
+        s.expiresAt = Date.now() + g * 1000;
+        this.arm(s);
+        s.pacer.poke(); // RFC 6665 4.2.1.2: a refresh gets a NOTIFY
+      },
+      unsubscribed: () => void this.terminate(s, 'timeout', 'timeout'),
+      destroyed: () => this.end(s, 'giveup'),
     });
-    // Expires: 0 in the dialog (srf answers it): the final NOTIFY carries the state (RFC 6665 4.2.1.4)
-    on('unsubscribe', () => void this.terminate(s, 'timeout', 'timeout'));
-    on('destroy', () => this.end(s, 'giveup'));
     this.deps.onWatcher?.(this.describe(s, 'subscribe'));
     s.pacer.poke();
   }
 
-  /** The presentity's state changed: each watcher hears it as soon as its pacing allows. */
+  /**
+   * The presentity's state changed: each authorized watcher hears it as soon as its pacing
+   * allows. A pending watcher hears nothing: even the fact that something changed is not
+   * told before authorization (RFC 3856 6.6, RFC 3857 5: the presentity decides first); a
+   * polite-blocked one's neutral document does not change (RFC 5025 3.2.1).
+   */
   changed(tenant: string, presentity: string): void {
-    for (const s of this.subs.get(`${tenant}~${presentity}`) ?? []) s.pacer.poke();
+    for (const s of this.subs.get(`${tenant}~${presentity}`)) if (s.auth === 'allow') s.pacer.poke();
   }
 
   /** The presentity's rules changed (flows 4.4, 4.5): every live subscription is judged again now. */
   async reauthorize(tenant: string, presentity: string): Promise<void> {
-    for (const s of [...(this.subs.get(`${tenant}~${presentity}`) ?? [])]) {
+    for (const s of this.subs.get(`${tenant}~${presentity}`)) {
       const auth = await this.deps.xcap.authorize(tenant, presentity, s.watcherUri);
       if (s.ended || auth === s.auth) continue;
       if (auth === 'block') {
@@ -173,7 +155,7 @@ export class PresenceWatchers {
   }
 
   close(): void {
-    for (const set of [...this.subs.values()]) for (const s of [...set]) {
+    for (const s of this.subs.all()) {
       this.end(s, 'deactivated');
       hangUp(s.dialog);
     }
@@ -195,10 +177,7 @@ export class PresenceWatchers {
     clearTimeout(s.timer);
     s.pacer.close();
     s.release();
-    const key = `${s.tenant}~${s.presentity}`;
-    const set = this.subs.get(key);
-    set?.delete(s);
-    if (set?.size === 0) this.subs.delete(key);
+    this.subs.delete(`${s.tenant}~${s.presentity}`, s);
     this.deps.onWatcher?.(this.describe(s, event, 'terminated'));
   }
 
@@ -222,7 +201,7 @@ export class PresenceWatchers {
   private send(s: Sub, state: string, body: string | undefined): Promise<Srf.SrfResponse> {
     const headers: Record<string, string> = { Event: 'presence', 'Subscription-State': state };
     if (body !== undefined) headers['Content-Type'] = PIDF_TYPE;
-    return (s.dialog.request as unknown as Request).call(s.dialog, { method: 'NOTIFY', headers, ...(body !== undefined ? { body } : {}) });
+    return sendNotify(s.dialog, headers, body);
   }
 
   private async notify(s: Sub): Promise<boolean> {
@@ -234,7 +213,7 @@ export class PresenceWatchers {
       setImmediate(() => s.pacer.poke()); // the state could not be read (Redis): try again
       return true;
     }
-    const left = Math.max(0, Math.round((s.expiresAt - Date.now()) / 1000));
+    const left = secondsLeft(s.expiresAt);
     const state = s.auth === 'confirm' ? `pending;expires=${left}` : `active;expires=${left}`;
     try {
       const res = await this.send(s, state, body);

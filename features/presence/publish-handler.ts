@@ -57,13 +57,16 @@ export async function handlePublish(c: PublishContext, deps: PublishDeps): Promi
     return;
   }
   let stored = body;
+  let publishedAt: number | undefined;
   if (length === 0) {
     // step 5: a refresh carries no body and needs an entity-tag to refresh
     if (!previous) {
       respond(res, 400, 'Bad Request - Initial PUBLISH Without Body');
       return;
     }
-    stored = (await deps.store.get(tenant, target, previous))?.body ?? '';
+    const old = await deps.store.get(tenant, target, previous);
+    stored = old?.body ?? '';
+    publishedAt = old?.publishedAt;
   } else {
     const type = (req.get('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
     if (type !== PIDF_TYPE) {
@@ -79,7 +82,7 @@ export async function handlePublish(c: PublishContext, deps: PublishDeps): Promi
       return;
     }
   }
-  const etag = await deps.store.put(tenant, target, stored, grant.expires, previous);
+  const etag = await deps.store.put(tenant, target, stored, grant.expires, previous, publishedAt);
   if (!etag) {
     respond(res, 503, 'Service Unavailable - Too Many Publications', { 'Retry-After': '60' });
     return;

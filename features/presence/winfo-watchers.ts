@@ -3,7 +3,9 @@ import type { SubscribeContext } from '../../lib/feature';
 import { hangUp } from '../../lib/sip/hang-up';
 import { NotifyPacer } from '../../lib/sip/notify-pacer';
 import { respond } from '../../lib/sip/respond';
-import { DEFAULT_SUBSCRIPTION_LIMITS, grantExpires, SubscriptionBudget, type SubscriptionLimits } from '../../lib/sip/subscription-limits';
+import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionBudget, type SubscriptionLimits } from '../../lib/sip/subscription-limits';
+import { acceptSubscription, ENDS_SUBSCRIPTION, followDialog, grantOrRefuse, secondsLeft, sendNotify, takeOrRefuse } from './subscription-core';
+import { SubscriptionIndex } from './subscription-index';
 import type { WatcherChange } from './presence-watchers';
 import { WINFO_TYPE, watcherinfoXml, type WatcherEntry } from './watcherinfo';
 
@@ -38,8 +40,6 @@ interface WinfoSub {
   ended: boolean;
 }
 
-type Request = (o: object) => Promise<Srf.SrfResponse>;
-
 /** Watchers of one winfo document: a bound like the dialogs of a dialog-info document. */
 const MAX_WATCHERS = 100;
 
@@ -48,7 +48,7 @@ function entry(w: WatcherChange, now: number): WatcherEntry {
 }
 
 export class WinfoWatchers {
-  private readonly subs = new Map<string, Set<WinfoSub>>();
+  private readonly subs = new SubscriptionIndex<WinfoSub>();
   private readonly limits: SubscriptionLimits;
   private readonly budget: SubscriptionBudget;
 
@@ -62,59 +62,41 @@ export class WinfoWatchers {
       respond(ctx.res, 403, 'Forbidden - Only The Presentity Sees Its Watchers');
       return;
     }
-    const grant = grantExpires(ctx.req.get('Expires'), this.limits);
-    if (grant.kind === 'too-brief') {
-      respond(ctx.res, 423, 'Interval Too Brief', { 'Min-Expires': String(grant.minExpires) });
-      return;
-    }
+    const expires = grantOrRefuse(ctx.req, ctx.res, this.limits);
+    if (expires === undefined) return;
     const key = `${ctx.tenant}~${ctx.target}`;
-    const slot = this.budget.take(`${ctx.tenant}~${ctx.subscriber}`, key);
-    if ('refused' in slot) {
-      respond(ctx.res, slot.refused === 'total' ? 503 : 403, 'Too Many Subscriptions');
-      return;
-    }
-    let dialog: Srf.Dialog;
-    try {
-      const createUas = this.deps.srf.createUAS as unknown as (q: Srf.SrfRequest, r: Srf.SrfResponse, o: object) => Promise<Srf.Dialog>;
-      dialog = await createUas.call(this.deps.srf, ctx.req, ctx.res, { headers: { Expires: String(grant.expires) } });
-    } catch (err) {
-      slot.release();
-      throw err;
-    }
+    const release = takeOrRefuse(ctx.res, this.budget, `${ctx.tenant}~${ctx.subscriber}`, key);
+    if (!release) return;
+    const dialog = await acceptSubscription(this.deps.srf, ctx.req, ctx.res, { Expires: String(expires) }, release);
     const s: WinfoSub = {
       dialog, tenant: ctx.tenant, presentity: ctx.target, version: 0, full: true, changes: new Map(),
-      expiresAt: Date.now() + grant.expires * 1000, release: slot.release, ended: false,
+      expiresAt: Date.now() + expires * 1000, release, ended: false,
       pacer: new NotifyPacer(() => this.notify(s), { intervalMs: this.limits.notifyIntervalMs, onGone: () => this.end(s) }),
     };
-    if (grant.expires === 0) {
+    if (expires === 0) {
       await this.terminate(s);
       return;
     }
-    if (!this.subs.has(key)) this.subs.set(key, new Set());
-    this.subs.get(key)?.add(s);
+    this.subs.add(key, s);
     this.arm(s);
-    const on = dialog.on.bind(dialog) as unknown as (e: string, f: (...a: never[]) => void) => void;
-    on('subscribe', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      const g = grantExpires(req.get('Expires'), this.limits);
-      if (g.kind === 'too-brief') {
-        respond(res, 423, 'Interval Too Brief', { 'Min-Expires': String(g.minExpires) });
-        return;
-      }
-      s.expiresAt = Date.now() + g.expires * 1000;
-      res.send(200, { headers: { Expires: String(g.expires) } });
-      this.arm(s);
-      s.full = true; // RFC 3858 4.4: a refresh gets the full state again
-      s.pacer.poke();
+    followDialog(dialog, {
+      limits: this.limits,
+      refreshed: (g) => {
+        s.expiresAt = Date.now() + g * 1000;
+        this.arm(s);
+        s.full = true; // RFC 3858 4.4: a refresh gets the full state again
+        s.pacer.poke();
+      },
+      unsubscribed: () => void this.terminate(s),
+      destroyed: () => this.end(s),
     });
-    on('unsubscribe', () => void this.terminate(s));
-    on('destroy', () => this.end(s));
     s.pacer.poke();
   }
 
   /** A watcher of the presentity changed status: every winfo subscriber of it hears it. */
   changed(w: WatcherChange): void {
     const now = Date.now();
-    for (const s of this.subs.get(`${w.tenant}~${w.presentity}`) ?? []) {
+    for (const s of this.subs.get(`${w.tenant}~${w.presentity}`)) {
       s.changes.delete(w.id);
       s.changes.set(w.id, entry(w, now));
       if (s.changes.size > MAX_WATCHERS) s.full = true; // too many to list as changes: the next one is full
@@ -123,7 +105,7 @@ export class WinfoWatchers {
   }
 
   close(): void {
-    for (const set of [...this.subs.values()]) for (const s of [...set]) {
+    for (const s of this.subs.all()) {
       this.end(s);
       hangUp(s.dialog);
     }
@@ -141,8 +123,7 @@ export class WinfoWatchers {
     s.pacer.close();
     s.release();
     const key = `${s.tenant}~${s.presentity}`;
-    this.subs.get(key)?.delete(s);
-    if (this.subs.get(key)?.size === 0) this.subs.delete(key);
+    this.subs.delete(key, s);
   }
 
   private async terminate(s: WinfoSub): Promise<void> {
@@ -169,18 +150,16 @@ export class WinfoWatchers {
   }
 
   private send(s: WinfoSub, state: string, body: string): Promise<Srf.SrfResponse> {
-    return (s.dialog.request as unknown as Request).call(s.dialog, {
-      method: 'NOTIFY', headers: { Event: 'presence.winfo', 'Subscription-State': state, 'Content-Type': WINFO_TYPE }, body,
-    });
+    return sendNotify(s.dialog, { Event: 'presence.winfo', 'Subscription-State': state, 'Content-Type': WINFO_TYPE }, body);
   }
 
   private async notify(s: WinfoSub): Promise<boolean> {
     if (s.ended) return false;
-    const left = Math.max(0, Math.round((s.expiresAt - Date.now()) / 1000));
+    const left = secondsLeft(s.expiresAt);
     try {
       const res = await this.send(s, `active;expires=${left}`, this.document(s));
       this.deps.onNotified?.();
-      return ![408, 481, 489].includes(res.status);
+      return !ENDS_SUBSCRIPTION.has(res.status);
     } catch {
       return false;
     }

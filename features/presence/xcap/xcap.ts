@@ -6,10 +6,11 @@ import { NonceCountStore, UserRepository, type RedisClient } from '../../../lib/
 import { xcapHandler } from './handler';
 import type { AuthGuard, CredentialLookup } from './http-digest';
 import { authorize, compileRules, type Authorization, type CompiledRule } from './pres-rules';
-import { listEntries } from './resource-lists';
+import { expandList } from './resource-lists';
+import { ListReferences } from './list-references';
 import { DocumentStore, documentKey } from './store';
 import { DOCUMENT_NAME, XCAP_ROOT } from './xcap-uri';
-import { parseXml, XmlError } from './xml';
+import { parseXml, XmlError, type XmlDocument } from './xml';
 
 export type { Authorization } from './pres-rules';
 
@@ -77,7 +78,20 @@ export function createXcap(deps: XcapDeps): Xcap & { mount(http: HttpMount): voi
   const listeners = new Set<(c: XcapChange) => void>();
   const rulesCache = new Map<string, { etag: string; rules: CompiledRule[] }>();
 
-  const deliver = (c: XcapChange): void => {
+  const references = new ListReferences();
+  const readLists = async (tenant: string, user: string): Promise<XmlDocument | undefined> => {
+    const doc = await store.get(documentKey(tenant, user, 'resource-lists', DOCUMENT_NAME));
+    if (!doc) return undefined;
+    try {
+      return parseXml(doc.body);
+    } catch (err) {
+      if (!(err instanceof XmlError)) throw err;
+      logger.warn('unreadable resource-lists document', { tenant, user, error: err.message });
+      return undefined;
+    }
+  };
+
+  const tell = (c: XcapChange): void => {
     for (const l of [...listeners]) {
       try {
         l(c);
@@ -85,6 +99,11 @@ export function createXcap(deps: XcapDeps): Xcap & { mount(http: HttpMount): voi
         logger.warn('xcap change listener failed', { error: (err as Error).message });
       }
     }
+  };
+  const deliver = (c: XcapChange): void => {
+    tell(c);
+    // RFC 4662 / RFC 4826 3.2: the lists that reference this user's document changed with it
+    if (c.auid === 'resource-lists') for (const owner of references.dependents(c.tenant, c.user)) tell({ ...c, user: owner });
   };
   const unsubscribe = deps.bus.on(xcapChanged, deliver);
 
@@ -122,15 +141,9 @@ export function createXcap(deps: XcapDeps): Xcap & { mount(http: HttpMount): voi
     },
 
     async list(tenant, user, name) {
-      const doc = await store.get(documentKey(tenant, user, 'resource-lists', DOCUMENT_NAME));
-      if (!doc) return undefined;
-      try {
-        return listEntries(parseXml(doc.body), name);
-      } catch (err) {
-        if (!(err instanceof XmlError)) throw err;
-        logger.warn('unreadable resource-lists document', { tenant, user, error: err.message });
-        return undefined;
-      }
+      const expanded = await expandList(tenant, user, name, readLists);
+      references.note(tenant, user, name, expanded?.sources ?? []);
+      return expanded?.entries;
     },
 
     onChange(listener) {
@@ -146,6 +159,7 @@ export function createXcap(deps: XcapDeps): Xcap & { mount(http: HttpMount): voi
       unsubscribe();
       listeners.clear();
       rulesCache.clear();
+      references.clear();
     },
   };
 }

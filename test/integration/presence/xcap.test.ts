@@ -78,6 +78,22 @@ const rules = (sh: string, who = `sip:bob@${TENANT}`): string => `<?xml version=
 <cr:ruleset xmlns:cr="${CP}" xmlns:pr="${PR}"><cr:rule id="r1"><cr:conditions><cr:identity><cr:one id="${who}"/></cr:identity></cr:conditions><cr:actions><pr:sub-handling>${sh}</pr:sub-handling></cr:actions><cr:transformations/></cr:rule></cr:ruleset>`;
 
 /** resolves with the next change `xcap` hears, or fails after `ms` */
+/** the first change heard for `user`'s documents */
+function changeFor(x: Xcap, user: string, ms = 10_000): Promise<XcapChange> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no xcap change heard for ${user}`));
+    }, ms);
+    const off = x.onChange((c) => {
+      if (c.user !== user) return;
+      clearTimeout(timer);
+      off();
+      resolve(c);
+    });
+  });
+}
+
 function nextChange(x: Xcap, ms = 10_000): Promise<XcapChange> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -306,5 +322,34 @@ describe('presence xcap: the XCAP server over HTTP with digest, two instances on
     assert.deepEqual(await heard, { tenant: TENANT, user: 'alice', auid: 'resource-lists' });
     assert.deepEqual(await two.xcap.list(TENANT, 'alice', 'buddies'), [`sip:bob@${TENANT}`, `sip:carol@${TENANT}`]);
     assert.equal(await two.xcap.list(TENANT, 'alice', 'nope'), undefined);
+  });
+
+  it('follows <entry-ref> and <external> into another user\'s lists of the tenant, and a change there is a change of the list that references it (RFC 4826 3.2, RFC 4662)', async () => {
+    const [one, two] = instances;
+    const bobList = `resource-lists/users/sip:bob@${TENANT}/index/~~/resource-lists/list%5b@name=%22shared%22%5d`;
+    const alice = `<?xml version="1.0" encoding="UTF-8"?>
+<resource-lists xmlns="${RL}"><list name="team"><entry uri="sip:dave@${TENANT}"/>
+<entry-ref ref="${bobList}/entry%5b@uri=%22sip:erin@${TENANT}%22%5d"/>
+<external anchor="http://xcap.${TENANT}/xcap-root/${bobList}"/>
+<external anchor="http://xcap.other.net/xcap-root/resource-lists/users/sip:mallory@other.net/index/~~/resource-lists/list%5b@name=%22x%22%5d"/>
+<entry-ref ref="${bobList}/entry%5b@uri=%22sip:nobody@${TENANT}%22%5d"/>
+</list></resource-lists>`;
+    const shared = (uris: string[], extra = ''): string => `<?xml version="1.0" encoding="UTF-8"?>
+<resource-lists xmlns="${RL}"><list name="shared">${uris.map((u) => `<entry uri="sip:${u}@${TENANT}"/>`).join('')}${extra}</list></resource-lists>`;
+    const put1 = await xcap(one.port, 'PUT', listsUrl('bob'), { user: 'bob', type: 'application/resource-lists+xml', body: shared(['erin', 'frank']) });
+    assert.ok(put1.status === 200 || put1.status === 201, put1.body);
+    const put2 = await xcap(one.port, 'PUT', listsUrl('alice'), { user: 'alice', type: 'application/resource-lists+xml', body: alice });
+    assert.ok(put2.status === 200 || put2.status === 201, put2.body);
+    assert.deepEqual(await two.xcap.list(TENANT, 'alice', 'team'), ['dave', 'erin', 'frank'].map((u) => `sip:${u}@${TENANT}`),
+      'the entry-ref\'s entry and the external list\'s members, each once; nothing from another tenant or a missing entry');
+
+    // bob edits his list (and makes it refer back to alice's: the cycle is expanded once)
+    const heard = changeFor(two.xcap, 'alice');
+    const back = `<external anchor="http://xcap.${TENANT}/xcap-root/resource-lists/users/sip:alice@${TENANT}/index/~~/resource-lists/list%5b@name=%22team%22%5d"/>`;
+    const put3 = await xcap(one.port, 'PUT', listsUrl('bob'), { user: 'bob', type: 'application/resource-lists+xml', body: shared(['gina'], back) });
+    assert.equal(put3.status, 200, put3.body);
+    assert.deepEqual(await heard, { tenant: TENANT, user: 'alice', auid: 'resource-lists' }, 'alice\'s list subscribers are told');
+    assert.deepEqual(await two.xcap.list(TENANT, 'alice', 'team'), ['dave', 'gina'].map((u) => `sip:${u}@${TENANT}`),
+      'erin is gone with bob\'s entry (the entry-ref names nothing now), gina came with the external list');
   });
 });

@@ -11,6 +11,10 @@ const OPEN = (id: string, note = ''): string => `<tuple id="${id}"><status><basi
 
 describe('presence documents', () => {
   describe('parseXml / checkPidf', () => {
+    it('accepts a status without basic, and basic with surrounding white space', () => {
+      checkPidf(pidf('sip:a@t', '<tuple id="t"><status/></tuple>'));
+      checkPidf(pidf('sip:a@t', '<tuple id="t"><status><basic> closed\n</basic></status></tuple>'));
+    });
     it('accepts a PIDF with RPID person elements', () => {
       checkPidf(pidf('sip:a@t', `${OPEN('t1')}<dm:person id="p"><rpid:activities><rpid:busy/></rpid:activities></dm:person>`));
     });
@@ -24,6 +28,11 @@ describe('presence documents', () => {
         pidf('sip:a@t', '<tuple><status><basic>open</basic></status></tuple>'),
         pidf('sip:a@t', '<tuple id="t"><note>n</note></tuple>'),
         pidf('sip:a@t', OPEN('t', 'x'.repeat(20000))),
+        pidf('sip:a@t', '<tuple id="t"><status><basic>away</basic></status></tuple>'),
+        pidf('sip:a@t', '<tuple id="t"><status><basic></basic></status></tuple>'),
+        pidf('sip:a@t', '<tuple id="t"><status><basic>open</basic><basic>closed</basic></status></tuple>'),
+        pidf('sip:a@t', '<tuple id="t"><status><basic><b>open</b></basic></status></tuple>'),
+        pidf('sip:a@t', '<tuple id="t"><status><basic>open</basic></status><status/></tuple>'),
       ];
       for (const b of bad) assert.throws(() => checkPidf(b), XmlError, b.slice(0, 80));
     });
@@ -33,21 +42,48 @@ describe('presence documents', () => {
   });
 
   describe('composePidf', () => {
-    it('merges every publication, keeps tuple ids unique and adds the call activity', () => {
-      const doc = composePidf('sip:bob@t', [pidf('sip:bob@t', OPEN('t1', 'desk')), pidf('sip:bob@t', OPEN('t1', 'mobile'))], 'on-the-phone');
+    const at = (publishedAt: number, body: string) => ({ publishedAt, body });
+    const parse = (doc: string): Element => {
       const root = new DOMParser().parseFromString(doc, 'application/xml').documentElement;
       assert.ok(root);
+      return root;
+    };
+    it('merges every publication and adds the call activity', () => {
+      const doc = composePidf('sip:bob@t', [at(1, pidf('sip:bob@t', OPEN('t1', 'desk'))), at(2, pidf('sip:bob@t', OPEN('t2', 'mobile')))], 'on-the-phone');
+      const root = parse(doc);
       assert.equal(root.getAttribute('entity'), 'sip:bob@t');
       const tuples = root.getElementsByTagNameNS(PIDF_NS, 'tuple');
-      assert.deepEqual([0, 1].map((i) => tuples.item(i)?.getAttribute('id')), ['t1', 't1-2']);
-      assert.match(doc, /desk/);
-      assert.match(doc, /mobile/);
+      assert.deepEqual([0, 1].map((i) => tuples.item(i)?.getAttribute('id')), ['t1', 't2']);
       assert.equal(root.getElementsByTagNameNS('urn:ietf:params:xml:ns:pidf:rpid', 'on-the-phone').length, 1);
+    });
+    it('the newest publication wins a tuple id both use, whatever order they are given in', () => {
+      const old = at(1, pidf('sip:bob@t', '<tuple id="t1"><status><basic>open</basic></status><note>stale</note></tuple>'));
+      const fresh = at(5, pidf('sip:bob@t', '<tuple id="t1"><status><basic>closed</basic></status><note>now</note></tuple>'));
+      for (const order of [[old, fresh], [fresh, old]]) {
+        const root = parse(composePidf('sip:bob@t', order));
+        const tuples = root.getElementsByTagNameNS(PIDF_NS, 'tuple');
+        assert.equal(tuples.length, 1);
+        assert.equal(tuples.item(0)?.getElementsByTagNameNS(PIDF_NS, 'basic').item(0)?.textContent, 'closed');
+        assert.equal(tuples.item(0)?.getElementsByTagNameNS(PIDF_NS, 'note').item(0)?.textContent, 'now');
+      }
+    });
+    it('person elements come from the newest publication that has any (RFC 4479: one presentity)', () => {
+      const person = (id: string, act: string): string => `<dm:person id="${id}"><rpid:activities><rpid:${act}/></rpid:activities></dm:person>`;
+      const doc = composePidf('sip:bob@t', [
+        at(1, pidf('sip:bob@t', OPEN('desk') + person('p-desk', 'busy'))),
+        at(3, pidf('sip:bob@t', OPEN('mobile') + person('p-mobile', 'away'))),
+        at(4, pidf('sip:bob@t', OPEN('tablet'))),
+      ]);
+      const root = parse(doc);
+      const persons = root.getElementsByTagNameNS('urn:ietf:params:xml:ns:pidf:data-model', 'person');
+      assert.equal(persons.length, 1);
+      assert.equal(persons.item(0)?.getAttribute('id'), 'p-mobile');
+      assert.equal(root.getElementsByTagNameNS(PIDF_NS, 'tuple').length, 3);
     });
     it('says closed with no publication, ringing as an other activity, nothing for idle', () => {
       assert.match(composePidf('sip:a@t', []), /<basic>closed<\/basic>/);
       assert.match(composePidf('sip:a@t', [], 'ringing'), /<rp:other>ringing<\/rp:other>/);
-      assert.doesNotMatch(composePidf('sip:a@t', [pidf('sip:a@t', OPEN('t'))]), /person/);
+      assert.doesNotMatch(composePidf('sip:a@t', [{ publishedAt: 0, body: pidf('sip:a@t', OPEN('t')) }]), /person/);
     });
     it('escapes the entity', () => {
       assert.match(composePidf('sip:a"b@t', []), /entity="sip:a&quot;b@t"/);

@@ -61,11 +61,11 @@ describe('presence xcap: resource-lists usage (RFC 4826)', () => {
     assert.equal(check(doc('<list><x:ext xmlns:x="urn:x"/></list>')), 'valid');
   });
 
-  it('expands a named list to its URIs, nested lists flattened, each once', () => {
+  it('expands a named list to its URIs, nested lists flattened, each once', async () => {
     const d = parseXml(doc('<list name="buddies"><entry uri="sip:a@e"/><list name="inner"><entry uri="sip:b@e"/><entry uri="sip:a@e"/></list></list><list name="empty"/>'));
-    assert.deepEqual(listEntries(d, 'buddies'), ['sip:a@e', 'sip:b@e']);
-    assert.deepEqual(listEntries(d, 'empty'), []);
-    assert.equal(listEntries(d, 'inner'), undefined, 'only top-level lists are named');
-    assert.equal(listEntries(d, 'nope'), undefined);
+    assert.deepEqual(await listEntries(d, 'buddies'), ['sip:a@e', 'sip:b@e']);
+    assert.deepEqual(await listEntries(d, 'empty'), []);
+    assert.equal(await listEntries(d, 'inner'), undefined, 'only top-level lists are named');
+    assert.equal(await listEntries(d, 'nope'), undefined);
   });
 });
