@@ -1,4 +1,4 @@
-import type { ApiClient } from './api';
+import { ApiFailure, type ApiClient } from './api';
 import { SseParser, type SseEvent } from './model/sse-parser';
 
 export interface LiveHandlers {
@@ -6,11 +6,14 @@ export interface LiveHandlers {
   onOpen(): void;
   onEvent(e: SseEvent): void;
   onDown(why: string): void;
+  /** the token was refused (401): no reconnecting with it */
+  onRefused(): void;
 }
 
 /**
  * Keeps GET /v1/events open: on a drop it reconnects after a pause that doubles up to
- * 30 s (so a server that is down is not hammered), and reports each state.
+ * 30 s (so a server that is down is not hammered), and reports each state; a refused
+ * token ends it.
  */
 export function keepLive(api: ApiClient, h: LiveHandlers): () => void {
   const abort = new AbortController();
@@ -31,6 +34,10 @@ export function keepLive(api: ApiClient, h: LiveHandlers): () => void {
         h.onDown('the event stream ended');
       } catch (err) {
         if (abort.signal.aborted) return;
+        if (err instanceof ApiFailure && err.status === 401) {
+          h.onRefused();
+          return;
+        }
         h.onDown((err as Error).message);
       }
       await new Promise((r) => setTimeout(r, pause));

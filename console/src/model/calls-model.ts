@@ -58,23 +58,25 @@ export class CallsModel {
     return this.calls.size;
   }
 
-  rows(now: number): CallRow[] {
+  /** `parked`: the slot each parked call is in, by call id (GET /v1/parks): such a call is neither held nor parked again from its row */
+  rows(now: number, parked: ReadonlyMap<string, string> = new Map()): CallRow[] {
     return [...this.calls.values()]
       .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))
       .map((c) => {
         const since = Date.parse(c.answeredAt ?? c.createdAt);
         const holders = (['caller', 'callee'] as const).filter((s) => c.held?.[s] !== undefined);
+        const slot = parked.get(c.id);
         return {
           id: c.id,
           caller: c.caller.user,
           callee: c.callee.user,
-          state: c.state,
+          state: slot === undefined ? c.state : `parked at ${slot}`,
           duration: formatDuration(now - since),
           hold: holders.length === 0 ? '' : `${holders.join(' and ')} held`,
           onHold: holders.length > 0,
           instance: c.instanceId ?? '',
-          canHold: c.state === 'answered',
-          canPark: c.state === 'answered',
+          canHold: c.state === 'answered' && slot === undefined,
+          canPark: c.state === 'answered' && slot === undefined,
         };
       });
   }

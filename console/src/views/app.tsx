@@ -73,10 +73,8 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
           refreshParks().catch(failed);
         }
       },
-      onDown: (why) => {
-        if (why.includes('401')) props.logout('The token was refused.');
-        setStatus(`reconnecting (${why})`);
-      },
+      onDown: (why) => setStatus(`reconnecting (${why})`),
+      onRefused: () => props.logout('The token was refused.'),
     });
     // durations and countdowns move each second; the data itself comes from the events
     const tick = setInterval(() => setNow(Date.now()), 1000);
@@ -99,7 +97,7 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
         <button id="logout" onClick={() => props.logout()}>Log out</button>
       </header>
       {error && <p class="error" role="alert" id="error">{error}<button class="dismiss" aria-label="dismiss" onClick={() => setError(undefined)}>×</button></p>}
-      <CallsView rows={calls.rows(now)} actions={{
+      <CallsView rows={calls.rows(now, new Map(parks.map((p) => [p.callId, p.slot])))} actions={{
         hangup: (c) => act(api.call('DELETE', `/v1/calls/${id(c)}`)),
         hold: (c) => act(api.call('POST', `/v1/calls/${id(c)}/hold`, { party: 'caller' })),
         resume: (c) => act(api.call('POST', `/v1/calls/${id(c)}/resume`)),

@@ -46,4 +46,12 @@ describe('console: live calls model', () => {
     m.reset([call('y'), call('z', { state: 'ended' })]);
     assert.deepEqual(m.rows(T0).map((r) => r.id), ['y']);
   });
+
+  it('a parked call says its slot and offers neither hold nor park', () => {
+    const m = new CallsModel();
+    m.reset([call('p'), call('q', { createdAt: at(1) })]);
+    const [p, q] = m.rows(T0 + 1000, new Map([['p', '701']]));
+    assert.deepEqual([p.state, p.canHold, p.canPark], ['parked at 701', false, false]);
+    assert.deepEqual([q.state, q.canHold, q.canPark], ['answered', true, true]);
+  });
 });
