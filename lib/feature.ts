@@ -140,6 +140,8 @@ export interface Feature {
   /** a call service: its say before a user's phones ring and after they did not answer (lib/calls/user-call-plan.ts) */
   userCalls?: UserCallHook;
   routes?(api: ApiRouter): void;
+  /** bus events it publishes (each body naming its `tenant`) that GET /v1/events relays to consoles, e.g. park slot changes */
+  liveTopics?: string[];
   /** its own HTTP protocol under its own prefix outside /v1, with its own authentication (XCAP) */
   http?(mount: HttpMount): void;
   /** a user was deleted (REST): drop what the feature keeps for that user, so a new user of that name starts clean */

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'winston';
-import { createApi } from './api';
-import { CallOwners, forwardCallRoutes, RequestBus, redisTransport } from './bus';
+import { callChangeEvent, createApi, EventStream, relayedEvent } from './api';
+import { callChanged, CallOwners, forwardCallRoutes, publishCallChanges, RequestBus, redisTransport } from './bus';
 import { CallManager, CallTakeover, MediaReanchor, takeoverAction, MediaWatchdog, rebindDialogs, watchedCalls } from './calls';
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
@@ -215,6 +216,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const redisData = await redisDataCheck(conn.client);
     const api = await createApi({
       logger, token: local.apiToken, tenantTokens: new ApiTokenRepository(conn.client), users, registrations, metrics,
+      // built beside dist/lib by npm run build
+      consoleDir: path.join(__dirname, '..', 'console'),
       userDeleted: async (tenant, user) => {
         // each feature drops its own per-user state; one failing does not keep the others'
         const results = await Promise.allSettled(opts.features.map(async (f) => f.forgetUser?.(tenant, user)));
@@ -254,12 +257,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         hangup: (id) => owners.hangup(id),
       },
     });
+    // issue 20: GET /v1/events, the call changes of every instance and what features relay
+    const events = new EventStream({ logger: logger.child({ component: 'events' }) });
+    const unwatch = [publishCallChanges(calls, bus, logger), bus.on(callChanged, (c) => events.publish(callChangeEvent(c))),
+      ...opts.features.flatMap((f) => f.liveTopics ?? []).map((t) => bus.on(t, (b) => { const e = relayedEvent(t, b); if (e) events.publish(e); }))];
+    closers.push(async () => unwatch.forEach((u) => u()));
+    events.route(api.router);
     forwardCallRoutes(api.app, owners);
     banRoutes(api.router, bans);
     for (const f of opts.features) f.routes?.(api.router);
     for (const f of opts.features) f.http?.(api.http);
     await api.app.listen({ host: config.httpHost, port: config.httpPort });
     closers.push(() => api.app.close());
+    // open streams would hold the HTTP server's close: they end first
+    closers.push(async () => events.close());
     const httpPort = (api.app.server.address() as { port: number }).port;
     logger.info('feature server ready', { sip: `${config.sipHost}:${config.sipPort}`, http: `${config.httpHost}:${httpPort}` });
 

@@ -10,9 +10,9 @@ STAMP=dist/.build-stamp
 
 current() {
   local roots=() r
-  for r in main.ts lib features test bench; do [ -e "$r" ] && roots+=("$r"); done
+  for r in main.ts lib features test bench console; do [ -e "$r" ] && roots+=("$r"); done
   {
-    find "${roots[@]}" -type f \( -name '*.ts' -o -name '*.json' \) -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+    find "${roots[@]}" -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.json' -o -name '*.css' -o -name '*.html' \) -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
     sha256sum tsconfig.json package.json package-lock.json
   } | sha256sum | cut -d' ' -f1
 }

@@ -14,6 +14,8 @@ command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || need+=(kamai
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 # the softphone tests build a small recording shim for baresip 1.0 (test/support/baresip.ts)
 { command -v cc >/dev/null 2>&1 && [ -e /usr/include/dlfcn.h ]; } || need+=(gcc libc6-dev)
+# the operator console's browser test (test/integration/console) drives Debian's chromium through puppeteer-core
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 # the embedded engine runs on jemalloc when present (lib/runtime/engine-launcher.ts): its memory goes back after a flood
 [ -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ] || [ -e /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 ] || need+=(libjemalloc2)
 if [ ${#need[@]} -gt 0 ]; then

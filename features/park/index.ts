@@ -70,6 +70,8 @@ export function parkFeature(): Feature {
 
   return {
     name: 'park',
+    // the console's park grid hears slots taken and freed on every instance
+    liveTopics: [slotChanged.name],
     codes: [{
       // retrieve: the slot number itself, or *71<slot>; a number that is no slot is routed on
       pattern: /^(?:\*71)?(\d{1,8})$/,

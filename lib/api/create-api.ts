@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { bearerAuth } from './auth';
 import { clientErrorHandler } from './client-error';
+import { consoleFiles } from './console-files';
 import type { ApiDeps } from './deps';
 import { frameworkError, installErrorHandling, validationMessage } from './error-handler';
 import { registerHealthRoute } from './health-route';
@@ -69,5 +70,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   registrationRoutes(router, deps.registrations);
   callRoutes(router, deps.calls);
   tokenRoutes(router, deps.tenantTokens);
-  return { app, router, http: createHttpMount(app) };
+  const http = createHttpMount(app);
+  if (deps.consoleDir) http.mount('/console', consoleFiles('/console', deps.consoleDir), { bodyLimit: 1024 });
+  return { app, router, http };
 }

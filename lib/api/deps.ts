@@ -42,6 +42,8 @@ export interface ApiDeps {
   metrics?: Registry;
   /** how long GET /health waits for the checks before calling them failed (default 2000 ms) */
   healthTimeoutMs?: number;
+  /** the built operator console (dist/console), served at /console; none: no console */
+  consoleDir?: string;
   /** largest request body accepted (default 64 KiB: provisioning bodies are small) */
   bodyLimit?: number;
 }

@@ -10,3 +10,5 @@ export type { ApiRouter, CallIdSource, RouteHandler, RouteOptions } from './rout
 export { ApiError, defineErrors, errors, isApiError, type ErrorFactory, type ErrorSpec } from './errors';
 export { toApiError } from './error-handler';
 export * as apiSchemas from './schemas';
+export { EventStream, type EventSink, type EventStreamOptions } from './event-stream';
+export { callChangeEvent, relayedEvent, sseFrame, type LiveEvent } from './call-change';
