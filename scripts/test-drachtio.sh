@@ -25,6 +25,9 @@ suites=(
   dist/test/integration/conference/merge-failure.test.js
   dist/test/integration/cluster/*.test.js
   dist/test/integration/security/fuzz-regressions.test.js
+  dist/test/integration/security/dead-contact-invites.test.js
+  dist/test/integration/races/park-pickup-races.test.js
+  dist/test/integration/faults/rtpengine-restart.test.js
   dist/test/integration/softphone/*.test.js
   dist/test/integration/transfer/*.test.js
   dist/test/integration/forwarding/forwarding.test.js
@@ -32,6 +35,7 @@ suites=(
   dist/test/integration/screening/screening.test.js
   dist/test/integration/outbound/outbound.test.js
   dist/test/integration/presence/*.test.js
+  dist/test/integration/console/*.test.js
 )
 (( $# > 0 )) && suites=("$@")
 TEST_ENGINE=drachtio DRACHTIO_SERVER_BIN="$bin" exec npx mocha --no-config --timeout 60000 --reporter spec "${suites[@]}"
