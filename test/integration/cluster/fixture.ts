@@ -5,7 +5,7 @@ import { apiRequest } from '../../support/api-client';
 import { phonesAt } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
-import { testLogger, withRtpengine } from '../../support/rtpengine';
+import { testLogger, withRtpengine, type RtpengineFixture } from '../../support/rtpengine';
 import { startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
 import { countSrfDialogs, srfDialogCount } from '../../support/srf-dialogs';
 import { startTestSipEngine, type TestSipEngine } from '../../support/test-engine';
@@ -27,6 +27,8 @@ export interface Instance {
 export interface ClusterFixture {
   instances: Instance[];
   redis(): TestRedis;
+  /** the rtpengine every instance anchors its media in (tests query its sessions and ports) */
+  media(): RtpengineFixture;
   provision(user: string, extra?: Record<string, unknown>): Promise<void>;
   uas(scenario: string, port: number, opts?: Partial<SippOptions>): Promise<SippRun>;
 }
@@ -115,6 +117,7 @@ export function clusterFixture(n = 2): ClusterFixture {
       if (!redis) throw new Error('redis not started');
       return redis;
     },
+    media: () => media,
     async provision(user, extra = {}) {
       const res = await instances[0].api('PUT', `/v1/tenants/${TENANT}/users/${user}`, { password: `pw-${user}`, ...extra });
       if (res.status !== 201 && res.status !== 200) throw new Error(`provisioning ${user}: ${res.status} ${JSON.stringify(res.body)}`);
