@@ -17,7 +17,8 @@ import { byeIn, connect, notifyIn } from './peers';
  */
 describe('transfer across instances', function () {
   this.timeout(60000);
-  const fx = clusterFixture(2);
+  // one rtpengine per instance: the joined call's media crosses both
+  const fx = clusterFixture(2, { rtpenginePerInstance: true });
   const open: SipPeer[] = [];
   /** a raw phone of instance `i` (0 or 1), registered as `user` when given */
   const phone = async (i: number, user?: string): Promise<SipPeer> => {
@@ -64,10 +65,11 @@ describe('transfer across instances', function () {
     }
   }
 
-  /** Once the joined call ended: no rtpengine session (of either instance) and no call key in Redis. */
+  /** Once the joined call ended: no session on either instance's rtpengine and no call key in Redis. */
   async function nothingLeft(): Promise<void> {
     await until('no rtpengine session and no call key left', 10000, async () =>
-      (await fx.media().anchor.list()).length === 0 && (await fx.redis().client.keys('call:*')).length === 0);
+      (await fx.media(0).anchor.list()).length === 0 && (await fx.media(1).anchor.list()).length === 0
+      && (await fx.redis().client.keys('call:*')).length === 0);
   }
 
   it('REFER with Replaces naming a dialog of the other instance: the target is re-INVITEd there, the transferee here, both transferor legs released', async () => {
