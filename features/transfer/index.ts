@@ -140,6 +140,13 @@ export function transferFeature(): Feature {
           respond(c.res, 403, 'Forbidden - Another Tenant');
           return true;
         }
+        // a parked party has no partner left to be joined to (its parker was released):
+        // refused as a REFER from it is, and the call stays parked until retrieved
+        const refused = n.svc.refusal([found.call]);
+        if (refused?.code === 'parked') {
+          refuse(c.res, refused);
+          return true;
+        }
         await n.svc.replaceLeg(found.call, found.side, c.req, c.res, { user: c.caller.user, tenant: c.tenant });
         return true;
       },

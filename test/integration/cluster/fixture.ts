@@ -5,7 +5,7 @@ import { apiRequest } from '../../support/api-client';
 import { phonesAt } from '../../support/phones';
 import { freePort } from '../../support/ports';
 import { startTestRedis, type TestRedis } from '../../support/redis';
-import { testLogger, withRtpengine } from '../../support/rtpengine';
+import { testLogger, withRtpengine, type RtpengineFixture } from '../../support/rtpengine';
 import { startSippUas, type SippOptions, type SippResult, type SippRun } from '../../support/sipp';
 import { countSrfDialogs, srfDialogCount } from '../../support/srf-dialogs';
 import { startTestSipEngine, type TestSipEngine } from '../../support/test-engine';
@@ -27,18 +27,27 @@ export interface Instance {
 export interface ClusterFixture {
   instances: Instance[];
   redis(): TestRedis;
+  /** the rtpengine instance `i` anchors its media in (all share one unless rtpenginePerInstance) */
+  media(i?: number): RtpengineFixture;
   provision(user: string, extra?: Record<string, unknown>): Promise<void>;
   uas(scenario: string, port: number, opts?: Partial<SippOptions>): Promise<SippRun>;
 }
 
 
+export interface ClusterOptions {
+  /** each instance anchors its media in an rtpengine of its own (media crossing instances crosses two) */
+  rtpenginePerInstance?: boolean;
+}
+
 /**
  * Several feature-server instances, each with its own SIP engine, sharing one
- * Redis and one rtpengine (DESIGN: shared state lets several instances serve one
- * platform). After each test nothing of any call is left on any instance.
+ * Redis and one rtpengine, or one rtpengine each (DESIGN: shared state lets several
+ * instances serve one platform). After each test nothing of any call is left on any
+ * instance or rtpengine.
  */
-export function clusterFixture(n = 2): ClusterFixture {
-  const media = withRtpengine();
+export function clusterFixture(n = 2, opts: ClusterOptions = {}): ClusterFixture {
+  const medias: RtpengineFixture[] = Array.from({ length: opts.rtpenginePerInstance ? n : 1 }, () => withRtpengine());
+  const mediaOf = (i: number): RtpengineFixture => medias[opts.rtpenginePerInstance ? i : 0];
   let redis: TestRedis | undefined;
   const instances: Instance[] = [];
   const engines: TestSipEngine[] = [];
@@ -46,7 +55,7 @@ export function clusterFixture(n = 2): ClusterFixture {
 
   before(async function () {
     this.timeout(40000);
-    await media.start();
+    for (const m of medias) await m.start();
     redis = await startTestRedis();
     countSrfDialogs();
     for (let i = 0; i < n; i++) {
@@ -56,7 +65,7 @@ export function clusterFixture(n = 2): ClusterFixture {
       engines.push(engine);
       const config = loadConfig({
         ...engine.env, API_TOKEN: TOKEN, SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), REDIS_URL: redis.url, INSTANCE_ID: `fs-${i + 1}`,
-        RTPENGINE_NG: `127.0.0.1:${media.process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn',
+        RTPENGINE_NG: `127.0.0.1:${mediaOf(i).process.ngPort}`, NO_ANSWER_TIMEOUT: '3', MIN_EXPIRES: '1', LOG_LEVEL: 'warn',
         DIGEST_ALGORITHMS: 'MD5', // sipp 3.6.1 answers only MD5
         CONFERENCE_PORT_MIN: String(40000 + i * 1000), CONFERENCE_PORT_MAX: String(40999 + i * 1000),
       });
@@ -91,7 +100,7 @@ export function clusterFixture(n = 2): ClusterFixture {
       const counts = await Promise.all(engines.map((e) => e.counts()));
       const appDialogs = srfDialogCount();
       const callKeys = redis ? await redis.client.keys('call:*') : [];
-      const sessions = await media.anchor.list();
+      const sessions = (await Promise.all(medias.map((m) => m.anchor.list()))).flat();
       const live = instances.reduce((k, i) => k + i.server.calls.size, 0);
       const left = { engineDialogs: counts.map((c) => c?.dialogs), appDialogs, callKeys, sessions, live };
       const enginesIdle = counts.every((c) => !c || c.dialogs === 0);
@@ -106,7 +115,7 @@ export function clusterFixture(n = 2): ClusterFixture {
     for (const i of instances.splice(0)) await i.server.stop();
     for (const e of engines.splice(0)) await e.stop();
     await redis?.stop();
-    await media.stop();
+    for (const m of medias) await m.stop();
   });
 
   return {
@@ -115,6 +124,7 @@ export function clusterFixture(n = 2): ClusterFixture {
       if (!redis) throw new Error('redis not started');
       return redis;
     },
+    media: (i = 0) => mediaOf(i),
     async provision(user, extra = {}) {
       const res = await instances[0].api('PUT', `/v1/tenants/${TENANT}/users/${user}`, { password: `pw-${user}`, ...extra });
       if (res.status !== 201 && res.status !== 200) throw new Error(`provisioning ${user}: ${res.status} ${JSON.stringify(res.body)}`);

@@ -6,8 +6,9 @@ import { byeIn, connect } from './peers';
 
 /**
  * Transfer and the other features (issue 18 point 5): a call that is parked, or a party
- * that sits in a conference, is not transferred; the phone and the REST client are told
- * so with a clear status, and nothing of the call or the conference changes.
+ * that sits in a conference, is not transferred (by REFER, by REST, nor by an INVITE
+ * with Replaces naming the parked leg); the phone and the REST client are told so with a
+ * clear status, and nothing of the call or the conference changes.
  */
 describe('transfer: interactions with park and conference', function () {
   this.timeout(40000);
@@ -45,6 +46,27 @@ describe('transfer: interactions with park and conference', function () {
 
     const parks = (await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: Array<{ slot: string; parked: string }> };
     assert.deepEqual(parks.parks.map((p) => [p.slot, p.parked]), [['711', 'ip-b']], 'still parked in its slot');
+    await b.request(d.callee, 'BYE');
+    await until('the slot is free', async () => ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: unknown[] }).parks.length === 0);
+  });
+
+  it('a parked party\'s leg named by an INVITE with Replaces: 403 with the reason, and the call stays parked', async () => {
+    for (const u of ['iq-a', 'iq-b', 'iq-d']) await fx.provision(u);
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 720, timeout: 60, announce: false })).status, 200);
+    const [a, b, dPhone] = [await phones.phone('iq-a', false), await phones.phone('iq-b'), await phones.phone('iq-d', false)];
+    const d = await connect(a, 'iq-a', b, 'iq-b');
+    const id = (await fx.liveCall((x) => x.caller.user === 'iq-a')).id;
+    assert.equal((await fx.api('POST', `/v1/calls/${id}/park`, { party: 'callee', slot: '713' })).status, 200);
+    await byeIn(a, d.caller.callId);
+
+    // the parked party's dialog, named as the server sees it (RFC 3891 3)
+    const replaces = `${d.callee.callId};to-tag=${d.callee.localTag};from-tag=${d.callee.remoteTag}`;
+    const res = await dPhone.call({ to: 'iq-b', user: 'iq-d', headers: { Replaces: replaces, Supported: 'replaces' } }).result;
+    assert.equal(res.response.status, 403, 'a parked call has nobody to replace: a retrieve moves it on, not a Replaces');
+    assert.match(res.response.raw.split('\r\n')[0], /^SIP\/2\.0 403 .*Parked/i, 'the reason phrase says why');
+
+    const parks = (await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: Array<{ slot: string; parked: string }> };
+    assert.deepEqual(parks.parks.map((p) => [p.slot, p.parked]), [['713', 'iq-b']], 'still parked in its slot');
     await b.request(d.callee, 'BYE');
     await until('the slot is free', async () => ((await fx.api('GET', `/v1/parks?tenant=${TENANT}`)).body as { parks: unknown[] }).parks.length === 0);
   });

@@ -198,21 +198,25 @@ describe('transfer', function () {
     await byeIn(b, d.callee.callId);
   });
 
-  it('REST blind: POST /v1/calls/{id}/transfer {party, to} answers once the target took the call', async () => {
+  it('REST blind: POST /v1/calls/{id}/transfer {party, to} answers once the target took the call, and the two then talk', async () => {
     for (const u of ['tr-a', 'tr-b', 'tr-c']) await fx.provision(u);
     const [a, b, c] = [await phones.phone('tr-a', false), await phones.phone('tr-b'), await phones.phone('tr-c')];
-    const d = await connect(a, 'tr-a', b, 'tr-b');
+    const [epB, epC] = [await endpoint(), await endpoint()];
+    const d = await connect(a, 'tr-a', b, 'tr-b', { callee: epB.sdp() });
     const id = (await fx.liveCall((x) => x.caller.user === 'tr-a')).id;
+    b.holdReinvites = true;
     const pending = fx.api('POST', `/v1/calls/${id}/transfer`, { party: 'callee', to: 'tr-c' });
     const invC = await c.nextInvite();
     const during = await fx.api('GET', `/v1/calls/${id}/transfer`);
     assert.equal(during.status, 200);
     assert.equal((during.body as { transfer: { state: string; to: string } }).transfer.to, 'tr-c');
-    invC.send(200, c.sdp());
+    invC.send(200, epC.sdp());
+    (await b.nextReinvite()).send(200, epB.sdp());
     const r = await pending;
     assert.equal(r.status, 200, JSON.stringify(r.body));
     await byeIn(a, d.caller.callId);
     assert.equal((await fx.api('GET', `/v1/calls/${id}/transfer`)).status, 404);
+    await talk(await fx.liveCall((x) => x.id === id && x.caller.user === 'tr-c'), epC, epB);
     await b.request(d.callee, 'BYE');
     await byeIn(c, invC.dialog.callId);
   });
@@ -232,19 +236,25 @@ describe('transfer', function () {
     await byeIn(b, d.callee.callId);
   });
 
-  it('REST attended: POST {party, toCall} joins the transferee to the far party of the other call', async () => {
+  it('REST attended: POST {party, toCall} joins the transferee to the far party of the other call, and the two talk', async () => {
     for (const u of ['tt-a', 'tt-b', 'tt-c']) await fx.provision(u);
     const [a, b, c] = [await phones.phone('tt-a', false), await phones.phone('tt-b'), await phones.phone('tt-c')];
-    const d1 = await connect(a, 'tt-a', b, 'tt-b');
-    const d2 = await connect(a, 'tt-a', c, 'tt-c');
+    const [epB, epC] = [await endpoint(), await endpoint()];
+    const d1 = await connect(a, 'tt-a', b, 'tt-b', { callee: epB.sdp() });
+    const d2 = await connect(a, 'tt-a', c, 'tt-c', { callee: epC.sdp() });
     const id1 = (await fx.liveCall((x) => x.callee.user === 'tt-b')).id;
     const id2 = (await fx.liveCall((x) => x.callee.user === 'tt-c')).id;
-    const r = await fx.api('POST', `/v1/calls/${id1}/transfer`, { party: 'callee', toCall: id2 });
+    b.holdReinvites = true;
+    c.holdReinvites = true;
+    const pending = fx.api('POST', `/v1/calls/${id1}/transfer`, { party: 'callee', toCall: id2 });
+    (await c.nextReinvite()).send(200, epC.sdp());
+    (await b.nextReinvite()).send(200, epB.sdp());
+    const r = await pending;
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal((r.body as { to: string }).to, 'tt-c');
     await byeIn(a, d1.caller.callId);
     await byeIn(a, d2.caller.callId);
-    await fx.liveCall((x) => x.id === id1 && x.caller.user === 'tt-c' && x.callee.user === 'tt-b');
+    await talk(await fx.liveCall((x) => x.id === id1 && x.caller.user === 'tt-c' && x.callee.user === 'tt-b'), epC, epB);
     await b.request(d1.callee, 'BYE');
     await byeIn(c, d2.callee.callId);
   });
