@@ -11,6 +11,7 @@ import { ListWatchers } from './list-watchers';
 import { composePidf } from './pidf';
 import { PidfCache } from './pidf-cache';
 import { PresenceWatchers, type WatcherChange } from './presence-watchers';
+import { PublicationExpiry } from './publication-expiry';
 import { PublicationStore } from './publications';
 import { busiest, RemoteActivity } from './remote-activity';
 import { RemoteWatchers } from './remote-watchers';
@@ -111,12 +112,26 @@ export function presenceFeature(opts: PresenceOptions = {}): Feature {
         labelNames: ['subscription'] as const, registers: [c.metrics] });
       // a user's calls may live on any instance: each tells the others what its calls make the user do
       const activity = new RemoteActivity(c.bus.instanceId);
+      // RFC 3903 5: a publication that runs out is a change its watchers hear (publication-expiry.ts)
+      const expiry = new PublicationExpiry({
+        recompose: (tenant, user) => {
+          pidfs.invalidate(tenant, user);
+          return pidfs.get(tenant, user);
+        },
+        watched: (tenant, user) => w.watchers(tenant, user).length > 0 || l.watchers(tenant, user).length > 0,
+        changed: (tenant, user) => {
+          w.changed(tenant, user);
+          l.changed(tenant, user);
+        },
+        onError: failed('composing the state after a publication expired'),
+      });
+      unsubscribe.push(() => expiry.close());
       // one composition per change of a presentity, however many watchers it has
       const pidfs = new PidfCache(async (tenant, user) => {
         const list = await pubs.list(tenant, user);
         const body = composePidf(`sip:${user}@${tenant}`, list, busiest(callActivity(c.calls, tenant, user), activity.get(tenant, user)));
         return { body, validUntil: Math.min(Infinity, ...list.map((p) => p.expiresAt)) };
-      });
+      }, { onComposed: (tenant, user, doc) => expiry.composed(tenant, user, doc.body, doc.validUntil) });
       const render = (tenant: string, user: string): Promise<string> => pidfs.get(tenant, user);
       // watcher information hears the watchers of every instance through the bus (issue 19 item 6)
       const remote = new RemoteWatchers(c.bus.instanceId);

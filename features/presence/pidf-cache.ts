@@ -24,22 +24,31 @@ interface Entry {
   value: Promise<ComposedPidf>;
   /** known once loaded */
   expiresAt?: number;
+  /** an invalidation came while it loaded: what it read is already old */
+  overtaken?: boolean;
 }
 
 export interface PidfCacheOptions {
   maxEntries?: number;
   now?: () => number;
+  /**
+   * A document was composed and no change overtook its load: it is what watchers are
+   * told now, true until `doc.validUntil` (publication-expiry.ts arms its timer on it).
+   */
+  onComposed?(tenant: string, user: string, doc: ComposedPidf): void;
 }
 
 export class PidfCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
   private readonly now: () => number;
+  private readonly onComposed?: PidfCacheOptions['onComposed'];
   private loads = 0;
 
   constructor(private readonly load: (tenant: string, user: string) => Promise<ComposedPidf>, opts: PidfCacheOptions = {}) {
     this.maxEntries = Math.max(1, opts.maxEntries ?? DEFAULT_MAX_ENTRIES);
     this.now = opts.now ?? Date.now;
+    this.onComposed = opts.onComposed;
   }
 
   /** documents composed so far (a test and a metric see how many NOTIFYs shared one) */
@@ -66,6 +75,7 @@ export class PidfCache {
     try {
       const doc = await entry.value;
       entry.expiresAt = Math.min(doc.validUntil, this.now() + MAX_AGE_MS);
+      if (!entry.overtaken) this.onComposed?.(tenant, user, doc);
       return doc.body;
     } catch (err) {
       // a failed read (Redis) is not remembered: the next reader tries again
@@ -76,7 +86,10 @@ export class PidfCache {
 
   /** The presentity changed: the next reader composes afresh (a load under way is not kept). */
   invalidate(tenant: string, user: string): void {
-    this.entries.delete(`${tenant}~${user}`);
+    const key = `${tenant}~${user}`;
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt === undefined) entry.overtaken = true;
+    this.entries.delete(key);
   }
 
   clear(): void {

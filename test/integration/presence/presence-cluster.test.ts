@@ -127,6 +127,29 @@ describe('presence across instances (issue 19 item 6)', function () {
     assert.match(second, /<note>online<\/note>/, 'the publication made on the other instance');
   });
 
+  it('a publication made through instance 1 that expires is told once to its watchers on each instance (RFC 3903 5)', async () => {
+    const [alice, bob, carol] = await fresh('cl', 'cm', 'cn');
+    const rs = await nodes[0].xcap(alice, 'PUT', `/xcap-root/pres-rules/users/sip:${alice}@${TENANT}/index`,
+      rules({ [`sip:${bob}@${TENANT}`]: 'allow', [`sip:${carol}@${TENANT}`]: 'allow' }), 'application/auth-policy+xml');
+    assert.ok(rs.status === 200 || rs.status === 201, `PUT pres-rules: ${rs.status} ${rs.body}`);
+    const watch = async (node: Node, who: string) => {
+      const before = await notified(node, 'presentity');
+      const run = node.phones.call('presence-watch.xml', who, alice,
+        { vars: { caller: who, expires: '15', event: 'presence', accept: 'application/pidf+xml' }, timeoutSec: 40 });
+      await until('the first NOTIFY is answered', 15000, async () => (await notified(node, 'presentity')) > before);
+      return { run }; // wrapped: an async function would wait for the run itself
+    };
+    const runs = [await watch(nodes[0], bob), await watch(nodes[1], carol)];
+    const pub = await nodes[0].phones.call('presence-publish-expiring.xml', alice, alice, { vars: { caller: alice, expires: '2' }, timeoutSec: 10 });
+    assert.equal(pub.code, 0, pub.errors);
+    for (const r of await Promise.all(runs.map((w) => w.run))) {
+      assert.equal(r.code, 0, r.errors);
+      const states = received(r, 'NOTIFY').map((m) => `${(header(m, 'Subscription-State') ?? '').split(';')[0]}:${/<basic>open<\/basic>/.test(m) ? 'open' : 'closed'}`);
+      assert.deepEqual(states, ['active:closed', 'active:open', 'active:closed', 'terminated:closed'],
+        'published, then its expiry told once while active, then the subscription\'s own end');
+    }
+  });
+
   it('a pres-rules change written through instance 1 makes a pending watcher on instance 2 active at once', async () => {
     const [alice, carol] = await fresh('cc', 'cd');
     const before = await notified(nodes[1], 'presentity');
