@@ -1,74 +1,21 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import type Srf from 'drachtio-srf';
-import type { Logger } from 'winston';
-import type { SubscribeContext } from '../../../lib/feature';
 import { memoryXcap } from '../../../features/presence';
 import { packResources, type Member } from '../../../features/presence/list-members';
 import { acceptsAll, hasOptionTag, listName, localMember } from '../../../features/presence/list-uri';
 import { ListWatchers, MAX_LIST_MEMBERS, MAX_NOTIFY_BODY_BYTES } from '../../../features/presence/list-watchers';
 import type { WatcherChange } from '../../../features/presence/presence-watchers';
+import { fakeSrf, subscribeContext, type TestContext } from './fake-srf';
 
-interface Sent {
-  headers: Record<string, string>;
-  body?: string;
-}
-
-/** srf's side of a SUBSCRIBE dialog: records the NOTIFYs, answers each 200 and tells the test. */
-class FakeDialog extends EventEmitter {
-  readonly notifies: Sent[] = [];
-  private waiters: Array<() => void> = [];
-  request(o: Sent): Promise<{ status: number }> {
-    this.notifies.push(o);
-    for (const w of this.waiters.splice(0)) w();
-    return Promise.resolve({ status: 200 });
-  }
-
-  /** resolves once `n` NOTIFYs were sent (or rejects after 5 s) */
-  async sent(n: number): Promise<Sent[]> {
-    const deadline = Date.now() + 5000;
-    while (this.notifies.length < n) {
-      if (Date.now() > deadline) throw new Error(`only ${this.notifies.length} NOTIFYs, waited for ${n}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
-    return this.notifies;
-  }
-
-  destroy(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-const logger = { info: () => undefined, warn: () => undefined, child: () => logger } as unknown as Logger;
 const LIST_HEADERS: Record<string, string> = { Supported: 'eventlist', Accept: 'multipart/related, application/rlmi+xml, application/pidf+xml', Expires: '600' };
 
 function harness(render: (tenant: string, user: string) => Promise<string> = async (_t, u) => `<presence entity="sip:${u}@t"/>`) {
-  const dialogs: FakeDialog[] = [];
-  const srf = {
-    createUAS: async (_req: unknown, res: { send(s: number): void }) => {
-      res.send(200);
-      const d = new FakeDialog();
-      dialogs.push(d);
-      return d;
-    },
-  } as unknown as Srf;
+  const { srf, dialogs } = fakeSrf();
   const xcap = memoryXcap('allow');
   const winfo: WatcherChange[] = [];
   const truncated: number[] = [];
   const lists = new ListWatchers({ srf, xcap, render, isUser: async (_t, u) => u !== 'ghost', limits: { notifyIntervalMs: 0 },
     onWatcher: (w) => winfo.push(w), onTruncated: (_t, _o, _n, entries) => truncated.push(entries) });
-  const ctx = (subscriber: string, target: string, headers = LIST_HEADERS): SubscribeContext & { statuses: Array<{ status: number; headers?: Record<string, string> }> } => {
-    const statuses: Array<{ status: number; headers?: Record<string, string> }> = [];
-    return {
-      statuses,
-      req: { get: (h: string) => headers[h] } as unknown as Srf.SrfRequest,
-      res: { send: (status: number, _r?: string, o?: { headers?: Record<string, string> }) => statuses.push({ status, headers: o?.headers }) } as unknown as Srf.SrfResponse,
-      tenant: 't', subscriber, target, logger,
-    };
-  };
+  const ctx = (subscriber: string, target: string, headers = LIST_HEADERS): TestContext => subscribeContext(subscriber, target, headers);
   return { lists, xcap, dialogs, ctx, winfo, truncated };
 }
 
