@@ -1,8 +1,56 @@
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 
+/*
+ * Test port map (loopback). A port a test picks as free must stay free until the test binds
+ * it, so it is drawn from ranges nothing else takes on its own:
+ *   10000-19999  rtpengine media blocks (lib/media/port-block.ts)
+ *   20000-31999  benchmarks' rtpengine media (they take ports with `ephemeral`)
+ *   21000-31039  conference mixers started by tests (test/integration/conference/tone-peer.ts)
+ *   31100-32767  free ports (below), clipped to end below the kernel's ephemeral range
+ *   32768-60999  the kernel's ephemeral range (Linux default; read from /proc): any outgoing
+ *                connection or port-0 bind, of this suite or one running beside it, can take
+ *                a port there between our check and our bind (seen as EADDRINUSE under load)
+ *   61000-64999  baresip media (test/support/baresip.ts)
+ *   65000-65535  free ports (below)
+ */
+const FREE_RANGES: ReadonlyArray<readonly [number, number]> = [[31100, 32767], [65000, 65535]];
+
+/** The kernel's ephemeral port range, or Linux's default where /proc does not say. */
+export function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi) return [lo, hi];
+  } catch {
+    // not Linux: assume its default
+  }
+  return [32768, 60999];
+}
+
+/** The candidate ports: the free ranges minus the ephemeral range. */
+function candidatePorts(): number[] {
+  const [elo, ehi] = ephemeralRange();
+  const out: number[] = [];
+  for (const [lo, hi] of FREE_RANGES) for (let p = lo; p <= hi; p++) if (p < elo || p > ehi) out.push(p);
+  // A kernel whose ephemeral range covers them all leaves no safe choice: take them anyway.
+  if (out.length < 100) for (const [lo, hi] of FREE_RANGES) for (let p = lo; p <= hi; p++) out.push(p);
+  return out;
+}
+
+const CANDIDATES = candidatePorts();
+/**
+ * Ports handed out, oldest first. A port is not handed out again while it is among the
+ * newest RECENT ones; older ones have long been released by the tests that took them.
+ */
 const handedOut = new Set<number>();
+const RECENT = Math.floor(CANDIDATES.length / 2);
+
+function remember(port: number): void {
+  handedOut.add(port);
+  if (handedOut.size > RECENT) handedOut.delete(handedOut.values().next().value as number);
+}
 
 /** Whether a TCP listener can bind this port on 127.0.0.1 now. */
 export function tcpFree(port: number): Promise<boolean> {
@@ -38,17 +86,17 @@ function ephemeralPort(): Promise<number> {
 }
 
 /**
- * A port free on 127.0.0.1 for the given transports, never one handed out before in this
- * process; `ephemeral` takes it from the kernel's ephemeral range (benchmarks whose
- * rtpengine uses 20000-31999).
+ * A port free on 127.0.0.1 for the given transports, outside the kernel's ephemeral range
+ * and not handed out recently in this process; `ephemeral` takes it from the kernel's
+ * ephemeral range instead (benchmarks whose rtpengine uses 20000-31999).
  */
 export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both', opts: { ephemeral?: boolean } = {}): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const port = opts.ephemeral ? await ephemeralPort() : 20000 + Math.floor(Math.random() * 30000);
+    const port = opts.ephemeral ? await ephemeralPort() : CANDIDATES[Math.floor(Math.random() * CANDIDATES.length)];
     if (handedOut.has(port)) continue;
     const ok = (kind === 'udp' || (await tcpFree(port))) && (kind === 'tcp' || (await udpFree(port)));
     if (ok) {
-      handedOut.add(port);
+      remember(port);
       return port;
     }
   }
