@@ -1,4 +1,5 @@
 import Srf from 'drachtio-srf';
+import { guardEndedDialog } from './ended-dialog-guard';
 
 type Handler = (req: Srf.SrfRequest, res: Srf.SrfResponse) => void;
 
@@ -48,23 +49,32 @@ interface WireClient {
 }
 interface SrfInternals {
   _app?: { client?: { wp?: WireClient } };
+  /** srf.js addDialog(): every dialog srf holds passes here once */
+  addDialog(dialog: Srf.Dialog): void;
 }
 
 /**
- * A new srf application object, typed as it behaves, whose `disconnect()` always stops
- * it. srf's own throws when the engine connection is already gone (drachtio-agent.js
+ * A new srf application object, typed as it behaves, whose dialogs answer 481 to a
+ * request that crossed their end (ended-dialog-guard.ts) and whose `disconnect()` always
+ * stops it. srf's own throws when the engine connection is already gone (drachtio-agent.js
  * asserts on the missing socket before it tells the wire protocol it is closing), and
  * the wire protocol then keeps trying to reconnect, with timers that keep the process
  * alive, to an engine nobody wants any more (a stop after drachtio-server died).
  */
 export function createSrf(): SrfApp {
   const srf = new Srf() as SrfApp;
+  const internals = srf as unknown as SrfInternals;
+  const addDialog = internals.addDialog.bind(srf);
+  internals.addDialog = (dialog) => {
+    guardEndedDialog(dialog);
+    addDialog(dialog);
+  };
   const disconnect = srf.disconnect.bind(srf);
   srf.disconnect = () => {
     try {
       disconnect();
     } catch {
-      const wp = (srf as unknown as SrfInternals)._app?.client?.wp;
+      const wp = internals._app?.client?.wp;
       if (!wp) return;
       wp.closing = true;
       if (wp.reconnectVars?.retryTimer) clearTimeout(wp.reconnectVars.retryTimer);
