@@ -209,10 +209,13 @@ describe('deploy: Kamailio edge in front of two SIP engines', function () {
     const refusing = await startEngineApp('R', 503);
     // a port nothing listens on: an engine that died before any probe noticed
     const silentPort = await freePort('both');
-    // a long probe interval, so that only the failure_route can save these calls
+    // a long probe interval, so that only the failure_route can save these calls;
+    // round-robin (DS_ALG 4), so that among any three calls each engine is someone's first
+    // choice: with the default hash over Call-ID, six calls can all hash past the silent
+    // engine (and did, once in CI), leaving nothing to show that its timeout fails over
     const slow = await startKamailio({
       engines: [{ port: refusing.engine.sipPort }, { port: silentPort }, { port: peers().a.engine.sipPort }],
-      defines: { DS_PING_INTERVAL: 60, ENGINE_TIMEOUT_MS: 500 },
+      defines: { DS_PING_INTERVAL: 60, ENGINE_TIMEOUT_MS: 500, DS_ALG: 4 },
     });
     try {
       const started = Date.now();
