@@ -49,6 +49,8 @@ export interface ConferenceServiceDeps {
   phones(tenant: string, user: string): Promise<ForkTarget[]>;
   ringMs: number;
   logger: Logger;
+  /** the conference changed (a member joined, left, held or resumed) or ended: for the console's live view */
+  changed?(conf: Conference, ended: boolean): void;
 }
 
 const id = (): string => randomBytes(6).toString('hex');
@@ -259,6 +261,7 @@ export class ConferenceService {
     this.conferences.delete(confId);
     for (const m of conf.members.values()) await this.drop(m);
     conf.members.clear();
+    this.deps.changed?.(conf, true);
     await this.deps.store.remove(conf.tenant, conf.id);
     this.deps.logger.info('conference ended', { conference: conf.id, reason });
   }
@@ -326,7 +329,8 @@ export class ConferenceService {
   private track(conf: Conference, memberId: string, user: string, party: Srf.Dialog, media: MemberMedia,
     release: () => Promise<void>, bridgeLeg: { onGone(cb: () => void): void }): Member {
     let released = false;
-    const offers = new MemberOffers(this.deps.media, media, this.deps.logger.child({ conference: conf.id, member: memberId }));
+    const offers = new MemberOffers(this.deps.media, media, this.deps.logger.child({ conference: conf.id, member: memberId }),
+      () => this.conferences.has(conf.id) && this.deps.changed?.(conf, false));
     offers.listen(party);
     const m: Member = {
       id: memberId, user, party, joinedAt: Date.now(), get held() { return offers.onHold; },
@@ -375,6 +379,8 @@ export class ConferenceService {
 
   private async save(conf: Conference): Promise<void> {
     if (!this.conferences.has(conf.id)) return;
+    // a conference still being assembled (no member yet) is nothing to show
+    if (conf.members.size > 0) this.deps.changed?.(conf, false);
     await this.deps.store.save({
       id: conf.id, tenant: conf.tenant, host: conf.host, hostLeaves: conf.hostLeaves, createdAt: conf.createdAt,
       members: [...conf.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt })),

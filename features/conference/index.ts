@@ -4,6 +4,7 @@ import { contactTarget } from '../../lib/routing';
 import { respond } from '../../lib/sip/respond';
 import { RegistrationRepository } from '../../lib/store';
 import { BridgeServer } from './bridge-server';
+import { conferenceChanged, conferenceChangeOf } from './bus-ops';
 import { ConferenceService } from './conference-service';
 import { ConferenceStore } from './conference-store';
 import { ConferenceMixer } from './mixer';
@@ -28,6 +29,8 @@ export function conferenceFeature(): Feature {
 
   return {
     name: 'conference',
+    // the console's conference view hears members join, leave and hold on every instance
+    liveTopics: [conferenceChanged.name],
     codes: [{
       // any star code: the tenant's merge code is conference's, the rest fall through
       pattern: /^[*#][*#0-9]*$/,
@@ -70,6 +73,8 @@ export function conferenceFeature(): Feature {
         phones: async (tenant, user) => (await registrations.lookup(tenant, user)).map(contactTarget),
         ringMs: c.config.noAnswerTimeout * 1000,
         logger: c.logger.child({ feature: 'conference' }),
+        changed: (conf, ended) => void c.bus.publish(conferenceChanged, conferenceChangeOf(conf, ended, c.config.instanceId))
+          .catch((err: Error) => c.logger.warn('conference: change not published', { conference: conf.id, error: err.message })),
       });
     },
     async stop() {

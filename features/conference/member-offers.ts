@@ -25,7 +25,9 @@ export interface MemberMedia {
 export class MemberOffers {
   private held = false;
 
-  constructor(private readonly media: MediaAnchor, private readonly m: MemberMedia, private readonly log: Logger) {}
+  /** `onHoldChange`: the member went on hold or came back (after the mix changed) */
+  constructor(private readonly media: MediaAnchor, private readonly m: MemberMedia, private readonly log: Logger,
+    private readonly onHoldChange: () => void = () => undefined) {}
 
   get onHold(): boolean {
     return this.held;
@@ -56,6 +58,7 @@ export class MemberOffers {
         else await this.media.unblockMedia({ callId: mediaCallId, fromTag: memberTag });
         this.held = hold;
         this.log.info(hold ? 'conference member on hold: out of the mix' : 'conference member resumed: back in the mix');
+        this.onHoldChange();
       }
       party.local.sdp = back;
       res.send(200, { body: back });

@@ -1,6 +1,6 @@
-import { defineOp, guards } from '../../lib/bus';
+import { defineEvent, defineOp, guards } from '../../lib/bus';
 
-const { bool, obj, str } = guards;
+const { arr, bool, obj, str } = guards;
 
 /**
  * A pickup on one instance of a call ringing through another: the owner of the call
@@ -14,3 +14,14 @@ export const ringForOp = defineOp('pickup.ring-for', {
 
 /** How long the picker's instance waits for the owner to take the pickup on. */
 export const RING_FOR_TIMEOUT_MS = 5000;
+
+/**
+ * A call started or stopped ringing in pickup groups (on any instance): the console's
+ * pickup view (GET /v1/events, Feature.liveTopics) refreshes the tenant's ringing list.
+ */
+export const ringingChanged = defineEvent('pickup.ringing-changed', obj({
+  tenant: str({ max: 253 }),
+  callId: str({ max: 256 }),
+  ringing: bool,
+  groups: arr(str({ max: 64, charset: 'token' }), { max: 64 }),
+}));

@@ -7,9 +7,9 @@ import { DialogInfoWatchers, type DialogInfoEntry } from '../../lib/sip/dialog-i
 import { respond } from '../../lib/sip/respond';
 import { parseAddress } from '../../lib/sip/addresses';
 import { RegistrationRepository, UserRepository } from '../../lib/store';
-import { ringForOp, RING_FOR_TIMEOUT_MS } from './bus-ops';
+import { ringForOp, ringingChanged, RING_FOR_TIMEOUT_MS } from './bus-ops';
 import { PickupError, PickupService } from './pickup-service';
-import { RingingStore } from './ringing-store';
+import { RingingStore, type RingingCall } from './ringing-store';
 import { pickupRoutes, toPickupError } from './routes';
 import { parseCode, PickupSettingsStore } from './settings';
 
@@ -73,6 +73,8 @@ export function pickupFeature(): Feature {
 
   return {
     name: 'pickup',
+    // the console's pickup view hears calls start and stop ringing in groups on every instance
+    liveTopics: [ringingChanged.name],
     codes: [{
       // any star code: the tenant's settings say which are pickup's; the rest fall through
       pattern: /^[*#][*#0-9A-Za-z._~-]*$/,
@@ -192,19 +194,25 @@ export function pickupFeature(): Feature {
       const log = (err: Error): void => {
         c.logger.warn('pickup: ringing list update failed', { error: err.message });
       };
+      // told once the list in Redis says so, so a console that refetches on the event sees it;
+      // a call ringing in no group is nothing a pickup view shows
+      const told = (ringing: boolean) => async (rc: RingingCall | undefined): Promise<void> => {
+        if (!rc || rc.groups.length === 0) return;
+        await c.bus.publish(ringingChanged, { tenant: rc.tenant, callId: rc.callId, ringing, groups: rc.groups });
+      };
       unsubscribe.push(c.calls.subscribe({
         onRinging: (call) => {
           rang.set(call.id, call.callee.user);
-          void svc.ringing(call).catch(log);
+          void svc.ringing(call).then(told(true)).catch(log);
           changed(call, parties(call));
         },
         onAnswered: (call) => {
-          void svc.settled(call).catch(log);
+          void svc.settled(call).then(told(false)).catch(log);
           changed(call, parties(call));
           rang.delete(call.id);
         },
         onEnded: (call) => {
-          void svc.settled(call).catch(log);
+          void svc.settled(call).then(told(false)).catch(log);
           changed(call, parties(call), true);
           rang.delete(call.id);
         },

@@ -46,19 +46,22 @@ export type PickTarget = { kind: 'group' } | { kind: 'directed'; target: string 
 export class PickupService {
   constructor(private readonly deps: PickupServiceDeps) {}
 
-  /** The call started ringing: listed under the callee's call groups. */
-  async ringing(call: Call): Promise<void> {
+  /** The call started ringing: listed under the callee's call groups (returned, for the console's event). */
+  async ringing(call: Call): Promise<RingingCall> {
     const callee = await this.deps.users.get(call.tenant, call.callee.user);
-    await this.deps.ringing.add({
+    const rc: RingingCall = {
       callId: call.id, tenant: call.tenant, callee: call.callee.user, caller: call.caller.user,
       groups: callee?.callGroups ?? [], since: Date.now(), instanceId: this.deps.instanceId, ownerUri: this.deps.ownerUri(call.id),
-    });
+    };
+    await this.deps.ringing.add(rc);
+    return rc;
   }
 
-  /** Answered or ended: no longer pickable. */
-  async settled(call: Call): Promise<void> {
+  /** Answered or ended: no longer pickable. Returns what was listed, if anything was. */
+  async settled(call: Call): Promise<RingingCall | undefined> {
     const rc = await this.deps.ringing.get(call.tenant, call.id);
     if (rc) await this.deps.ringing.remove(call.tenant, call.id, rc.groups);
+    return rc;
   }
 
   /** *8 / **<ext> from a phone: the picker's INVITE answers the chosen ringing call. */

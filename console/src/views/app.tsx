@@ -1,11 +1,15 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiClient, ApiFailure } from '../api';
 import { keepLive } from '../live';
+import { LiveHub } from '../live-hub';
 import { CallsModel, type CallChangeView, type CallView } from '../model/calls-model';
 import { parkGrid, type ParkedView, type ParkLotView } from '../model/park-model';
 import { CallsView } from './calls-view';
+import { ConferencesView } from './conferences-view';
 import { Login } from './login';
 import { ParkView } from './park-view';
+import { PickupView } from './pickup-view';
+import { RegistrationsView } from './registrations-view';
 
 /** sessionStorage: gone with the tab, never in a URL (issue 20) */
 const TOKEN_KEY = 'console.token';
@@ -35,6 +39,7 @@ export function App() {
 function Console(props: { token: string; tenant: string; logout(why?: string): void }) {
   const api = useMemo(() => new ApiClient(props.token), [props.token]);
   const calls = useMemo(() => new CallsModel(), []);
+  const hub = useMemo(() => new LiveHub(), []);
   const [now, setNow] = useState(Date.now());
   const [, setVersion] = useState(0);
   const [lot, setLot] = useState<ParkLotView | undefined>(undefined);
@@ -64,6 +69,7 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
         setStatus('live');
         refreshCalls().catch(failed);
         refreshParks().catch(failed);
+        hub.open();
       },
       onEvent: (e) => {
         if (e.event === 'call') {
@@ -72,8 +78,9 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
         } else if (e.event === 'park.slot-changed') {
           refreshParks().catch(failed);
         }
+        hub.event(e);
       },
-      onDown: (why) => setStatus(`reconnecting (${why})`),
+      onDown: (why) => { hub.down(); setStatus(`reconnecting (${why})`); },
       onRefused: () => props.logout('The token was refused.'),
     });
     // durations and countdowns move each second; the data itself comes from the events
@@ -105,6 +112,11 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
       }} />
       <ParkView tenant={props.tenant} cells={lot ? parkGrid(lot, parks, now) : []}
         retrieve={(slot, to) => act(api.call('POST', `/v1/parks/${id(slot)}/retrieve`, { tenant: props.tenant, to }))} />
+      {/* pickup, conferences, registrations */}
+      <PickupView api={api} tenant={props.tenant} hub={hub} now={now} run={act} failed={failed} />
+      <ConferencesView api={api} tenant={props.tenant} hub={hub} now={now} run={act} failed={failed}
+        calls={calls.rows(now, new Map(parks.map((p) => [p.callId, p.slot]))).filter((r) => r.canPark)} />
+      <RegistrationsView api={api} tenant={props.tenant} hub={hub} now={now} failed={failed} />
     </main>
   );
 }
