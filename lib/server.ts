@@ -10,7 +10,7 @@ import { createRtpengineAnchor, EmbeddedServices, RtpengineRestartWatch, startRt
 import { createRegistrar } from './registrar';
 import { Admission, createPublishRouter, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { MemoryReducer } from './engine';
-import { createMetrics } from './metrics';
+import { createMetrics, StatsHistory } from './metrics';
 import { engineDenyList, launchEngine, type LaunchedEngine } from './runtime/engine-launcher';
 import { openLocalState } from './runtime/local-state';
 import { isSentinelUrl, parseSentinelUrl } from './store/redis-url';
@@ -212,10 +212,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       closers.push(async () => forget());
     }
 
+    // issue 20: the console's plots, one sample of the metrics a minute over the last hour
+    const history = new StatsHistory(metrics);
+    await history.begin();
+    closers.push(async () => history.stop());
     const health = redisHealthCheck(conn.client);
     const redisData = await redisDataCheck(conn.client);
     const api = await createApi({
       logger, token: local.apiToken, tenantTokens: new ApiTokenRepository(conn.client), users, registrations, metrics,
+      stats: { instanceId: config.instanceId, intervalMs: history.interval, history: () => history.history() },
       // built beside dist/lib by npm run build
       consoleDir: path.join(__dirname, '..', 'console'),
       userDeleted: async (tenant, user) => {

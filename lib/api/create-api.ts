@@ -9,7 +9,7 @@ import { createHttpMount, type HttpMount } from './http-mount';
 import { registerMetricsRoute } from './metrics-route';
 import { registerOpenApi } from './openapi';
 import { createRouter, type ApiRouter } from './router';
-import { callRoutes, registrationRoutes, tokenRoutes, userRoutes } from './routes';
+import { callRoutes, registrationRoutes, statsRoutes, tokenRoutes, userRoutes } from './routes';
 import { enforceTenantScope, type ApiScope } from './scope';
 
 export interface Api {
@@ -70,6 +70,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   registrationRoutes(router, deps.registrations);
   callRoutes(router, deps.calls);
   tokenRoutes(router, deps.tenantTokens);
+  if (deps.stats) statsRoutes(router, deps.stats);
   const http = createHttpMount(app);
   if (deps.consoleDir) http.mount('/console', consoleFiles('/console', deps.consoleDir), { bodyLimit: 1024 });
   return { app, router, http };

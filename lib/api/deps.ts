@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
+import type { StatsSample } from '../metrics';
 import type { ApiTokenRepository, CallRecord, RegistrationRepository, UserRepository } from '../store';
 
 /** One health check: ok, or not and why. */
@@ -25,6 +26,15 @@ export interface CallsPort {
   hangup(id: string): Promise<boolean>;
 }
 
+/** The last hour of this instance's metrics (lib/metrics StatsHistory), for GET /v1/stats/history. */
+export interface StatsPort {
+  instanceId: string;
+  /** one sample per this many ms */
+  intervalMs: number;
+  /** closed samples oldest first, then the one under way */
+  history(): Promise<StatsSample[]>;
+}
+
 export interface ApiDeps {
   logger: Logger;
   /** the operator's bearer token: every /v1 route, every tenant */
@@ -40,6 +50,8 @@ export interface ApiDeps {
   userDeleted?: (tenant: string, user: string) => Promise<void>;
   /** served as GET /metrics (none: no such route) */
   metrics?: Registry;
+  /** served as GET /v1/stats/history (none: no such route) */
+  stats?: StatsPort;
   /** how long GET /health waits for the checks before calling them failed (default 2000 ms) */
   healthTimeoutMs?: number;
   /** the built operator console (dist/console), served at /console; none: no console */

@@ -4,7 +4,7 @@
  */
 export { createApi, type Api } from './create-api';
 export type { HttpHandler, HttpMount, HttpMountOptions, HttpRequest, HttpResponse } from './http-mount';
-export type { ApiDeps, CallsPort, HealthCheckResult, RegistrationsPort, TenantTokensPort, UsersPort } from './deps';
+export type { ApiDeps, CallsPort, HealthCheckResult, RegistrationsPort, StatsPort, TenantTokensPort, UsersPort } from './deps';
 export { ApiScope, tenantFrom, type TenantSource } from './scope';
 export type { ApiRouter, CallIdSource, RouteHandler, RouteOptions } from './router';
 export { ApiError, defineErrors, errors, isApiError, type ErrorFactory, type ErrorSpec } from './errors';

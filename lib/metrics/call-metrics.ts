@@ -24,6 +24,7 @@ export function createMetrics(calls: CallSource): Registry {
       for (const c of calls.list()) this.inc({ state: c.state });
     },
   });
+  const offered = new Counter({ name: 'feature_server_calls_offered_total', help: 'Calls offered: every call the B2BUA took, answered or not', registers: [registry] });
   const answered = new Counter({ name: 'feature_server_calls_answered_total', help: 'Calls answered', registers: [registry] });
   const ended = new Counter({
     name: 'feature_server_calls_ended_total',
@@ -37,12 +38,25 @@ export function createMetrics(calls: CallSource): Registry {
     buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60],
     registers: [registry],
   });
+  // a call counts as offered once, at its first sign of life: ringing, or answered or
+  // ended without having rung (a failure before any ringing was offered too)
+  const counted = new WeakSet<object>();
+  const offer = (call: object): void => {
+    if (counted.has(call)) return;
+    counted.add(call);
+    offered.inc();
+  };
   const listener: CallListener = {
+    onRinging(call) {
+      offer(call);
+    },
     onAnswered(call) {
+      offer(call);
       answered.inc();
       if (call.answeredAt) toAnswer.observe((call.answeredAt - call.createdAt) / 1000);
     },
-    onEnded(_call, reason) {
+    onEnded(call, reason) {
+      offer(call);
       // failed-<status>: the status stays, a bounded set; anything else is a fixed word
       ended.inc({ reason });
     },

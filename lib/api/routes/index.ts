@@ -3,3 +3,4 @@ export { callRoutes, callSchema } from './calls';
 export { registrationRoutes } from './registrations';
 export { userRoutes, userSchema } from './users';
 export { tokenRoutes } from './tokens';
+export { statsRoutes, statsHistorySchema } from './stats';

@@ -255,12 +255,22 @@ describe('core: anonymous callers, unreachable phones, health', function () {
     await fx.provision('mx-a');
     await fx.provision('mx-b');
     const answered = await metric('feature_server_calls_answered_total');
+    const offered = await metric('feature_server_calls_offered_total');
+    // the last hour (GET /v1/stats/history): its minutes add up to every call since the server started
+    const historyTotal = async (): Promise<{ offered: number; answered: number }> => {
+      const h = (await fx.api('GET', '/v1/stats/history')).body as { samples: Array<{ offered: number; answered: number }> };
+      return h.samples.reduce((t, x) => ({ offered: t.offered + x.offered, answered: t.answered + x.answered }), { offered: 0, answered: 0 });
+    };
+    const hourBefore = await historyTotal();
     const hungUp = await metric('feature_server_calls_ended_total{reason="caller-hangup"}');
     const uas = await fx.uas('core-uas.xml', await fx.register('mx-b'));
     const r = await fx.call('core-call.xml', 'mx-a', 'mx-b');
     assert.equal(r.code, 0, r.errors);
     await uas.done;
     assert.equal(await metric('feature_server_calls_answered_total'), answered + 1);
+    // offered once, though it rang, was answered and ended
+    assert.equal(await metric('feature_server_calls_offered_total'), offered + 1);
+    assert.deepEqual(await historyTotal(), { offered: hourBefore.offered + 1, answered: hourBefore.answered + 1 });
     assert.equal(await metric('feature_server_calls_ended_total{reason="caller-hangup"}'), hungUp + 1);
     assert.equal(await metric('feature_server_calls{state="answered"}'), 0);
     assert.ok((await metric('feature_server_call_answer_seconds_count')) >= 1);
