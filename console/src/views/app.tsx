@@ -5,7 +5,9 @@ import { CallsModel, type CallChangeView, type CallView } from '../model/calls-m
 import { parkGrid, type ParkedView, type ParkLotView } from '../model/park-model';
 import { CallsView } from './calls-view';
 import { Login } from './login';
+import { Nav, usePage } from './nav';
 import { ParkView } from './park-view';
+import { TenantPage } from './tenant-page';
 
 /** sessionStorage: gone with the tab, never in a URL (issue 20) */
 const TOKEN_KEY = 'console.token';
@@ -89,6 +91,7 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
     p.catch(failed);
   };
   const id = encodeURIComponent;
+  const page = usePage();
   return (
     <main>
       <header>
@@ -96,6 +99,9 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
         <span class={`status ${status === 'live' ? 'live' : 'down'}`} id="status">{status}</span>
         <button id="logout" onClick={() => props.logout()}>Log out</button>
       </header>
+      <Nav page={page} />
+      {page === 'tenant' && <TenantPage api={api} tenant={props.tenant} onRefused={() => props.logout('The token was refused.')} />}
+      {page === 'live' && <>
       {error && <p class="error" role="alert" id="error">{error}<button class="dismiss" aria-label="dismiss" onClick={() => setError(undefined)}>×</button></p>}
       <CallsView rows={calls.rows(now, new Map(parks.map((p) => [p.callId, p.slot])))} actions={{
         hangup: (c) => act(api.call('DELETE', `/v1/calls/${id(c)}`)),
@@ -105,6 +111,7 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
       }} />
       <ParkView tenant={props.tenant} cells={lot ? parkGrid(lot, parks, now) : []}
         retrieve={(slot, to) => act(api.call('POST', `/v1/parks/${id(slot)}/retrieve`, { tenant: props.tenant, to }))} />
+      </>}
     </main>
   );
 }
