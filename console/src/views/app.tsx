@@ -92,6 +92,10 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
   };
   const id = encodeURIComponent;
   const page = usePage();
+  // back on the live page: the lot may have been changed on the tenant page meanwhile
+  useEffect(() => {
+    if (page === 'live') refreshParks().catch(failed);
+  }, [page]);
   return (
     <main>
       <header>
