@@ -169,4 +169,39 @@ describe('console: tenant page in a browser', function () {
     // the form shows what the server kept
     assert.equal(await page.$eval('#moh-classes', (e) => (e as HTMLTextAreaElement).value), 'default=\njazz=sip:jazz@music.example.net');
   });
+  it('saves a user\'s forwarding, the pickup codes and the conference policy', async () => {
+    await fx.provision('ct-cat');
+    await fx.provision('ct-dan');
+    await openTenantPage();
+    await page.waitForSelector('tr[data-user="ct-cat"] button.forwarding', { timeout: 20000 });
+    await page.click('tr[data-user="ct-cat"] button.forwarding');
+    await fill('#forwarding-busy', 'ct-dan');
+    await fill('#forwarding-noAnswerSeconds', '3');
+    await page.click('#forwarding button[type="submit"]');
+    await waitText('#forwarding-noAnswerSeconds-error', /^must be >= 5$/);
+    await fill('#forwarding-noAnswerSeconds', '25');
+    await fill('#forwarding-noAnswer', 'ct-nobody');
+    await page.click('#forwarding button[type="submit"]');
+    // a target that is no user: the schema allows it, the server does not
+    assert.match(await waitText('#forwarding-outcome', /E_FORWARD_TARGET_UNKNOWN/), /no user ct-nobody/);
+    await fill('#forwarding-noAnswer', '');
+    await page.click('#forwarding button[type="submit"]');
+    await waitText('#forwarding-outcome', /^Saved\.$/);
+    assert.deepEqual(await get(`/v1/tenants/${TENANT}/users/ct-cat/forwarding`), { busy: 'ct-dan', noAnswerSeconds: 25, noAnswerOverlap: false, dnd: false });
+
+    await fill('#pickup-groupCode', '*88');
+    await fill('#pickup-directedPrefix', '#9');
+    await page.click('#pickup button[type="submit"]');
+    await waitText('#pickup-outcome', /^Saved\.$/);
+    await page.select('#conference-hostLeaves', 'continue');
+    await fill('#conference-mergeCode', '*33');
+    await page.click('#conference button[type="submit"]');
+    await waitText('#conference-outcome', /^Saved\.$/);
+    assert.deepEqual(await get(`/v1/tenants/${TENANT}/pickup`), { groupCode: '*88', directedPrefix: '#9' });
+    const conf = await get(`/v1/tenants/${TENANT}/conference`);
+    assert.deepEqual([conf.mergeCode, conf.hostLeaves], ['*33', 'continue']);
+    // put the codes back for any later test of this suite
+    await fx.api('PUT', `/v1/tenants/${TENANT}/pickup`, { groupCode: '*8', directedPrefix: '**' });
+    await fx.api('PUT', `/v1/tenants/${TENANT}/conference`, { mergeCode: '*3', hostLeaves: 'end' });
+  });
 });
