@@ -10,10 +10,12 @@ import { CallPanel } from './call-panel';
 import { CallsView } from './calls-view';
 import { ConferencesView } from './conferences-view';
 import { Login } from './login';
+import { Nav, usePage } from './nav';
 import { ParkView } from './park-view';
 import { PickupView } from './pickup-view';
 import { RegistrationsView } from './registrations-view';
 import { PlotsView } from './plots-view';
+import { TenantPage } from './tenant-page';
 
 /** sessionStorage: gone with the tab, never in a URL (issue 20) */
 const TOKEN_KEY = 'console.token';
@@ -118,6 +120,11 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
   });
   const parked = new Map(parks.map((p) => [p.callId, p.slot]));
   const cells = lot ? parkGrid(lot, parks, now) : [];
+  const page = usePage();
+  // back on the live page: the lot may have been changed on the tenant page meanwhile
+  useEffect(() => {
+    if (page === 'live') refreshParks().catch(failed);
+  }, [page]);
   return (
     <main>
       <header>
@@ -125,6 +132,9 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
         <span class={`status ${status === 'live' ? 'live' : 'down'}`} id="status">{status}</span>
         <button id="logout" onClick={() => props.logout()}>Log out</button>
       </header>
+      <Nav page={page} />
+      {page === 'tenant' && <TenantPage api={api} tenant={props.tenant} onRefused={() => props.logout('The token was refused.')} />}
+      {page === 'live' && <>
       {error && <p class="error" role="alert" id="error">{error}<button class="dismiss" aria-label="dismiss" onClick={() => setError(undefined)}>×</button></p>}
       <CallsView model={calls} now={now} parked={parked}
         selected={selected} select={setSelected} allRows={ALL_ROWS} actions={{
@@ -146,6 +156,7 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
         calls={calls.rows(now, parked).filter((r) => r.canPark)} />
       <RegistrationsView api={api} tenant={props.tenant} hub={hub} now={now} failed={failed} />
       <PlotsView api={api} />
+      </>}
     </main>
   );
 }
