@@ -236,7 +236,8 @@ function connectCtrl(port: number, timeoutMs: number): Promise<net.Socket> {
 
 export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `baresip-${o.user}-`));
-  const sipPort = await freePort('both');
+  // baresip also binds SIP/TLS on sipPort + 1
+  const sipPort = await freePort('both', { nextTcp: true });
   const ctrlPort = await freePort('tcp');
   const uri = `sip:${o.user}@${o.server}`;
   const params = [`auth_pass=${o.password}`, 'answermode=manual', `regint=${o.register === false ? 0 : 600}`];

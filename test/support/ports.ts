@@ -88,15 +88,19 @@ function ephemeralPort(): Promise<number> {
 /**
  * A port free on 127.0.0.1 for the given transports, outside the kernel's ephemeral range
  * and not handed out recently in this process; `ephemeral` takes it from the kernel's
- * ephemeral range instead (benchmarks whose rtpengine uses 20000-31999).
+ * ephemeral range instead (benchmarks whose rtpengine uses 20000-31999); `nextTcp` also
+ * wants port + 1 free on TCP (baresip listens for SIP over TLS there, and failed to start
+ * once when another process held it).
  */
-export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both', opts: { ephemeral?: boolean } = {}): Promise<number> {
+export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both', opts: { ephemeral?: boolean; nextTcp?: boolean } = {}): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = opts.ephemeral ? await ephemeralPort() : CANDIDATES[Math.floor(Math.random() * CANDIDATES.length)];
-    if (handedOut.has(port)) continue;
-    const ok = (kind === 'udp' || (await tcpFree(port))) && (kind === 'tcp' || (await udpFree(port)));
+    if (handedOut.has(port) || (opts.nextTcp && handedOut.has(port + 1))) continue;
+    const ok = (kind === 'udp' || (await tcpFree(port))) && (kind === 'tcp' || (await udpFree(port)))
+      && (!opts.nextTcp || (port < 65535 && (await tcpFree(port + 1))));
     if (ok) {
       remember(port);
+      if (opts.nextTcp) remember(port + 1);
       return port;
     }
   }
