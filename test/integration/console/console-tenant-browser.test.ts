@@ -1,50 +1,25 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
+import type { HTTPRequest, Page } from 'puppeteer-core';
+import { consoleBrowser } from '../../support/console-browser';
 import { coreFixture, TENANT, TOKEN } from '../core/fixture';
-
-/** Debian's chromium (scripts/ensure-deps.sh); CHROMIUM_BIN names another. No browser is downloaded. */
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 /** The console's tenant page (issue 20 item 4) in a real browser, against a real server. */
 describe('console: tenant page in a browser', function () {
   this.timeout(90000);
   const fx = coreFixture();
-  let browser: Browser | undefined;
   let page: Page;
+  const { base, text, waitText } = consoleBrowser(() => fx.server(), { width: 1100, height: 900 }, (p) => { page = p; });
   /** every request the page sent to /v1, as `METHOD path` */
   let sent: string[];
 
-  before(async function () {
-    this.timeout(60000);
-    if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM} (scripts/ensure-deps.sh installs it)`);
-    // --no-sandbox: test machines and containers run as root, where chromium's sandbox refuses to start
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-  });
-  after(async () => browser?.close());
-
   beforeEach(async () => {
-    if (!browser) throw new Error('no browser');
-    page = await browser.newPage();
-    await page.setViewport({ width: 1100, height: 900 });
     sent = [];
     page.on('request', (r: HTTPRequest) => {
       const url = new URL(r.url());
       if (url.pathname.startsWith('/v1/')) sent.push(`${r.method()} ${decodeURIComponent(url.pathname)}`);
     });
   });
-  afterEach(async () => page.close());
 
-  const base = (): string => `http://127.0.0.1:${fx.server().httpPort}`;
-  const text = (selector: string): Promise<string> => page.$eval(selector, (e) => e.textContent ?? '');
-  /** waits (on the page's own rendering, not a timer) until `selector` exists and its text satisfies the pattern */
-  const waitText = async (selector: string, pattern: RegExp): Promise<string> => {
-    await page.waitForFunction((sel: string, src: string) => {
-      const el = document.querySelector(sel);
-      return el !== null && new RegExp(src).test(el.textContent ?? '');
-    }, { timeout: 20000 }, selector, pattern.source);
-    return text(selector);
-  };
   /** replaces what a field holds with `value`, typed as the operator would */
   const fill = async (selector: string, value: string): Promise<void> => {
     await page.waitForSelector(selector, { timeout: 20000 });
