@@ -38,7 +38,8 @@ describe('softphone: pickup of a ringing call (issue 16)', function () {
       // B's phone was cancelled: it never answered
       await b.event('CALL_CLOSED');
       assert.ok(!b.eventTypes().includes('CALL_ESTABLISHED'), 'B never got the call');
-      const call = await fx.liveCall((x) => x.caller.user === a.user);
+      // the record is written once both are answered: until then it lists the ringing call (callee B)
+      const call = await fx.liveCall((x) => x.caller.user === a.user && x.state === 'answered');
       assert.equal(call.callee.user, c.user, 'the call is now between A and C');
 
       await listen(a, { present: [TONE.c], absent: [TONE.a, TONE.b] });
