@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type Srf from 'drachtio-srf';
 import { dialogRequest, handlers } from '../../support/srf-app';
 import { deferred, engineFixture, flow, SDP } from './fixture';
+import { answerInvite } from '../../../lib/calls/answer';
 
 /** A plain srf UAS on the engine, sipp as the caller (RFC 3261 13 and 15 flows). */
 describe('engine: srf UAS against a sipp caller', function () {
@@ -11,8 +12,7 @@ describe('engine: srf UAS against a sipp caller', function () {
   it('answers, and the caller hangs up', async () => {
     const destroyed = deferred();
     await fx.app((srf) => srf.invite(async (req, res) => {
-      const d = await srf.createUAS(req, res, { localSdp: SDP });
-      d.on('destroy', () => destroyed.resolve());
+      await answerInvite(srf, req, res, SDP, (d) => d.on('destroy', () => destroyed.resolve()));
     }));
     const r = await fx.uac({ scenario: 'uac.xml', service: 'svc' });
     assert.equal(r.code, 0, r.errors);
@@ -77,11 +77,10 @@ describe('engine: srf UAS against a sipp caller', function () {
   it('relays re-INVITEs from the caller to the dialog (hold and resume)', async () => {
     const directions: string[] = [];
     await fx.app((srf) => srf.invite(async (req, res) => {
-      const d = await srf.createUAS(req, res, { localSdp: SDP });
-      d.on('modify', (mreq: Srf.SrfRequest, mres: Srf.SrfResponse) => {
+      await answerInvite(srf, req, res, SDP, (d) => d.on('modify', (mreq: Srf.SrfRequest, mres: Srf.SrfResponse) => {
         directions.push(/a=(sendonly|recvonly|inactive|sendrecv)/.exec(mreq.body)?.[1] ?? 'none');
         mres.send(200, { body: SDP });
-      });
+      }));
     }));
     const r = await fx.uac({ scenario: 'uac-reinvite.xml', service: 'svc' });
     assert.equal(r.code, 0, r.errors);
@@ -109,12 +108,11 @@ describe('engine: srf UAS against a sipp caller', function () {
   it('takes a REFER within the dialog and reports with NOTIFY (message/sipfrag)', async () => {
     const referTo = deferred<string>();
     await fx.app((srf) => srf.invite(async (req, res) => {
-      const d = await srf.createUAS(req, res, { localSdp: SDP });
-      d.on('refer', (rreq: Srf.SrfRequest, rres: Srf.SrfResponse) => {
+      await answerInvite(srf, req, res, SDP, (d) => d.on('refer', (rreq: Srf.SrfRequest, rres: Srf.SrfResponse) => {
         referTo.resolve(rreq.get('Refer-To'));
         rres.send(202);
         void dialogRequest(d, { method: 'NOTIFY', headers: { Event: 'refer', 'Subscription-State': 'terminated;reason=noresource', 'Content-Type': 'message/sipfrag;version=2.0' }, body: 'SIP/2.0 200 OK\r\n' });
-      });
+      }));
     }));
     const r = await fx.uac({ scenario: 'uac-refer.xml', service: 'svc', vars: { refer_to: 'sip:carol@127.0.0.1' } });
     assert.equal(r.code, 0, r.errors);
@@ -125,8 +123,7 @@ describe('engine: srf UAS against a sipp caller', function () {
 
   it('works over TCP', async () => {
     await fx.app((srf) => srf.invite(async (req, res) => {
-      const d = await srf.createUAS(req, res, { localSdp: SDP });
-      d.on('destroy', () => undefined);
+      await answerInvite(srf, req, res, SDP, (d) => d.on('destroy', () => undefined));
     }));
     const r = await fx.uac({ scenario: 'uac.xml', service: 'svc', transport: 't1' });
     assert.equal(r.code, 0, r.errors);
@@ -148,8 +145,7 @@ describe('engine: UDP packet loss', function () {
   it('recovers lost UDP messages by retransmission (sipp -lost 10, 20 calls)', async () => {
     const before = await fx.engine().stats();
     await fx.app((srf) => srf.invite(async (req, res) => {
-      const d = await srf.createUAS(req, res, { localSdp: SDP });
-      d.on('destroy', () => undefined);
+      await answerInvite(srf, req, res, SDP, (d) => d.on('destroy', () => undefined));
     }));
     const r = await fx.uac({ scenario: 'uac.xml', service: 'svc', calls: 20, rate: 20, lost: 10, durationMs: 50 });
     assert.equal(r.code, 0, r.errors);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type Srf from 'drachtio-srf';
 import { handlers } from '../../support/srf-app';
 import { deferred, engineFixture, flow, SDP } from './fixture';
+import { answerInvite } from '../../../lib/calls/answer';
 
 /** A raw drachtio-protocol client: frames `<len>#<payload>` and waits for replies by id. */
 class WireClient {
@@ -82,8 +83,7 @@ describe('engine: drachtio wire protocol', function () {
     const byes: string[] = [];
     const setup = (name: string) => (srf: Srf): void => srf.invite(async (req, res) => {
       invites.push(name);
-      const d = await srf.createUAS(req, res, { localSdp: SDP });
-      d.on('destroy', () => byes.push(name));
+      await answerInvite(srf, req, res, SDP, (d) => d.on('destroy', () => byes.push(name)));
     });
     await fx.app(setup('one'));
     await fx.app(setup('two'));
@@ -106,8 +106,7 @@ describe('engine: drachtio wire protocol', function () {
     const stopped = deferred();
     await fx.app((srf) => {
       srf.invite(async (req, res) => {
-        const d = await srf.createUAS(req, res, { localSdp: SDP });
-        d.on('destroy', () => undefined);
+        await answerInvite(srf, req, res, SDP, (d) => d.on('destroy', () => undefined));
       });
       const on = srf.on.bind(srf) as unknown as (e: string, f: (...a: unknown[]) => void) => void;
       on('cdr:attempt', (source) => events.push(`attempt ${String(source)}`));
