@@ -117,7 +117,11 @@ class SentinelSet implements TestSentinelSet {
   }
 
   async command(port: number, args: string[]): Promise<unknown> {
-    const client = createClient({ password: PASSWORD, socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 1000 } });
+    // On loopback a connect succeeds or is refused at once; the timeout only bounds a hang.
+    // A short one failed on a loaded machine: node runs an expired socket timer before it
+    // polls the connect that completed meanwhile, so any event-loop stall longer than the
+    // timeout reads as "Connection timeout".
+    const client = createClient({ password: PASSWORD, socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 10000 } });
     client.on('error', () => undefined); // a refused connection rejects connect() below
     try {
       await client.connect();
