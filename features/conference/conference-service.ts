@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type { SrfApp } from '../../lib/sip/srf-app';
 import type { Logger } from 'winston';
-import { attachMediaServer, offerToMediaServer, openMediaSession, opposite, reconnect, RingStepRun, type Call, type CallManager, type ForkTarget, type MediaServerLeg, type OpenedSession, type Side } from '../../lib/calls';
+import { answerInvite, attachMediaServer, offerToMediaServer, openMediaSession, opposite, reconnect, RingStepRun, type Call, type CallManager, type ForkTarget, type MediaServerLeg, type OpenedSession, type Side } from '../../lib/calls';
 import type { MediaAnchor, MediaServerTarget, MediaSession } from '../../lib/media';
 import { hangUp, isConnected } from '../../lib/sip/hang-up';
 import type { ConferenceStore } from './conference-store';
@@ -151,10 +151,14 @@ export class ConferenceService {
    */
   private async admitAll(conf: Conference, moves: { ok: Move[]; failed?: unknown }): Promise<void> {
     const gone = moves.ok.find((m) => !m.call.dialog(m.side) || !isConnected(m.call.dialog(m.side)!));
-    if (moves.failed !== undefined || gone) {
+    // the conference ended while the parties joined (the merging user's seat hung up at once):
+    // admitted now, they would sit in a bridge nobody ends
+    const ended = !this.conferences.has(conf.id);
+    if (moves.failed !== undefined || gone || ended) {
       await this.putBack(moves.ok);
       if (moves.failed !== undefined) throw moves.failed;
-      throw new Error(`the ${gone!.side} of call ${gone!.call.id} left while joining`);
+      if (gone) throw new Error(`the ${gone.side} of call ${gone.call.id} left while joining`);
+      throw new Error('the conference ended while the parties joined');
     }
     for (const m of moves.ok) this.admit(conf, m);
   }
@@ -313,12 +317,18 @@ export class ConferenceService {
       const bridgeSession = session;
       const bridgeTag = `cf-${id()}`;
       const answer = await this.deps.media.answer({ callId: mediaCallId, fromTag, toTag: bridgeTag, sdp: joined.answer });
-      const party = await this.deps.srf.createUAS(req, res, { localSdp: answer });
       const media: MemberMedia = { mediaCallId, memberTag: fromTag, bridgeTag, bridgeSdp: () => bridgeSession.serverSdp };
-      return this.track(conf, memberId, user, party, media, async () => {
-        await bridgeSession.release();
-        await this.deps.media.delete({ callId: mediaCallId });
-      }, bridgeSession);
+      // tracked in the tick the dialog exists: a BYE or re-INVITE right behind the ACK
+      // (RFC 3261 13.3.1.4) must find the member listened to (answerInvite)
+      let member: Member | undefined;
+      await answerInvite(this.deps.srf, req, res, answer, (party) => {
+        member = this.track(conf, memberId, user, party, media, async () => {
+          await bridgeSession.release();
+          await this.deps.media.delete({ callId: mediaCallId });
+        }, bridgeSession);
+      });
+      if (!member) throw new Error('answered without a dialog');
+      return member;
     } catch (err) {
       await session?.release().catch(() => undefined);
       await this.deps.media.delete({ callId: mediaCallId }).catch(() => undefined);
