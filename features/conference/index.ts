@@ -1,3 +1,4 @@
+import { Gauge } from 'prom-client';
 import type { Feature, FeatureContext } from '../../lib/feature';
 import type { MediaServerTarget } from '../../lib/media';
 import { contactTarget } from '../../lib/routing';
@@ -76,6 +77,9 @@ export function conferenceFeature(): Feature {
         changed: (conf, ended) => void c.bus.publish(conferenceChanged, conferenceChangeOf(conf, ended, c.config.instanceId))
           .catch((err: Error) => c.logger.warn('conference: change not published', { conference: conf.id, error: err.message })),
       });
+      const svc = service;
+      // read by GET /v1/stats/history (the console's plot) by this name
+      new Gauge({ name: 'feature_server_conferences', help: 'Conferences on this instance', registers: [c.metrics], collect() { this.set(svc.list().length); } });
     },
     async stop() {
       await service?.stop();

@@ -199,6 +199,9 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     const added = await fx.api('POST', `/v1/conferences/${conf.id}/members`, { to: 'cs-d' });
     assert.equal(added.status, 201, JSON.stringify(added.body));
     assert.equal(((await fx.api('GET', `/v1/conferences/${conf.id}`)).body as { members: unknown[] }).members.length, 4);
+    // the conference gauge (Prometheus, and the console's plot through GET /v1/stats/history)
+    const metrics = String((await fx.api('GET', '/metrics', undefined, '')).body);
+    assert.match(metrics, /^feature_server_conferences 1$/m);
     assert.ok(star);
     const rs = await star;
     assert.equal(rs.code, 0, rs.errors);
