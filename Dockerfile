@@ -10,7 +10,7 @@
 #   docker build -t sip-feature-server:0.1.0 .
 #
 # At the repository root because the build context is the whole source tree
-# (package.json, lib/, features/); .dockerignore next to it keeps the rest out.
+# (package.json, lib/, features/, console/); .dockerignore next to it keeps the rest out.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -23,8 +23,11 @@ COPY tsconfig.json main.ts ./
 COPY bin ./bin
 COPY lib ./lib
 COPY features ./features
-# `npm run build` records its build stamp (scripts/build-stamp.sh) after tsc
-COPY scripts/build-stamp.sh ./scripts/
+# `npm run build` also builds the operator console (console/, checked against the API's
+# schemas, which scripts/console-schemas.ts takes from the route definitions) and records
+# its build stamp (scripts/build-stamp.sh)
+COPY console ./console
+COPY scripts/build-stamp.sh scripts/console-schemas.ts ./scripts/
 # the files the compiled code reads at run time (park prompts, ...) go next to it
 RUN npm run build \
  && find lib features -type f ! -name '*.ts' ! -name '*.md' -exec cp --parents {} dist/ \;
