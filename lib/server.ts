@@ -7,7 +7,7 @@ import { CallManager, CallTakeover, MediaReanchor, takeoverAction, MediaWatchdog
 import type { Config } from './config';
 import type { Feature, FeatureContext } from './feature';
 import { createRtpengineAnchor, EmbeddedServices, RtpengineRestartWatch, startRtpengine, type RtpengineProcess } from './media';
-import { createRegistrar } from './registrar';
+import { createRegistrar, registrationChanged } from './registrar';
 import { Admission, createPublishRouter, createRouter, createSubscribeRouter, FeatureCodeDispatcher } from './routing';
 import { MemoryReducer } from './engine';
 import { createMetrics, StatsHistory } from './metrics';
@@ -162,7 +162,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       routeInvite(req, res);
     });
     const register = createRegistrar({ registrations, auth, logger, minExpires: config.minExpires, maxExpires: config.maxExpires,
-      maxContacts: config.maxContacts });
+      maxContacts: config.maxContacts,
+      changed: (tenant, user) => void bus.publish(registrationChanged, { tenant, user })
+        .catch((err: Error) => logger.warn('registration change not published', { tenant, user, error: err.message })) });
     srf.register(admission.guard('REGISTER', register));
     srf.options((_req, res) => res.send(200));
     const subscribe = createSubscribeRouter({ users, auth, features: dispatcher, logger });
@@ -264,8 +266,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     // issue 20: GET /v1/events, the call changes of every instance and what features relay
     const events = new EventStream({ logger: logger.child({ component: 'events' }) });
+    const relay = (topic: string) => (b: unknown): void => {
+      const e = relayedEvent(topic, b);
+      if (e) events.publish(e);
+    };
     const unwatch = [publishCallChanges(calls, bus, logger), bus.on(callChanged, (c) => events.publish(callChangeEvent(c))),
-      ...opts.features.flatMap((f) => f.liveTopics ?? []).map((t) => bus.on(t, (b) => { const e = relayedEvent(t, b); if (e) events.publish(e); }))];
+      bus.on(registrationChanged, relay(registrationChanged.name)),
+      ...opts.features.flatMap((f) => f.liveTopics ?? []).map((t) => bus.on(t, relay(t)))];
     closers.push(async () => unwatch.forEach((u) => u()));
     events.route(api.router);
     forwardCallRoutes(api.app, owners);

@@ -36,13 +36,13 @@ export class LiveHub {
 }
 
 /**
- * A list fetched when the stream (re)connects and again (coalesced) on each of `topics`;
- * with `pollMs`, also that often (for lists that have no event).
+ * A list fetched when the stream (re)connects and again (coalesced, runs `minGapMs` apart)
+ * on each of `topics`; with `pollMs`, also that often (for changes that have no event).
  */
 export function useLiveList<T>(hub: LiveHub, topics: readonly string[], load: () => Promise<T>, failed: (err: unknown) => void,
-  opts: { pollMs?: number; key?: string } = {}): [T | undefined, () => void] {
+  opts: { pollMs?: number; key?: string; minGapMs?: number } = {}): [T | undefined, () => void] {
   const [data, setData] = useState<T | undefined>(undefined);
-  const [refresh] = useState(() => coalesced(async () => setData(await load())));
+  const [refresh] = useState(() => coalesced(async () => setData(await load()), { minGapMs: opts.minGapMs }));
   const run = (): void => void refresh().catch(failed);
   useEffect(() => {
     if (hub.live) run();

@@ -15,6 +15,8 @@ export interface RegistrarDeps {
   maxExpires: number;
   /** most contacts one AOR may have bound at once */
   maxContacts: number;
+  /** told after every REGISTER that changed the user's bindings (not a query) */
+  changed?: (tenant: string, user: string) => void;
 }
 
 const DEFAULT_EXPIRES = 3600;
@@ -89,6 +91,7 @@ export function createRegistrar(deps: RegistrarDeps) {
     }
     log.info('registration', { bindings: result.bindings.length });
     res.send(200, { headers: contactHeaders(result.bindings) });
+    if (contacts.length > 0) deps.changed?.(tenant, aor.user);
   };
 }
 

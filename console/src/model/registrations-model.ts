@@ -19,10 +19,14 @@ export interface RegistrationRow {
 }
 
 /**
- * There is no bus event for registrations (they change with every refresh REGISTER): the
- * view polls the listing, no faster than this.
+ * The listing is fetched again on `registration.changed` (a REGISTER bound or removed
+ * phones), no sooner than REGISTRATIONS_MIN_GAP_MS after the last fetch (a tenant's phones
+ * refresh all the time), and every REGISTRATIONS_REFRESH_MS for bindings that simply
+ * expire, which no event tells.
  */
-export const REGISTRATIONS_REFRESH_MS = 10_000;
+export const REGISTRATIONS_TOPICS = ['registration.changed'] as const;
+export const REGISTRATIONS_MIN_GAP_MS = 2_000;
+export const REGISTRATIONS_REFRESH_MS = 30_000;
 
 /** Bindings the table shows at most. */
 export const MAX_REGISTRATION_ROWS = 500;

@@ -38,4 +38,22 @@ describe('console: coalesced refresh', () => {
     await refresh();
     assert.equal(n, 2);
   });
+
+  it('with minGapMs, the run asked for meanwhile waits out the gap since the last one started', async () => {
+    let t = 0;
+    const waits: number[] = [];
+    const starts: number[] = [];
+    let ask: () => Promise<void> = () => Promise.resolve();
+    const refresh = coalesced(async () => {
+      starts.push(t);
+      t += 300; // the fetch takes 300 ms
+      if (starts.length === 1) void ask(); // an event arrives while it runs
+    }, { minGapMs: 2000, now: () => t, wait: async (ms) => { waits.push(ms); t += ms; } });
+    ask = refresh;
+    await refresh();
+    assert.deepEqual(waits, [1700], 'waited the rest of the 2 s gap');
+    assert.deepEqual(starts, [0, 2000]);
+    await refresh();
+    assert.deepEqual(waits, [1700], 'an ask with nothing before it runs at once');
+  });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MAX_REGISTRATION_ROWS, registrationRows, REGISTRATIONS_REFRESH_MS, type RegistrationsView } from '../../../console/src/model/registrations-model';
+import { MAX_REGISTRATION_ROWS, registrationRows, REGISTRATIONS_MIN_GAP_MS, REGISTRATIONS_REFRESH_MS, REGISTRATIONS_TOPICS, type RegistrationsView } from '../../../console/src/model/registrations-model';
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
@@ -26,7 +26,9 @@ describe('console: registrations model', () => {
     assert.deepEqual(registrationRows(undefined, T0).rows, []);
   });
 
-  it('is refreshed no faster than every 10 s (there is no registration event)', () => {
-    assert.ok(REGISTRATIONS_REFRESH_MS >= 10_000);
+  it('follows registration.changed, at most once per 2 s, and polls slowly for bindings that expire', () => {
+    assert.deepEqual([...REGISTRATIONS_TOPICS], ['registration.changed']);
+    assert.ok(REGISTRATIONS_MIN_GAP_MS >= 1_000);
+    assert.ok(REGISTRATIONS_REFRESH_MS >= 10_000, 'no polling faster than every few seconds');
   });
 });
