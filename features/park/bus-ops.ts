@@ -33,6 +33,9 @@ export const retrieveToOp = defineOp('park.retrieve-to', {
 /** A slot was taken or freed on some instance: every instance's BLF watchers of it hear it. */
 export const slotChanged = defineEvent('park.slot-changed', obj({ tenant, slot, occupied: bool }));
 
+/** A tenant's park lot was set (REST): consoles showing its grid fetch it again. */
+export const lotChanged = defineEvent('park.lot-changed', obj({ tenant }));
+
 /** How long a remote park waits (the owner re-INVITEs the parked party to music). */
 export const PARK_TIMEOUT_MS = 15_000;
 /** How long a remote retrieve waits beyond the ringing time. */

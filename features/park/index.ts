@@ -11,7 +11,7 @@ import { ParkLotStore, slotsOf } from './lot';
 import { ParkError, ParkService } from './park-service';
 import { ParkTakeover } from './takeover';
 import { parkRoutes } from './routes';
-import { PARK_TIMEOUT_MS, parkOp, RETRIEVE_SLACK_MS, retrieveToOp, slotChanged } from './bus-ops';
+import { lotChanged, PARK_TIMEOUT_MS, parkOp, RETRIEVE_SLACK_MS, retrieveToOp, slotChanged } from './bus-ops';
 import { SlotStore, type ParkedEntry } from './slots';
 import { SlotWatchers } from './blf';
 import { SlotAnnouncer } from './announcement';
@@ -71,7 +71,7 @@ export function parkFeature(): Feature {
   return {
     name: 'park',
     // the console's park grid hears slots taken and freed on every instance
-    liveTopics: [slotChanged.name],
+    liveTopics: [slotChanged.name, lotChanged.name],
     codes: [{
       // retrieve: the slot number itself, or *71<slot>; a number that is no slot is routed on
       pattern: /^(?:\*71)?(\d{1,8})$/,
@@ -137,6 +137,8 @@ export function parkFeature(): Feature {
         const waitMs = (ringMs: number): number => ringMs + RETRIEVE_SLACK_MS;
         return {
           lots: n.lots, park: n.park, calls: n.ctx.calls,
+          lotChanged: (tenant) => void n.ctx.bus.publish(lotChanged, { tenant })
+            .catch((err: Error) => n.ctx.logger.warn('park: lot change not published', { tenant, error: err.message })),
           remote: {
             async ownerOfCall(id) {
               const r = await calls.get(id);

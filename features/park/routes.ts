@@ -34,6 +34,8 @@ export interface ParkRoutesDeps {
   lots: ParkLotStore;
   park: ParkService;
   calls: CallManager;
+  /** told after a tenant's lot was set (every instance's consoles hear it) */
+  lotChanged(tenant: string): void;
   /** a call or slot owned by another instance: the request goes to that instance (bus) */
   remote: {
     /** the owner of a call this instance does not have and the call's tenant, if any */
@@ -84,7 +86,9 @@ export function parkRoutes(api: ApiRouter, deps: () => ParkRoutesDeps): void {
     if (lot.lastSlot < lot.firstSlot || lot.lastSlot - lot.firstSlot >= 1000) throw errors.E_BAD_REQUEST('lastSlot must be at or after firstSlot, 1000 slots at most');
     const ext = Number(lot.extension);
     if (ext >= lot.firstSlot && ext <= lot.lastSlot) throw errors.E_BAD_REQUEST('the park extension must not be a slot');
-    await deps().lots.put(req.params.domain, lot);
+    const d = deps();
+    await d.lots.put(req.params.domain, lot);
+    d.lotChanged(req.params.domain);
     return lot;
   });
 

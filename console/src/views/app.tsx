@@ -91,7 +91,7 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
       onEvent: (e) => {
         if (e.event === 'call') {
           batch.push(JSON.parse(e.data) as CallChangeView);
-        } else if (e.event === 'park.slot-changed') {
+        } else if (e.event === 'park.slot-changed' || e.event === 'park.lot-changed') {
           refreshParks().catch(failed);
         }
         hub.event(e);

@@ -66,6 +66,17 @@ describe('console: in a browser', function () {
     assert.equal((await parked.done).code, 0, 'the parked phone got the BYE');
   });
 
+  it('a park lot set elsewhere (REST, another console) redraws the live page\'s grid without reloading it', async () => {
+    await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 703, timeout: 60, announce: false });
+    await login();
+    await waitText('#status', /^live$/);
+    await page.waitForSelector('li[data-slot="703"]', { timeout: 15000 });
+    assert.equal(await page.$('li[data-slot="706"]'), null);
+    assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 706, timeout: 60, announce: false })).status, 200);
+    // told by park.lot-changed on GET /v1/events: the page fetches the lot again
+    await page.waitForSelector('li[data-slot="706"]', { timeout: 15000 });
+  });
+
   it('shows the API\'s error message when an action fails', async () => {
     await fx.provision('ce-a');
     await fx.provision('ce-b');

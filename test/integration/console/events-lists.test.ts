@@ -6,8 +6,11 @@ import { openEvents, type SseClient } from './sse-client';
 interface RegData { tenant: string; user: string }
 const data = (e: SseEvent): RegData => JSON.parse(e.data) as RegData;
 
-/** GET /v1/events tells registration changes (issue 20: the console's registrations list, live). */
-describe('console: registration events on GET /v1/events', function () {
+/**
+ * GET /v1/events tells what makes a console fetch a list again (issue 20): a user's
+ * registrations, a tenant's park lot.
+ */
+describe('console: registration and park lot events on GET /v1/events', function () {
   this.timeout(60000);
   const fx = coreFixture();
   let stream: SseClient | undefined;
@@ -31,5 +34,24 @@ describe('console: registration events on GET /v1/events', function () {
     await fx.register('er-a', { port, expires: 0 });
     await stream.next((e) => stream!.events.indexOf(e) >= seen && e.event === 'registration.changed' && data(e).user === 'er-a', 20000);
     assert.equal(await listed('er-a'), 0);
+  });
+
+  it('park.lot-changed: setting a tenant\'s lot is told to its consoles (the grid is fetched again), not to another tenant\'s', async () => {
+    const other = await fx.api('POST', '/v1/tenants/other.example/tokens', {});
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    const otherStream = await openEvents(fx.server().httpPort, (other.body as { token: string }).token);
+    try {
+      stream = await openEvents(fx.server().httpPort, TOKEN);
+      const lot = { extension: '800', firstSlot: 801, lastSlot: 805, timeout: 60, announce: false };
+      assert.equal((await fx.api('PUT', `/v1/tenants/${TENANT}/park`, lot)).status, 200);
+      const e = await stream.next((x) => x.event === 'park.lot-changed', 20000);
+      assert.deepEqual(JSON.parse(e.data), { tenant: TENANT });
+      // the other tenant's stream carries its own lot's change, and that one only
+      assert.equal((await fx.api('PUT', '/v1/tenants/other.example/park', lot)).status, 200);
+      await otherStream.next((x) => x.event === 'park.lot-changed', 20000);
+      assert.deepEqual(otherStream.events.filter((x) => x.event === 'park.lot-changed').map((x) => JSON.parse(x.data)), [{ tenant: 'other.example' }]);
+    } finally {
+      otherStream.close();
+    }
   });
 });
