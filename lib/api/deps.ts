@@ -7,7 +7,7 @@ import type { ApiTokenRepository, CallRecord, RegistrationRepository, UserReposi
 export type HealthCheckResult = { ok: boolean; detail?: string };
 
 /** What the API needs of the users store (a fake in tests, UserRepository in production). */
-export type UsersPort = Pick<UserRepository, 'put' | 'get' | 'delete' | 'list'>;
+export type UsersPort = Pick<UserRepository, 'put' | 'update' | 'get' | 'delete' | 'list'>;
 
 /** What the API needs of the location service. */
 export type RegistrationsPort = Pick<RegistrationRepository, 'list' | 'unbindAll'>;

@@ -1,6 +1,7 @@
 import type { RedisClient } from './connection';
 import { digestHa1 } from './digest';
 import { keys, tenantId } from './keys';
+import { LuaScript } from './lua-script';
 
 /** What an operator provisions for a user (the REST body, minus validation). */
 export interface UserInput {
@@ -46,6 +47,18 @@ export interface DigestCredentials {
 
 type Stored = Record<string, string>;
 
+/**
+ * KEYS: the user's hash, the tenant's set of user names; ARGV: the user name, then field,
+ * value pairs. Nothing when the user does not exist; else the fields set, the name kept in
+ * the set as PUT keeps it, and the whole hash back (HGETALL's flat list).
+ */
+const UPDATE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
+redis.call('SADD', KEYS[2], ARGV[1])
+return redis.call('HGETALL', KEYS[1])
+`);
+
 /** Provisioned users: one hash per user plus the tenant's set of user names. */
 export class UserRepository {
   constructor(private readonly redis: RedisClient) {}
@@ -57,17 +70,13 @@ export class UserRepository {
     const realm = tenantId(tenant);
     const key = keys.user(tenant, user);
     const now = String(Date.now());
-    const fields: Stored = {
-      realm,
-      ha1: digestHa1(user, realm, input.password, 'MD5'),
-      ha1Sha256: digestHa1(user, realm, input.password, 'SHA-256'),
-      pickupGroups: JSON.stringify(input.pickupGroups ?? []),
-      callGroups: JSON.stringify(input.callGroups ?? []),
-      anonymousCallRejection: input.anonymousCallRejection ? '1' : '0',
-      dialogWatchers: JSON.stringify(input.dialogWatchers ?? []),
-      updatedAt: now,
-    };
-    if (input.displayName !== undefined) fields.displayName = input.displayName;
+    const fields = storedFields(realm, user, {
+      ...input,
+      pickupGroups: input.pickupGroups ?? [],
+      callGroups: input.callGroups ?? [],
+      anonymousCallRejection: input.anonymousCallRejection ?? false,
+      dialogWatchers: input.dialogWatchers ?? [],
+    }, now);
     // One MULTI: the hash and the tenant's set never disagree, and EXISTS inside it tells
     // created from updated without a race against a concurrent PUT.
     const replies = await this.redis.multi()
@@ -80,6 +89,21 @@ export class UserRepository {
       .exec();
     const existed = Number(replies[0]) === 1;
     return { created: !existed, user: toRecord(realm, user, replies[5] as unknown as Stored) };
+  }
+
+  /**
+   * Changes the fields given and keeps the others (PATCH semantics); null when there is no
+   * such user: a patch never creates one. One script, so a DELETE of the user runs wholly
+   * before it (null) or wholly after it (gone), never in between to leave half a user.
+   */
+  async update(tenant: string, user: string, patch: Partial<UserInput>): Promise<UserRecord | null> {
+    const realm = tenantId(tenant);
+    const fields = storedFields(realm, user, patch, String(Date.now()));
+    const raw = await UPDATE.run(this.redis, [keys.user(tenant, user), keys.users(tenant)], [user, ...Object.entries(fields).flat()]);
+    if (!Array.isArray(raw)) return null;
+    const stored: Stored = {};
+    for (let i = 0; i + 1 < raw.length; i += 2) stored[String(raw[i])] = String(raw[i + 1]);
+    return toRecord(realm, user, stored);
   }
 
   async get(tenant: string, user: string): Promise<UserRecord | null> {
@@ -117,6 +141,27 @@ export class UserRepository {
     // MULTI); skipping it keeps a hand-edited store from breaking the listing.
     return names.flatMap((name, i) => (isEmpty(hashes[i]) ? [] : [toRecord(t, name, hashes[i])]));
   }
+}
+
+/**
+ * The hash fields for the properties given (and only those), plus updatedAt: one place
+ * that knows how a user is stored, for PUT and PATCH alike. The password becomes HA1 for
+ * each algorithm the registrar may challenge with (RFC 7616 3.4.2, RFC 8760) and is never
+ * stored itself.
+ */
+function storedFields(realm: string, user: string, input: Partial<UserInput>, now: string): Stored {
+  const fields: Stored = { updatedAt: now };
+  if (input.password !== undefined) {
+    fields.realm = realm;
+    fields.ha1 = digestHa1(user, realm, input.password, 'MD5');
+    fields.ha1Sha256 = digestHa1(user, realm, input.password, 'SHA-256');
+  }
+  if (input.displayName !== undefined) fields.displayName = input.displayName;
+  if (input.pickupGroups !== undefined) fields.pickupGroups = JSON.stringify(input.pickupGroups);
+  if (input.callGroups !== undefined) fields.callGroups = JSON.stringify(input.callGroups);
+  if (input.anonymousCallRejection !== undefined) fields.anonymousCallRejection = input.anonymousCallRejection ? '1' : '0';
+  if (input.dialogWatchers !== undefined) fields.dialogWatchers = JSON.stringify(input.dialogWatchers);
+  return fields;
 }
 
 function isEmpty(h: Stored | null | undefined): boolean {

@@ -12,15 +12,23 @@ export interface SettingsForm {
 
 const t = encodeURIComponent;
 
-/** The fields of PUT /tenants/{d}/users/{u} a user form edits (the name is the path's). */
-export const USER_FIELDS: readonly FieldSpec[] = [
-  { name: 'password', label: 'Password', kind: 'password', hint: 'the server keeps only a digest: saving a user always sets its password' },
+/** A user's password (PUT to add a user, PATCH to reset it): the server keeps only a digest. */
+export const PASSWORD_FIELD: FieldSpec = { name: 'password', label: 'Password', kind: 'password', hint: 'the server keeps only a digest' };
+
+/**
+ * What the "Groups…" form changes of a user, by PATCH /tenants/{d}/users/{u}: everything
+ * but the password, which PATCH then leaves as it is.
+ */
+export const GROUP_FIELDS: readonly FieldSpec[] = [
   { name: 'displayName', label: 'Display name', kind: 'text' },
   { name: 'pickupGroups', label: 'Pickup groups', kind: 'list', hint: 'groups whose ringing calls this user may pick up' },
   { name: 'callGroups', label: 'Call groups', kind: 'list', hint: 'groups this user is picked up in' },
   { name: 'dialogWatchers', label: 'Dialog watchers', kind: 'list', hint: "users who may watch this user's calls, * for all" },
   { name: 'anonymousCallRejection', label: 'Reject anonymous calls', kind: 'boolean' },
 ];
+
+/** The fields of PUT /tenants/{d}/users/{u} that adding a user sends (the name is the path's). */
+export const USER_FIELDS: readonly FieldSpec[] = [PASSWORD_FIELD, ...GROUP_FIELDS];
 
 export const FORWARDING: SettingsForm = {
   id: 'forwarding',
@@ -96,14 +104,10 @@ export interface UserView {
 }
 
 /**
- * A password reset is a PUT of the user as it is with the new password: the API
- * replaces a user whole, and a field left out would be cleared.
+ * The PATCH body of the "Groups…" form. The form leaves an emptied text field out of its
+ * body, and PATCH keeps what is left out: a display name the operator cleared is sent as
+ * '' so that it is cleared, not kept.
  */
-export function resetBody(u: UserView, password: string): Record<string, unknown> {
-  return {
-    password,
-    ...(u.displayName !== undefined ? { displayName: u.displayName } : {}),
-    pickupGroups: u.pickupGroups, callGroups: u.callGroups, dialogWatchers: u.dialogWatchers,
-    anonymousCallRejection: u.anonymousCallRejection,
-  };
+export function groupsPatch(u: UserView, body: Record<string, unknown>): Record<string, unknown> {
+  return body.displayName === undefined && u.displayName ? { ...body, displayName: '' } : body;
 }

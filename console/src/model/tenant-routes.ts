@@ -8,6 +8,8 @@ import type { JsonSchema } from './json-schema';
  */
 export const TENANT_ROUTES = {
   user: 'PUT /tenants/:domain/users/:user',
+  /** a user's groups, or its password, each without the other */
+  userPatch: 'PATCH /tenants/:domain/users/:user',
   forwarding: 'PUT /tenants/:domain/users/:user/forwarding',
   moh: 'PUT /tenants/:domain/moh',
   park: 'PUT /tenants/:domain/park',

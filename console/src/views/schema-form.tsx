@@ -57,7 +57,7 @@ export function SchemaForm(props: SchemaFormProps) {
       {all.map((f) => (
         <Field key={f.name} id={`${props.id}-${f.name}`} spec={f} value={values[f.name]} error={errors[f.name]} onChange={(v) => set(f.name, v)} />
       ))}
-      {stray.map(([k, m]) => <p key={k} class="field-error" role="alert">{k === 'domain' ? 'tenant' : k} {m}</p>)}
+      {stray.map(([k, m]) => <p key={k} class="field-error" role="alert">{k === 'domain' ? 'tenant ' : k ? `${k} ` : ''}{m}</p>)}
       <div class="form-actions">
         <button type="submit" disabled={busy}>{props.submitLabel}</button>
         {outcome && <span class={outcome.ok ? 'saved' : 'error'} role={outcome.ok ? 'status' : 'alert'} id={`${props.id}-outcome`}>{outcome.text}</span>}

@@ -10,6 +10,7 @@ import { UsersView } from './users-view';
 export interface TenantApi {
   get<T>(path: string): Promise<T>;
   put<T = unknown>(path: string, body: unknown): Promise<T>;
+  patch<T = unknown>(path: string, body: unknown): Promise<T>;
 }
 
 function tenantApi(api: ApiClient, onRefused: () => void): TenantApi {
@@ -20,6 +21,7 @@ function tenantApi(api: ApiClient, onRefused: () => void): TenantApi {
   return {
     get: (path) => watch(api.call('GET', path)),
     put: (path, body) => watch(api.call('PUT', path, body)),
+    patch: (path, body) => watch(api.call('PATCH', path, body)),
   };
 }
 

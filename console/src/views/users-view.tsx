@@ -2,12 +2,12 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { apiSchemas } from '../api-schemas';
 import type { FieldSpec, FormValues } from '../model/form-model';
 import { formValues } from '../model/form-model';
-import { FORWARDING, resetBody, USER_FIELDS, type UserView } from '../model/tenant-forms';
+import { FORWARDING, GROUP_FIELDS, groupsPatch, PASSWORD_FIELD, USER_FIELDS, type UserView } from '../model/tenant-forms';
 import type { TenantApi } from './tenant-page';
 import { SchemaForm } from './schema-form';
 
 const NAME_FIELD: readonly FieldSpec[] = [{ name: 'user', label: 'User', kind: 'text', hint: 'the SIP user name (extension)' }];
-const PASSWORD_ONLY = USER_FIELDS.filter((f) => f.name === 'password');
+const PASSWORD_ONLY: readonly FieldSpec[] = [PASSWORD_FIELD];
 const EMPTY: FormValues = {};
 
 type Open = { user: string; what: 'edit' | 'reset' | 'forwarding' } | undefined;
@@ -61,18 +61,20 @@ export function UsersView(props: { api: TenantApi; tenant: string }) {
           <h3>{selected.user}: {open.what === 'edit' ? 'user and groups' : open.what === 'reset' ? 'new password' : 'forwarding'}
             <button class="dismiss" aria-label="close" onClick={() => setOpen(undefined)}>×</button></h3>
           {open.what === 'edit' && (
-            <SchemaForm key={`edit-${selected.user}`} id="user-edit" fields={USER_FIELDS} initial={editInitial} schemas={apiSchemas.user}
+            <SchemaForm key={`edit-${selected.user}`} id="user-edit" fields={GROUP_FIELDS} initial={editInitial} schemas={apiSchemas.userPatch}
               params={{ domain: tenant, user: selected.user }} submitLabel="Save user"
               onSubmit={async (body) => {
-                await api.put(userPath(selected.user), body);
+                // PATCH without a password: saving the groups leaves the password as it is
+                await api.patch(userPath(selected.user), groupsPatch(selected, body));
                 await reload();
               }} />
           )}
           {open.what === 'reset' && (
-            <SchemaForm key={`reset-${selected.user}`} id="user-reset" fields={PASSWORD_ONLY} initial={EMPTY} schemas={apiSchemas.user}
+            <SchemaForm key={`reset-${selected.user}`} id="user-reset" fields={PASSWORD_ONLY} initial={EMPTY} schemas={apiSchemas.userPatch}
               params={{ domain: tenant, user: selected.user }} submitLabel="Set password" done="Password set."
               onSubmit={async (body) => {
-                await api.put(userPath(selected.user), resetBody(selected, String(body.password)));
+                // {password} alone: the user's groups and name stay as the server has them
+                await api.patch(userPath(selected.user), body);
               }} />
           )}
           {open.what === 'forwarding' && <ForwardingForm key={`fwd-${selected.user}`} api={api} tenant={tenant} user={selected.user} />}
@@ -91,7 +93,7 @@ export function UsersView(props: { api: TenantApi; tenant: string }) {
 }
 
 function userValues(u: UserView): FormValues {
-  return formValues(USER_FIELDS, u as unknown as Record<string, unknown>);
+  return formValues(GROUP_FIELDS, u as unknown as Record<string, unknown>);
 }
 
 /** A user's forwarding and do-not-disturb, read when opened. */

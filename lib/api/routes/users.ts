@@ -6,6 +6,7 @@ import { tenantFrom } from '../scope';
 import { dateTime, groupListSchema, iso, sipUserSchema, tenantParams, userParams } from '../schemas';
 
 interface UserParams { domain: string; user: string }
+type UserPatch = Partial<UserBody>;
 interface UserBody {
   password: string;
   displayName?: string;
@@ -15,24 +16,24 @@ interface UserBody {
   dialogWatchers?: string[];
 }
 
-const bodySchema = {
-  type: 'object',
-  required: ['password'],
-  additionalProperties: false,
-  properties: {
-    password: { type: 'string', minLength: 4, maxLength: 128, description: 'stored only as digest HA1; never returned' },
-    // No control characters: the name ends up in From/P-Asserted-Identity headers.
-    displayName: { type: 'string', maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
-    pickupGroups: { ...groupListSchema, description: 'call groups whose ringing calls this user may pick up' },
-    callGroups: { ...groupListSchema, description: 'groups this user belongs to for being picked up' },
-    anonymousCallRejection: { type: 'boolean' },
-    dialogWatchers: {
-      type: 'array', items: sipUserSchema, maxItems: 64, uniqueItems: true,
-      description: "users of the tenant who may SUBSCRIBE to this user's dialog state (Event: dialog), '*' for all; "
-        + 'the user itself and the pickup groups that can pick up its calls always may',
-    },
+const userProperties = {
+  password: { type: 'string', minLength: 4, maxLength: 128, description: 'stored only as digest HA1; never returned' },
+  // No control characters: the name ends up in From/P-Asserted-Identity headers.
+  displayName: { type: 'string', maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
+  pickupGroups: { ...groupListSchema, description: 'call groups whose ringing calls this user may pick up' },
+  callGroups: { ...groupListSchema, description: 'groups this user belongs to for being picked up' },
+  anonymousCallRejection: { type: 'boolean' },
+  dialogWatchers: {
+    type: 'array', items: sipUserSchema, maxItems: 64, uniqueItems: true,
+    description: "users of the tenant who may SUBSCRIBE to this user's dialog state (Event: dialog), '*' for all; "
+    + 'the user itself and the pickup groups that can pick up its calls always may',
   },
 } as const;
+
+const bodySchema = { type: 'object', required: ['password'], additionalProperties: false, properties: userProperties } as const;
+
+/** PATCH: the properties of PUT, none required but at least one; those given replace the stored ones. */
+const patchSchema = { type: 'object', minProperties: 1, additionalProperties: false, properties: userProperties } as const;
 
 /** The user as a client sees it: no password, no HA1 (the serializer drops anything else). */
 export const userSchema = {
@@ -69,6 +70,19 @@ export function userRoutes(router: ApiRouter, users: UsersPort, registrations: R
     const { created, user: record } = await users.put(domain, user, req.body);
     if (created) reply.header('location', `/v1/tenants/${record.tenant}/users/${encodeURIComponent(user)}`);
     return reply.code(created ? 201 : 200).send(view(record));
+  });
+
+  router.patch<{ Params: UserParams; Body: UserPatch }>('/tenants/:domain/users/:user', {
+    tenant: tenantFrom.domainParam,
+    schema: {
+      summary: 'Change some of a user\'s fields (the others stay; a password given sets a new one)', tags: ['users'],
+      params: userParams, body: patchSchema, response: { 200: userSchema },
+    },
+  }, async (req) => {
+    const { domain, user } = req.params;
+    const record = await users.update(domain, user, req.body);
+    if (!record) throw errors.E_NOT_FOUND(`no user ${user} in ${domain}`);
+    return view(record);
   });
 
   router.get<{ Params: UserParams }>('/tenants/:domain/users/:user', {

@@ -11,12 +11,19 @@ describe('console: tenant page in a browser', function () {
   const { base, text, waitText } = consoleBrowser(() => fx.server(), { width: 1100, height: 900 }, (p) => { page = p; });
   /** every request the page sent to /v1, as `METHOD path` */
   let sent: string[];
+  /** the JSON body of each request that had one, in the order of `sent` ones with a body */
+  let bodies: Array<{ request: string; body: unknown }>;
 
   beforeEach(async () => {
     sent = [];
+    bodies = [];
     page.on('request', (r: HTTPRequest) => {
       const url = new URL(r.url());
-      if (url.pathname.startsWith('/v1/')) sent.push(`${r.method()} ${decodeURIComponent(url.pathname)}`);
+      if (!url.pathname.startsWith('/v1/')) return;
+      const request = `${r.method()} ${decodeURIComponent(url.pathname)}`;
+      sent.push(request);
+      const data = r.postData();
+      if (data) bodies.push({ request, body: JSON.parse(data) as unknown });
     });
   });
 
@@ -77,6 +84,26 @@ describe('console: tenant page in a browser', function () {
     await fx.register('ct-ann', { password: 'ann-secret' });
   });
 
+  it('saving a user\'s groups PATCHes no password: the phone still registers with the old one', async () => {
+    await fx.provision('ct-gus', 'gus-secret', { displayName: 'Gus', callGroups: ['ops'] });
+    await openTenantPage();
+    await page.waitForSelector('tr[data-user="ct-gus"] button.edit', { timeout: 20000 });
+    await page.click('tr[data-user="ct-gus"] button.edit');
+    assert.equal(await page.$('#user-edit-password'), null, 'the Groups form has no password field');
+    await fill('#user-edit-pickupGroups', 'sales, support');
+    await page.click('#user-edit button[type="submit"]');
+    await waitText('#user-edit-outcome', /^Saved\.$/);
+    const path = `/v1/tenants/${TENANT}/users/ct-gus`;
+    assert.deepEqual(sent.filter((s) => !s.startsWith('GET')), [`PATCH ${path}`]);
+    assert.deepEqual(bodies, [{ request: `PATCH ${path}`, body: {
+      displayName: 'Gus', pickupGroups: ['sales', 'support'], callGroups: ['ops'], dialogWatchers: [], anonymousCallRejection: false,
+    } }]);
+    await waitText('tr[data-user="ct-gus"] td.pickup-groups', /^sales, support$/);
+    const gus = await get(path);
+    assert.deepEqual([gus.displayName, gus.pickupGroups, gus.callGroups], ['Gus', ['sales', 'support'], ['ops']]);
+    await fx.register('ct-gus', { password: 'gus-secret' });
+  });
+
   it('a password reset keeps the user as it was and the phone registers with the new password', async () => {
     await fx.provision('ct-bob', 'old-secret', { displayName: 'Bob', callGroups: ['ops'], anonymousCallRejection: true });
     await openTenantPage();
@@ -85,10 +112,12 @@ describe('console: tenant page in a browser', function () {
     await fill('#user-reset-password', 'no');
     await page.click('#user-reset button[type="submit"]');
     await waitText('#user-reset-password-error', /fewer than 4/);
-    assert.deepEqual(sent.filter((s) => s.startsWith('PUT')), []);
+    assert.deepEqual(sent.filter((s) => !s.startsWith('GET')), []);
     await fill('#user-reset-password', 'new-secret-2');
     await page.click('#user-reset button[type="submit"]');
     await waitText('#user-reset-outcome', /^Password set\.$/);
+    // the password alone: nothing the page holds of the user is written back
+    assert.deepEqual(bodies, [{ request: `PATCH /v1/tenants/${TENANT}/users/ct-bob`, body: { password: 'new-secret-2' } }]);
     const bob = await get(`/v1/tenants/${TENANT}/users/ct-bob`);
     assert.equal(bob.displayName, 'Bob');
     assert.deepEqual(bob.callGroups, ['ops']);

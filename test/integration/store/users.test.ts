@@ -78,4 +78,30 @@ describe('store: users', function () {
     assert.equal(results.filter((r) => r.created).length, 1);
     assert.equal(await redis.client.sCard('users:example.com'), 1);
   });
+
+  it('update changes only the fields given, a password as new HA1, and never creates', async () => {
+    const a = await users.put('Example.com', 'erin', { password: 'old-pw', displayName: 'Erin', pickupGroups: ['sales'], callGroups: ['ops'], dialogWatchers: ['*'] });
+    const before = await users.credentials('example.com', 'erin');
+    const b = await users.update('example.com', 'erin', { pickupGroups: ['support'], anonymousCallRejection: true });
+    assert.deepEqual(b, { ...a.user, pickupGroups: ['support'], anonymousCallRejection: true, updatedAt: b?.updatedAt });
+    assert.deepEqual(await users.credentials('example.com', 'erin'), before, 'no password given: the HA1 stays');
+    await users.update('EXAMPLE.com', 'erin', { password: 'new-pw' });
+    assert.deepEqual(await users.credentials('example.com', 'erin'), {
+      realm: 'example.com', ha1: md5('erin:example.com:new-pw'), ha1Sha256: sha256('erin:example.com:new-pw'),
+    });
+    assert.deepEqual((await users.get('example.com', 'erin'))?.pickupGroups, ['support']);
+    assert.equal(await users.update('example.com', 'nobody', { displayName: 'Ghost' }), null);
+    assert.deepEqual(await allKeys(redis.client).then((ks) => ks.map((k) => k.key).sort()), ['user:example.com:erin', 'users:example.com']);
+    await assertKeyspace(redis.client);
+  });
+
+  it('update racing delete never leaves the user behind', async () => {
+    for (let i = 0; i < 30; i++) {
+      await users.put('example.com', 'fay', { password: 'xxxx', callGroups: ['ops'] });
+      const [updated, deleted] = await Promise.all([users.update('example.com', 'fay', { displayName: `n${i}` }), users.delete('example.com', 'fay')]);
+      assert.equal(deleted, true, 'the user existed until the delete: a patch never removes it');
+      if (updated) assert.deepEqual(updated.callGroups, ['ops'], 'a patch that ran saw the whole user');
+      assert.deepEqual(await allKeys(redis.client), [], `round ${i}: nothing left after the delete`);
+    }
+  });
 });

@@ -24,6 +24,17 @@ export class FakeUsers implements UsersPort {
     return { created: !old, user: record };
   }
 
+  async update(tenant: string, user: string, patch: Partial<UserInput>): Promise<UserRecord | null> {
+    const key = `${tenant.toLowerCase()}/${user}`;
+    const old = this.byKey.get(key);
+    if (!old) return null;
+    const { password, ...rest } = patch;
+    const record: UserRecord = { ...old, ...rest, updatedAt: Date.now() };
+    this.byKey.set(key, record);
+    if (password !== undefined) this.passwords.set(key, password);
+    return record;
+  }
+
   async get(tenant: string, user: string): Promise<UserRecord | null> {
     return this.byKey.get(`${tenant.toLowerCase()}/${user}`) ?? null;
   }

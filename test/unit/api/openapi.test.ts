@@ -18,7 +18,7 @@ describe('api: OpenAPI document', () => {
     assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' });
     const expected: Record<string, string[]> = {
       '/health': ['get'],
-      '/v1/tenants/{domain}/users/{user}': ['put', 'get', 'delete'],
+      '/v1/tenants/{domain}/users/{user}': ['put', 'patch', 'get', 'delete'],
       '/v1/tenants/{domain}/users': ['get'],
       '/v1/tenants/{domain}/registrations': ['get'],
       '/v1/calls': ['get'],
@@ -34,6 +34,9 @@ describe('api: OpenAPI document', () => {
     assert.deepEqual(put.security, [{ bearer: [] }]);
     assert.ok(put.requestBody, 'the body schema is documented');
     assert.ok(put.responses['201'] && put.responses['4XX'], 'created and error responses documented');
+    const patch = doc.paths['/v1/tenants/{domain}/users/{user}'].patch;
+    assert.deepEqual(patch.security, [{ bearer: [] }]);
+    assert.ok(patch.requestBody && patch.responses['200'] && patch.responses['4XX'], 'PATCH: body, user and errors documented');
     assert.deepEqual(doc.paths['/health'].get.security, []);
     assert.ok(!res.body.includes('ha1'), 'no credential field in any response schema');
     await api.app.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { checkRequest, formBody, formValues, type FieldSpec } from '../../../console/src/model/form-model';
-import { FORWARDING, resetBody, TENANT_FORMS, USER_FIELDS, type UserView } from '../../../console/src/model/tenant-forms';
+import { FORWARDING, GROUP_FIELDS, groupsPatch, PASSWORD_FIELD, TENANT_FORMS, USER_FIELDS, type UserView } from '../../../console/src/model/tenant-forms';
 import { TENANT_ROUTES } from '../../../console/src/model/tenant-routes';
 import { consoleSchemas } from '../../../scripts/console-schemas';
 
@@ -57,13 +57,15 @@ describe('console: form model', () => {
 describe('console: tenant forms against the API schemas', () => {
   it('has a form for every tenant route whose fields are all properties of its body', () => {
     const forms = [...TENANT_FORMS, FORWARDING];
-    assert.deepEqual(forms.map((f) => f.id).sort(), Object.keys(TENANT_ROUTES).filter((k) => k !== 'user').sort());
+    assert.deepEqual(forms.map((f) => f.id).sort(), Object.keys(TENANT_ROUTES).filter((k) => k !== 'user' && k !== 'userPatch').sort());
     for (const f of forms) {
       const props = Object.keys((table[f.id].body?.properties ?? {}) as object);
       for (const field of f.fields) assert.ok(props.includes(field.name), `${f.id}.${field.name} is a property of the body`);
     }
     const userProps = Object.keys((table.user.body?.properties ?? {}) as object);
     for (const field of USER_FIELDS) assert.ok(userProps.includes(field.name), `user.${field.name}`);
+    const patchProps = Object.keys((table.userPatch.body?.properties ?? {}) as object);
+    for (const field of [...GROUP_FIELDS, PASSWORD_FIELD]) assert.ok(patchProps.includes(field.name), `userPatch.${field.name}`);
   });
 
   it('a filled park form passes, a bad one names its fields before anything is sent', () => {
@@ -92,11 +94,34 @@ describe('console: tenant forms against the API schemas', () => {
     assert.deepEqual(Object.keys(checkRequest(table.forwarding, { domain: 'example.com', user: 'ann' }, fwd)), ['noAnswerSeconds']);
   });
 
-  it('a password reset sends the user as it is with the new password', () => {
+  it('the Groups form PATCHes everything but the password, checked by the PATCH schema', () => {
+    assert.equal(GROUP_FIELDS.some((f) => f.name === 'password'), false, 'no password field');
     const u: UserView = { user: 'ann', displayName: 'Ann', pickupGroups: ['sales'], callGroups: ['sales'], dialogWatchers: [], anonymousCallRejection: true };
-    const body = resetBody(u, 'n3w-secret');
-    assert.deepEqual(body, { password: 'n3w-secret', displayName: 'Ann', pickupGroups: ['sales'], callGroups: ['sales'], dialogWatchers: [], anonymousCallRejection: true });
-    assert.deepEqual(checkRequest(table.user, { domain: 'example.com', user: 'ann' }, body), {});
-    assert.equal('displayName' in resetBody({ ...u, displayName: undefined }, 'n3w-secret'), false);
+    const values = formValues(GROUP_FIELDS, u as unknown as Record<string, unknown>);
+    const body = groupsPatch(u, formBody(GROUP_FIELDS, { ...values, pickupGroups: 'sales, support' }));
+    assert.deepEqual(body, { displayName: 'Ann', pickupGroups: ['sales', 'support'], callGroups: ['sales'], dialogWatchers: [], anonymousCallRejection: true });
+    assert.deepEqual(checkRequest(table.userPatch, { domain: 'example.com', user: 'ann' }, body), {});
+    assert.match(checkRequest(table.userPatch, { domain: 'example.com', user: 'ann' }, { ...body, callGroups: ['a b'] }).callGroups, /must match/);
+    // PUT would want a password this body does not carry: the form must not be checked by it
+    assert.match(checkRequest(table.user, { domain: 'example.com', user: 'ann' }, body).password, /required property 'password'/);
+  });
+
+  it('a cleared display name is sent as empty (PATCH keeps what is left out); none stays none', () => {
+    const u: UserView = { user: 'ann', displayName: 'Ann', pickupGroups: [], callGroups: [], dialogWatchers: [], anonymousCallRejection: false };
+    const cleared = groupsPatch(u, formBody(GROUP_FIELDS, { ...formValues(GROUP_FIELDS, u as unknown as Record<string, unknown>), displayName: '' }));
+    assert.equal(cleared.displayName, '');
+    assert.deepEqual(checkRequest(table.userPatch, { domain: 'example.com', user: 'ann' }, cleared), {});
+    const none = groupsPatch({ ...u, displayName: undefined }, formBody(GROUP_FIELDS, { displayName: '' }));
+    assert.equal('displayName' in none, false);
+  });
+
+  it('a password reset PATCHes the password alone; an empty one is refused before sending', () => {
+    const body = formBody([PASSWORD_FIELD], { password: 'n3w-secret' });
+    assert.deepEqual(body, { password: 'n3w-secret' });
+    assert.deepEqual(checkRequest(table.userPatch, { domain: 'example.com', user: 'ann' }, body), {});
+    assert.equal(checkRequest(table.userPatch, { domain: 'example.com', user: 'ann' }, formBody([PASSWORD_FIELD], { password: 'abc' })).password,
+      'must NOT have fewer than 4 characters');
+    assert.deepEqual(checkRequest(table.userPatch, { domain: 'example.com', user: 'ann' }, formBody([PASSWORD_FIELD], { password: '' })),
+      { '': 'must NOT have fewer than 1 properties' });
   });
 });
