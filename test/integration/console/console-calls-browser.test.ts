@@ -76,9 +76,10 @@ describe('console: call panel and plots in a browser', function () {
     await login();
     await waitText('#plots-title', new RegExp(`instance ${history.instanceId}`));
     for (const plot of ['#plot-calls', '#plot-rate', '#plot-levels']) assert.ok(await page.$(`${plot} svg`), `${plot} is drawn`);
-    // parked calls: a dot for the minute under way at least; conferences: the server has no gauge, and says so
+    // parked calls and conferences (their gauges): a dot each for the minute under way at least
     assert.ok(await page.$('#plot-levels circle.dot.parked'));
-    assert.match(await text('#plot-levels .plot-legend'), /conferences: no gauge on this server/);
+    assert.ok(await page.$('#plot-levels circle.dot.conferences'));
+    assert.match(await text('#plot-levels .plot-legend'), /conferences 0/);
     await page.evaluate(() => sessionStorage.clear());
     const { token } = (await fx.api('POST', `/v1/tenants/${TENANT}/tokens`, {})).body as { token: string };
     await login(token);
