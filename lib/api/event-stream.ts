@@ -89,7 +89,7 @@ export class EventStream {
     router.get<{ Querystring: { tenant?: string } }>('/events', {
       tenant: tenantFrom.optionalQuery('tenant'),
       schema: {
-        summary: 'Live changes (text/event-stream): `call` events (created, answered, held, resumed, ended) of every instance, and relayed feature events such as `park.slot-changed`',
+        summary: 'Live changes (text/event-stream): `call` events (created, answered, held, resumed, party, ended) of every instance, and relayed feature events such as `park.slot-changed`',
         tags: ['events'],
         querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', format: 'hostname' } } },
       },

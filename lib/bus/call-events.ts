@@ -9,7 +9,7 @@ import { int, obj, oneOf, optional, str, type Guarded } from './guards';
  * every instance's event stream (lib/api/event-stream.ts) relays what it hears to its
  * clients. Only what a console shows travels: no dialogs, no SDP.
  */
-export const CALL_CHANGE_KINDS = ['created', 'answered', 'held', 'resumed', 'ended'] as const;
+export const CALL_CHANGE_KINDS = ['created', 'answered', 'held', 'resumed', 'party', 'ended'] as const;
 export type CallChangeKind = (typeof CALL_CHANGE_KINDS)[number];
 
 const user = str({ max: 128, charset: 'any' });
@@ -59,6 +59,7 @@ export function publishCallChanges(calls: { subscribe(l: CallListener): () => vo
     onAnswered: (call) => send(call, 'answered'),
     onHeld: (call) => send(call, 'held'),
     onResumed: (call) => send(call, 'resumed'),
+    onPartyChanged: (call) => send(call, 'party'),
     onEnded: (call, reason) => send(call, 'ended', reason),
   });
 }

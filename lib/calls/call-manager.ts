@@ -416,10 +416,12 @@ export class CallManager {
       hangUp(dialog);
       return false;
     }
+    const someoneElse = call[side].user !== party.user;
     call.setDialog(side, dialog);
     call.setParty(side, party);
     wireParty(this.host, call, side, dialog);
     void this.persist(call).catch(() => undefined);
+    if (someoneElse) this.emit((l) => l.onPartyChanged?.(call, side));
     return true;
   }
 

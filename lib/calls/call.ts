@@ -101,6 +101,8 @@ export interface CallListener {
   onAnswered?(call: Call): void;
   onHeld?(call: Call, by: Side): void;
   onResumed?(call: Call, by: Side): void;
+  /** another user took a side of the answered call (a transfer, a retrieve from park) */
+  onPartyChanged?(call: Call, side: Side): void;
   /** a REFER inside the call; return true when the listener took it (and answered it) */
   onRefer?(call: Call, by: Side, req: Srf.SrfRequest, res: Srf.SrfResponse): boolean | Promise<boolean>;
   onEnded?(call: Call, reason: string): void;

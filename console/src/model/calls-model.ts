@@ -15,7 +15,8 @@ export interface CallView {
 
 /** A `call` event's data: the call as it is now, and what changed. */
 export interface CallChangeView extends CallView {
-  change: 'created' | 'answered' | 'held' | 'resumed' | 'ended';
+  /** `party`: another user took a side (a transfer, a retrieve): the parties below are the new ones */
+  change: 'created' | 'answered' | 'held' | 'resumed' | 'party' | 'ended';
 }
 
 /** One line of the live calls list. */
