@@ -76,6 +76,7 @@ describe('console: pickup groups, conferences and registrations in a browser', f
     assert.match(await text(`${conf} tr[data-user="gc-a"] td.user`), /host/);
     // the merged calls are gone from the calls list
     await page.waitForSelector(`tr[data-call="${one.id}"]`, { hidden: true, timeout: 20000 });
+    await waitText('#registrations-count', /^2$/, 15000);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'console-conference.png') });
 
