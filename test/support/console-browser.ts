@@ -10,6 +10,18 @@ export interface ConsoleBrowser {
   text(selector: string): Promise<string>;
   /** waits (on the page's own rendering, not a timer) until `selector` exists and its text satisfies the pattern */
   waitText(selector: string, pattern: RegExp, timeout?: number): Promise<string>;
+  /**
+   * Opens the console and logs in (the account's token and tenant unless given); resolves
+   * once the page is live, or, with `live: false`, once the form is sent (a token the
+   * server refuses).
+   */
+  login(opts?: { token?: string; live?: boolean }): Promise<void>;
+}
+
+/** Who the console logs in as. */
+export interface ConsoleAccount {
+  token: string;
+  tenant: string;
 }
 
 /**
@@ -17,7 +29,7 @@ export interface ConsoleBrowser {
  * describe block, a fresh page per test handed to `onPage`, closed after it.
  */
 export function consoleBrowser(server: () => { httpPort: number }, viewport: { width: number; height: number },
-  onPage: (page: Page) => void): ConsoleBrowser {
+  onPage: (page: Page) => void, account: ConsoleAccount): ConsoleBrowser {
   let browser: Browser | undefined;
   let page: Page | undefined;
   before(async function () {
@@ -40,15 +52,25 @@ export function consoleBrowser(server: () => { httpPort: number }, viewport: { w
     return page;
   };
   const text = (selector: string): Promise<string> => current().$eval(selector, (e) => e.textContent ?? '');
+  const base = (): string => `http://127.0.0.1:${server().httpPort}`;
+  const waitText = async (selector: string, pattern: RegExp, timeout = 20000): Promise<string> => {
+    await current().waitForFunction((sel: string, src: string) => {
+      const el = document.querySelector(sel);
+      return el !== null && new RegExp(src).test(el.textContent ?? '');
+    }, { timeout }, selector, pattern.source);
+    return text(selector);
+  };
   return {
-    base: () => `http://127.0.0.1:${server().httpPort}`,
+    base,
     text,
-    async waitText(selector, pattern, timeout = 20000) {
-      await current().waitForFunction((sel: string, src: string) => {
-        const el = document.querySelector(sel);
-        return el !== null && new RegExp(src).test(el.textContent ?? '');
-      }, { timeout }, selector, pattern.source);
-      return text(selector);
+    waitText,
+    async login(opts = {}) {
+      const p = current();
+      await p.goto(`${base()}/console`);
+      await p.type('#token', opts.token ?? account.token);
+      await p.type('#tenant', account.tenant);
+      await p.click('#login');
+      if (opts.live !== false) await waitText('#status', /^live$/);
     },
   };
 }

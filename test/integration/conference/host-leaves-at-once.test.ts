@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { coreFixture, TENANT } from '../core/fixture';
-import { header, type PeerDialog, type SipPeer } from '../races/sip-peer';
+import { header } from '../races/sip-peer';
 import { PeerPhones } from '../races/peer-phones';
 import { until } from '../../support/until';
 
@@ -27,16 +27,6 @@ describe('conference: the host hangs up right behind the ACK of its merge call',
   const phones = new PeerPhones(fx);
   after(() => phones.close());
 
-  /** `from` calls `user` on `to`, which answers: both dialogs. */
-  async function answeredCall(from: SipPeer, host: string, to: SipPeer, user: string): Promise<{ caller: PeerDialog; callee: PeerDialog }> {
-    const call = from.call({ to: user, user: host });
-    const inv = await to.nextInvite();
-    inv.send(200, to.sdp(41000));
-    const r = await call.result;
-    assert.equal(r.response.status, 200);
-    await fx.liveCall((c) => c.callee.user === user && c.state === 'answered');
-    return { caller: r.dialog!, callee: inv.dialog };
-  }
 
   it('*3 answered, then ACK and BYE back to back: merged and ended by the policy ("end"), or abandoned with both calls as they were; never a bridge left', async () => {
     for (const u of ['hl-a', 'hl-b', 'hl-c']) await fx.provision(u);
@@ -45,8 +35,8 @@ describe('conference: the host hangs up right behind the ACK of its merge call',
     let [merged, abandoned] = [fx.logs('calls merged into a conference').length, fx.logs('merge failed').length];
     const outcomes: string[] = [];
     for (let run = 0; run < RUNS; run++) {
-      const ab = await answeredCall(a, 'hl-a', b, 'hl-b');
-      const ac = await answeredCall(a, 'hl-a', c, 'hl-c');
+      const ab = await phones.answeredCall(a, 'hl-a', b, 'hl-b');
+      const ac = await phones.answeredCall(a, 'hl-a', c, 'hl-c');
       const seat = await a.call({ to: '*3', user: 'hl-a', autoAck: false }).result;
       assert.equal(seat.response.status, 200, `run ${run}: the merge call is answered`);
       const bye = a.inDialog(seat.dialog!, 'BYE');

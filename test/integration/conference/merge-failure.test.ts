@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { coreFixture, TENANT } from '../core/fixture';
-import { header, SipPeer, type IncomingInvite, type PeerDialog } from '../races/sip-peer';
+import { header, SipPeer, type IncomingInvite } from '../races/sip-peer';
 import { PeerPhones } from '../races/peer-phones';
 
 /**
@@ -15,16 +15,6 @@ describe('conference: a merge that fails part-way', function () {
   const peer = (): Promise<SipPeer> => phones.phone();
   after(() => phones.close());
 
-  /** `from` calls `to` (a registered SipPeer that answers): the caller's dialog, the callee's, the call's id and media session. */
-  async function answeredCall(from: SipPeer, user: string, to: SipPeer, callee: string): Promise<{ caller: PeerDialog; callee: PeerDialog; id: string; mediaCallId: string }> {
-    const call = from.call({ to: callee, user });
-    const inv = await to.nextInvite();
-    inv.send(200, to.sdp());
-    const r = await call.result;
-    assert.equal(r.response.status, 200);
-    const live = await fx.liveCall((c) => c.callee.user === callee && c.state === 'answered');
-    return { caller: r.dialog!, callee: inv.dialog, id: live.id, mediaCallId: live.mediaCallId };
-  }
 
   it('the bridge refuses one of three parties: 502 saying so, the two that joined come back to their calls, both calls stay up and end normally', async () => {
     for (const u of ['mf-a', 'mf-b', 'mf-c']) await fx.provision(u);
@@ -34,8 +24,8 @@ describe('conference: a merge that fails part-way', function () {
     const settings = (bridgeUri?: string): Promise<unknown> => fx.api('PUT', `/v1/tenants/${TENANT}/conference`, { mergeCode: '*3', hostLeaves: 'end', ...(bridgeUri ? { bridgeUri } : {}) });
     await settings(`sip:room-{conference}@127.0.0.1:${bridge.port}`);
     try {
-      const ab = await answeredCall(a, 'mf-a', b, 'mf-b');
-      const ac = await answeredCall(a, 'mf-a', c, 'mf-c');
+      const ab = await phones.answeredCall(a, 'mf-a', b, 'mf-b');
+      const ac = await phones.answeredCall(a, 'mf-a', c, 'mf-c');
       // RFC 3725 4.1: each party's INVITE to the bridge has no SDP; the bridge offers in its 200
       const answering = (async (): Promise<IncomingInvite[]> => {
         const invites: IncomingInvite[] = [];
@@ -86,8 +76,8 @@ describe('conference: a merge that fails part-way', function () {
     await b.register('fa-b');
     await c.register('fa-c');
     await d.register('fa-d');
-    const ab = await answeredCall(a, 'fa-a', b, 'fa-b');
-    const ac = await answeredCall(a, 'fa-a', c, 'fa-c');
+    const ab = await phones.answeredCall(a, 'fa-a', b, 'fa-b');
+    const ac = await phones.answeredCall(a, 'fa-a', c, 'fa-c');
     const merged = await fx.api('POST', '/v1/conferences', { calls: [ab.id, ac.id] });
     assert.equal(merged.status, 201, JSON.stringify(merged.body));
     const conf = merged.body as { id: string; members: Array<{ id: string; user: string }> };

@@ -17,26 +17,9 @@ describe('console: ending a conference and a completed transfer in a browser', f
   const phones = new PeerPhones(fx);
   after(() => phones.close());
   let page: Page;
-  const { base, waitText } = consoleBrowser(() => fx.server(), { width: 1100, height: 1200 }, (p) => { page = p; });
+  const { waitText, login } = consoleBrowser(() => fx.server(), { width: 1100, height: 1200 }, (p) => { page = p; }, { token: TOKEN, tenant: TENANT });
 
-  async function login(): Promise<void> {
-    await page.goto(`${base()}/console`);
-    await page.type('#token', TOKEN);
-    await page.type('#tenant', TENANT);
-    await page.click('#login');
-    await waitText('#status', /^live$/);
-  }
 
-  /** `from` calls `user` on `to`, which answers: both dialogs and the call's id. */
-  async function answered(from: SipPeer, caller: string, to: SipPeer, user: string): Promise<{ caller: PeerDialog; callee: PeerDialog; id: string }> {
-    const call = from.call({ to: user, user: caller });
-    const inv = await to.nextInvite();
-    inv.send(200, to.sdp(41000));
-    const r = await call.result;
-    assert.equal(r.response.status, 200);
-    const live = await fx.liveCall((c) => c.callee.user === user && c.state === 'answered');
-    return { caller: r.dialog!, callee: inv.dialog, id: live.id };
-  }
 
   const byeIn = (p: SipPeer, d: PeerDialog, who: string): Promise<unknown> =>
     p.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === d.callId, 20000, `BYE at ${who}`);
@@ -45,8 +28,8 @@ describe('console: ending a conference and a completed transfer in a browser', f
     for (const u of ['ce-a', 'ce-b', 'ce-c']) await fx.provision(u);
     const [a, b, c] = [await phones.phone(), await phones.phone('ce-b'), await phones.phone('ce-c')];
     await login();
-    const ab = await answered(a, 'ce-a', b, 'ce-b');
-    const ac = await answered(a, 'ce-a', c, 'ce-c');
+    const ab = await phones.answeredCall(a, 'ce-a', b, 'ce-b');
+    const ac = await phones.answeredCall(a, 'ce-a', c, 'ce-c');
     await waitText(`tr[data-call="${ab.id}"] td.state`, /^answered$/);
     await waitText(`tr[data-call="${ac.id}"] td.state`, /^answered$/);
     await page.click('#merge');
@@ -68,7 +51,7 @@ describe('console: ending a conference and a completed transfer in a browser', f
     for (const u of ['ct-a', 'ct-b', 'ct-c']) await fx.provision(u);
     const [a, b, c] = [await phones.phone(), await phones.phone('ct-b'), await phones.phone('ct-c')];
     await login();
-    const ab = await answered(a, 'ct-a', b, 'ct-b');
+    const ab = await phones.answeredCall(a, 'ct-a', b, 'ct-b');
     const row = `tr[data-call="${ab.id}"]`;
     await waitText(`${row} td.state`, /^answered$/);
     await page.click(`${row} td.callee`);

@@ -17,21 +17,14 @@ describe('console: in a browser', function () {
   this.timeout(90000);
   const fx = coreFixture();
   let page: Page;
-  const { base, text, waitText } = consoleBrowser(() => fx.server(), { width: 1100, height: 760 }, (p) => { page = p; });
+  const { base, text, waitText, login } = consoleBrowser(() => fx.server(), { width: 1100, height: 760 }, (p) => { page = p; }, { token: TOKEN, tenant: TENANT });
 
-  async function login(token = TOKEN): Promise<void> {
-    await page.goto(`${base()}/console`);
-    await page.type('#token', token);
-    await page.type('#tenant', TENANT);
-    await page.click('#login');
-  }
 
   it('log in, a call appears, park it by clicking, the slot fills and counts down, hang it up', async () => {
     await fx.provision('cb-a');
     await fx.provision('cb-b');
     await fx.api('PUT', `/v1/tenants/${TENANT}/park`, { extension: '700', firstSlot: 701, lastSlot: 712, timeout: 120, announce: false });
     await login();
-    await waitText('#status', /^live$/);
     assert.equal(page.url(), `${base()}/console`, 'the token is in no URL');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('console.token')), TOKEN);
 
@@ -101,7 +94,7 @@ describe('console: in a browser', function () {
   });
 
   it('a wrong token is refused and the login form comes back with the reason', async () => {
-    await login('not-the-token');
+    await login({ token: 'not-the-token', live: false });
     await waitText('.login .error', /refused/);
     assert.equal(await page.evaluate(() => sessionStorage.getItem('console.token')), null);
   });

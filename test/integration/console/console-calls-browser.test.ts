@@ -8,15 +8,8 @@ describe('console: call panel and plots in a browser', function () {
   this.timeout(90000);
   const fx = coreFixture();
   let page: Page;
-  const { base, text, waitText } = consoleBrowser(() => fx.server(), { width: 1100, height: 900 }, (p) => { page = p; });
+  const { text, waitText, login } = consoleBrowser(() => fx.server(), { width: 1100, height: 900 }, (p) => { page = p; }, { token: TOKEN, tenant: TENANT });
 
-  async function login(token = TOKEN): Promise<void> {
-    await page.goto(`${base()}/console`);
-    await page.type('#token', token);
-    await page.type('#tenant', TENANT);
-    await page.click('#login');
-    await waitText('#status', /^live$/);
-  }
 
   it('open a call\'s panel, park its callee into a chosen slot: that slot fills', async () => {
     await fx.provision('cp-a');
@@ -82,7 +75,7 @@ describe('console: call panel and plots in a browser', function () {
     assert.match(await text('#plot-levels .plot-legend'), /conferences 0/);
     await page.evaluate(() => sessionStorage.clear());
     const { token } = (await fx.api('POST', `/v1/tenants/${TENANT}/tokens`, {})).body as { token: string };
-    await login(token);
+    await login({ token });
     await waitText('#plots-note', /need the operator token/);
   });
 });

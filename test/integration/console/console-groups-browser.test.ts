@@ -15,15 +15,8 @@ describe('console: pickup groups, conferences and registrations in a browser', f
   this.timeout(120000);
   const fx = coreFixture();
   let page: Page;
-  const { base, text, waitText } = consoleBrowser(() => fx.server(), { width: 1100, height: 1400 }, (p) => { page = p; });
+  const { text, waitText, login } = consoleBrowser(() => fx.server(), { width: 1100, height: 1400 }, (p) => { page = p; }, { token: TOKEN, tenant: TENANT });
 
-  async function login(): Promise<void> {
-    await page.goto(`${base()}/console`);
-    await page.type('#token', TOKEN);
-    await page.type('#tenant', TENANT);
-    await page.click('#login');
-    await waitText('#status', /^live$/);
-  }
 
   it('a call ringing in a pickup group shows under the group; Pick up for a user rings that user, who takes the call', async () => {
     await fx.provision('gp-a');

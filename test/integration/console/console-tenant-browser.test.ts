@@ -8,7 +8,7 @@ describe('console: tenant page in a browser', function () {
   this.timeout(90000);
   const fx = coreFixture();
   let page: Page;
-  const { base, text, waitText } = consoleBrowser(() => fx.server(), { width: 1100, height: 900 }, (p) => { page = p; });
+  const { text, waitText, login } = consoleBrowser(() => fx.server(), { width: 1100, height: 900 }, (p) => { page = p; }, { token: TOKEN, tenant: TENANT });
   /** every request the page sent to /v1, as `METHOD path` */
   let sent: string[];
   /** the JSON body of each request that had one, in the order of `sent` ones with a body */
@@ -45,11 +45,7 @@ describe('console: tenant page in a browser', function () {
 
   /** logs in with the tenant and opens the tenant page through the nav */
   async function openTenantPage(): Promise<void> {
-    await page.goto(`${base()}/console`);
-    await page.type('#token', TOKEN);
-    await page.type('#tenant', TENANT);
-    await page.click('#login');
-    await page.waitForSelector('#nav-tenant', { timeout: 20000 });
+    await login();
     await page.click('#nav-tenant');
     await waitText('.tenant-name', new RegExp(`^Tenant ${TENANT.replace(/\./g, '\\.')}$`));
     assert.equal(new URL(page.url()).hash, '#/tenant');
