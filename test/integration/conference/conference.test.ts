@@ -7,14 +7,14 @@ import { coreFixture, TENANT } from '../core/fixture';
 import { flow } from '../engine/fixture';
 import type { SippEvent } from '../../support/sipp-trace';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { hearing, settledGap, type MergeGap } from './merge-gap';
+import { hearing, noiseGap, settledGap, type MergeGap } from './merge-gap';
 import { pcmOf, TonePeer } from './tone-peer';
 
 const HZ = { a: 500, b: 1100, c: 1700, d: 2300 } as const;
 /** issue: "moved into a new bridge by 3pcc re-INVITEs, with no media gap longer than ~200 ms" */
 const MAX_GAP_MS = 200;
 
-type MergeGaps = Record<'b' | 'c', MergeGap> & { ownStallMs: number };
+type MergeGaps = Record<'b' | 'c', MergeGap> & { ownStallMs: number; noiseMs: number };
 
 /**
  * The rtpengine port a phone's RTP must go to: in whichever session has a stream whose
@@ -102,6 +102,8 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
    */
   async function measuredMerge(kind: string, peersOf: { b: TonePeer; c: TonePeer }, merge: () => Promise<void>): Promise<MergeGaps> {
     await Promise.all([hearing(peersOf.b, HZ.a), hearing(peersOf.c, HZ.a)]);
+    // the reference: the longest gap each already hears with no merge going on (2 s)
+    const noiseMs = Math.max(...(await Promise.all([noiseGap(peersOf.b, HZ.a), noiseGap(peersOf.c, HZ.a)])));
     // the test's own phones stamp frames when this process gets to read them: a stall of
     // this event loop (a loaded machine) shows up as a gap the server did not make
     const stalls = monitorEventLoopDelay({ resolution: 10 });
@@ -112,20 +114,28 @@ describe('conference: 3-way bridging with the embedded mixer', function () {
     stalls.disable();
     const ownStallMs = stalls.max / 1e6;
     const show = (g: MergeGap): string => `gap ${g.gapMs.toFixed(0)} ms (any source ${g.anySourceMs.toFixed(0)} ms), re-INVITEd at +${g.movedAtMs.toFixed(0)} ms`;
-    console.log(`      ${kind} merge: B ${show(b)}; C ${show(c)}; the test's longest own stall ${ownStallMs.toFixed(0)} ms`);
-    return { b, c, ownStallMs };
+    console.log(`      ${kind} merge: B ${show(b)}; C ${show(c)}; the test's longest own stall ${ownStallMs.toFixed(0)} ms; `
+      + `the longest gap before the merge ${noiseMs.toFixed(0)} ms`);
+    return { b, c, ownStallMs, noiseMs };
   }
 
+  /**
+   * At most MAX_GAP_MS more than the machine's own noise: the larger of this process's
+   * longest stall during the merge and the longest gap heard just before it (a shared,
+   * loaded host holds up rtpengine and the mixer too, which this process cannot see).
+   */
   function assertGaps(gaps: MergeGaps): void {
-    const budget = MAX_GAP_MS + gaps.ownStallMs;
+    const noise = Math.max(gaps.ownStallMs, gaps.noiseMs);
+    const budget = MAX_GAP_MS + noise;
     for (const who of ['b', 'c'] as const) {
       const g = gaps[who];
-      assert.ok(g.gapMs <= budget, `${who.toUpperCase()} did not hear the host for ${g.gapMs.toFixed(0)} ms during the merge (at most ${MAX_GAP_MS} ms + the test's own stall of ${gaps.ownStallMs.toFixed(0)} ms)`);
+      assert.ok(g.gapMs <= budget, `${who.toUpperCase()} did not hear the host for ${g.gapMs.toFixed(0)} ms during the merge (at most ${MAX_GAP_MS} ms `
+        + `+ the machine's noise of ${noise.toFixed(0)} ms: the test's own stall ${gaps.ownStallMs.toFixed(0)} ms, the longest gap before ${gaps.noiseMs.toFixed(0)} ms)`);
     }
   }
 
   it('REST merge: B and C hear the host with no gap over 200 ms; each member hears the other two tones, not its own; the host hangs up and the conference ends (policy "end")', async () => {
-    const t = await twoCalls('cm', 6000, 'conf-call-reinvited-media.xml', { scenario: 'conf-uas-media.xml' },
+    const t = await twoCalls('cm', 9000, 'conf-call-reinvited-media.xml', { scenario: 'conf-uas-media.xml' },
       { second: 'conf-call-bye-received-media.xml', memberC: 'conf-uas-media.xml' });
     let r: Awaited<ReturnType<typeof fx.api>> | undefined;
     const gaps = await measuredMerge('REST', t.peersOf, async () => {

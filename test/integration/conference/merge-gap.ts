@@ -92,3 +92,19 @@ export async function hearing(peer: TonePeer, hz: number, count = 10, timeoutMs 
     return last.length === count && last.every((f) => f.expected && carries(f));
   }, timeoutMs, `${count} frames of ${hz} Hz`);
 }
+
+/**
+ * The machine's own noise, the reference a merge's gap is judged against on a shared,
+ * loaded host: the longest time between two consecutive frames carrying `hz` that `peer`
+ * plays over the next `frames` frames, with no merge going on (20 ms on a quiet machine;
+ * more where rtpengine, the mixer or this process were held up).
+ */
+export async function noiseGap(peer: TonePeer, hz: number, frames = 100, timeoutMs = 10000): Promise<number> {
+  const carries = toneCache(hz);
+  const from = peer.frames.length;
+  await peer.until(() => peer.frames.length - from >= frames, timeoutMs, `${frames} frames to measure the noise`);
+  const heard = peer.frames.slice(from).filter((f) => f.expected && carries(f));
+  let gap = 0;
+  for (let i = 1; i < heard.length; i++) gap = Math.max(gap, heard[i].at - heard[i - 1].at);
+  return heard.length > 1 ? gap : Infinity;
+}

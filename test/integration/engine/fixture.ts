@@ -65,9 +65,14 @@ export function engineFixture(opts: EngineStartOptions = {}, check: { drain?: bo
   };
 }
 
-/** `> INVITE`, `< 100`, ... : the flow one sipp peer saw, for exact assertions. */
+/**
+ * `> INVITE`, `< 100`, ... : the flow one sipp peer saw, for exact assertions. UDP
+ * retransmissions are left out: how many copies of a message a loaded machine needs
+ * (timer E/G, RFC 3261 17) is not the flow; a BYE resent because its 200 was slow once
+ * ended a caller's flow as `> 200`, `< BYE`.
+ */
 export function flow(events: SippEvent[]): string[] {
-  return events.map((e) => `${e.dir === 'sent' ? '>' : '<'} ${e.status ?? e.method}`);
+  return events.filter((e) => !e.retransmission).map((e) => `${e.dir === 'sent' ? '>' : '<'} ${e.status ?? e.method}`);
 }
 
 export const SDP = [
