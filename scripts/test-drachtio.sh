@@ -23,6 +23,7 @@ suites=(
   dist/test/integration/pickup/*.test.js
   dist/test/integration/conference/conference.test.js
   dist/test/integration/conference/merge-failure.test.js
+  dist/test/integration/conference/host-leaves-at-once.test.js
   dist/test/integration/cluster/*.test.js
   dist/test/integration/security/fuzz-regressions.test.js
   dist/test/integration/security/dead-contact-invites.test.js
