@@ -1,7 +1,9 @@
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /*
  * Test port map (loopback). A port a test picks as free must stay free until the test binds
@@ -52,6 +54,107 @@ function remember(port: number): void {
   if (handedOut.size > RECENT) handedOut.delete(handedOut.values().next().value as number);
 }
 
+/*
+ * Reservations across processes. Two suites on one machine draw from the same ranges, and
+ * `handedOut` only knows this process: the other suite could hand out the same port, or
+ * probe it (a bind for an instant) just as this one binds it for good (seen as EADDRINUSE
+ * with two suites side by side). So every port handed out is first claimed by creating
+ * <tmpdir>/feature-server-test-ports-<uid>/<port> exclusively, holding the owner's pid.
+ * Another process's claim stands while that pid lives, for HOLD_MS: long enough for the
+ * owner to bind it (after that a bound port fails the bind check anyway), short enough
+ * that two long suites cannot use up the ranges between them. This process's own claims
+ * follow `handedOut`. Claims are removed when the process exits; one left by a kill -9
+ * is stale as soon as its pid is gone.
+ */
+const RESERVATIONS = join(tmpdir(), `feature-server-test-ports-${process.getuid?.() ?? 'user'}`);
+export const HOLD_MS = 5 * 60_000;
+const claimed = new Set<number>();
+let reservationsReady = false;
+
+function reservationFile(port: number): string {
+  if (!reservationsReady) {
+    mkdirSync(RESERVATIONS, { recursive: true, mode: 0o700 });
+    process.once('exit', releaseAll);
+    reservationsReady = true;
+  }
+  return join(RESERVATIONS, String(port));
+}
+
+function ownerOf(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether an existing claim no longer stands (its owner is gone, or it is old). */
+function stale(file: string, port: number): boolean {
+  const owner = ownerOf(file);
+  if (owner === process.pid) return !handedOut.has(port);
+  let ageMs: number;
+  try {
+    ageMs = Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return true; // removed meanwhile
+  }
+  if (ageMs > HOLD_MS) return true;
+  // A claim being written has no pid yet for an instant: it stands.
+  return owner !== null && !alive(owner);
+}
+
+/**
+ * Claims a port for this process across processes; false if another process holds it.
+ * (Two processes that find the same stale claim at the same instant can both take it
+ * over; the bind check after the claim still stands between them.)
+ */
+export function claimPort(port: number): boolean {
+  const file = reservationFile(port);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      claimed.add(port);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (!stale(file, port)) return false;
+    try {
+      unlinkSync(file);
+    } catch {
+      // removed by someone else meanwhile: try to create it again
+    }
+  }
+  return false;
+}
+
+/** Drops this process's claim on a port (a claimed port that turned out to be in use). */
+export function releasePort(port: number): void {
+  if (!claimed.delete(port)) return;
+  const file = join(RESERVATIONS, String(port));
+  if (ownerOf(file) === process.pid) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function releaseAll(): void {
+  for (const port of [...claimed]) releasePort(port);
+}
+
 /** Whether a TCP listener can bind this port on 127.0.0.1 now. */
 export function tcpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -86,8 +189,8 @@ function ephemeralPort(): Promise<number> {
 }
 
 /**
- * A port free on 127.0.0.1 for the given transports, outside the kernel's ephemeral range
- * and not handed out recently in this process; `ephemeral` takes it from the kernel's
+ * A port free on 127.0.0.1 for the given transports, outside the kernel's ephemeral range,
+ * not handed out recently in this process and not claimed by another (`claimPort`); `ephemeral` takes it from the kernel's
  * ephemeral range instead (benchmarks whose rtpengine uses 20000-31999); `nextTcp` also
  * wants port + 1 free on TCP (baresip listens for SIP over TLS there, and failed to start
  * once when another process held it).
@@ -95,14 +198,23 @@ function ephemeralPort(): Promise<number> {
 export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both', opts: { ephemeral?: boolean; nextTcp?: boolean } = {}): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = opts.ephemeral ? await ephemeralPort() : CANDIDATES[Math.floor(Math.random() * CANDIDATES.length)];
-    if (handedOut.has(port) || (opts.nextTcp && handedOut.has(port + 1))) continue;
+    if (handedOut.has(port) || (opts.nextTcp && (port >= 65535 || handedOut.has(port + 1)))) continue;
+    // Claim before probing: a probe binds the port for an instant, which must not happen to
+    // a port another suite has handed out and is about to bind.
+    if (!claimPort(port)) continue;
+    if (opts.nextTcp && !claimPort(port + 1)) {
+      releasePort(port);
+      continue;
+    }
     const ok = (kind === 'udp' || (await tcpFree(port))) && (kind === 'tcp' || (await udpFree(port)))
-      && (!opts.nextTcp || (port < 65535 && (await tcpFree(port + 1))));
+      && (!opts.nextTcp || (await tcpFree(port + 1)));
     if (ok) {
       remember(port);
       if (opts.nextTcp) remember(port + 1);
       return port;
     }
+    releasePort(port);
+    if (opts.nextTcp) releasePort(port + 1);
   }
   throw new Error('no free port found');
 }
