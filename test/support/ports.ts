@@ -196,14 +196,22 @@ function ephemeralPort(): Promise<number> {
  * once when another process held it).
  */
 export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both', opts: { ephemeral?: boolean; nextTcp?: boolean } = {}): Promise<number> {
+  const skipped = { recent: 0, claimed: 0, inUse: 0 };
   for (let i = 0; i < 200; i++) {
     const port = opts.ephemeral ? await ephemeralPort() : CANDIDATES[Math.floor(Math.random() * CANDIDATES.length)];
-    if (handedOut.has(port) || (opts.nextTcp && (port >= 65535 || handedOut.has(port + 1)))) continue;
+    if (handedOut.has(port) || (opts.nextTcp && (port >= 65535 || handedOut.has(port + 1)))) {
+      skipped.recent++;
+      continue;
+    }
     // Claim before probing: a probe binds the port for an instant, which must not happen to
     // a port another suite has handed out and is about to bind.
-    if (!claimPort(port)) continue;
+    if (!claimPort(port)) {
+      skipped.claimed++;
+      continue;
+    }
     if (opts.nextTcp && !claimPort(port + 1)) {
       releasePort(port);
+      skipped.claimed++;
       continue;
     }
     const ok = (kind === 'udp' || (await tcpFree(port))) && (kind === 'tcp' || (await udpFree(port)))
@@ -215,8 +223,9 @@ export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both', opts: { ep
     }
     releasePort(port);
     if (opts.nextTcp) releasePort(port + 1);
+    skipped.inUse++;
   }
-  throw new Error('no free port found');
+  throw new Error(`no free port found in 200 picks: ${skipped.recent} handed out here recently, ${skipped.claimed} claimed by other processes, ${skipped.inUse} in use`);
 }
 
 /**
