@@ -340,7 +340,7 @@ export class ConferenceService {
     release: () => Promise<void>, bridgeLeg: { onGone(cb: () => void): void }): Member {
     let released = false;
     const offers = new MemberOffers(this.deps.media, media, this.deps.logger.child({ conference: conf.id, member: memberId }),
-      () => this.conferences.has(conf.id) && this.deps.changed?.(conf, false));
+      () => void this.save(conf)); // a member held or resumed: saved for other instances' lists, and told
     offers.listen(party);
     const m: Member = {
       id: memberId, user, party, joinedAt: Date.now(), get held() { return offers.onHold; },
@@ -393,7 +393,7 @@ export class ConferenceService {
     if (conf.members.size > 0) this.deps.changed?.(conf, false);
     await this.deps.store.save({
       id: conf.id, tenant: conf.tenant, host: conf.host, hostLeaves: conf.hostLeaves, createdAt: conf.createdAt,
-      members: [...conf.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt })),
+      members: [...conf.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt, held: m.held })),
     }).catch((err: Error) => this.deps.logger.warn('conference: state not saved', { error: err.message }));
   }
 }

@@ -8,12 +8,15 @@ export interface ConferenceRecord {
   host: string;
   hostLeaves: 'end' | 'continue';
   createdAt: number;
-  members: Array<{ id: string; user: string; joinedAt: number }>;
+  members: Array<{ id: string; user: string; joinedAt: number; held?: boolean }>;
   instanceId?: string;
 }
 
 /** A day: the owner deletes the key when the conference ends; the TTL only covers a dead instance. */
 const SAFETY_TTL_MS = 24 * 3600 * 1000;
+
+/** Conferences listed at most (GET /v1/conferences): a bound on one request's work. */
+export const MAX_LISTED = 1000;
 
 export class ConferenceStore {
   constructor(private readonly redis: RedisClient, private readonly instanceId: string) {}
@@ -23,6 +26,8 @@ export class ConferenceStore {
     await this.redis.multi()
       .hSet(k, { doc: JSON.stringify({ ...r, instanceId: this.instanceId }), instanceId: this.instanceId })
       .pExpire(k, SAFETY_TTL_MS)
+      .sAdd(keys.conferences(), k)
+      .pExpire(keys.conferences(), SAFETY_TTL_MS)
       .exec();
   }
 
@@ -31,7 +36,21 @@ export class ConferenceStore {
     return doc ? (JSON.parse(doc) as ConferenceRecord) : undefined;
   }
 
+  /** Every instance's live conferences (at most MAX_LISTED); keys whose record has expired are dropped. */
+  async list(): Promise<ConferenceRecord[]> {
+    const all = await this.redis.sMembers(keys.conferences());
+    const ks = all.slice(0, MAX_LISTED);
+    if (ks.length === 0) return [];
+    const multi = this.redis.multi();
+    for (const k of ks) multi.hGet(k, 'doc');
+    const docs = (await multi.exec()) as unknown as Array<string | null>;
+    const stale = ks.filter((_, i) => typeof docs[i] !== 'string');
+    if (stale.length > 0) await this.redis.sRem(keys.conferences(), stale);
+    return docs.filter((d): d is string => typeof d === 'string').map((d) => JSON.parse(d) as ConferenceRecord);
+  }
+
   async remove(tenant: string, id: string): Promise<void> {
-    await this.redis.del(keys.conference(tenant, id));
+    const k = keys.conference(tenant, id);
+    await this.redis.multi().del(k).sRem(keys.conferences(), k).exec();
   }
 }

@@ -8,6 +8,7 @@ import { BridgeServer } from './bridge-server';
 import { conferenceChanged, conferenceChangeOf } from './bus-ops';
 import { ConferenceService } from './conference-service';
 import { ConferenceStore } from './conference-store';
+import { ConferenceDirectory } from './directory';
 import { ConferenceMixer } from './mixer';
 import { conferenceRoutes, toConferenceError } from './routes';
 import { ConferenceSettingsStore } from './settings';
@@ -23,9 +24,10 @@ export function conferenceFeature(): Feature {
   let settings: ConferenceSettingsStore | undefined;
   let mixer: ConferenceMixer | undefined;
   let bridge: BridgeServer | undefined;
-  const need = (): { ctx: FeatureContext; service: ConferenceService; settings: ConferenceSettingsStore; bridge: BridgeServer } => {
-    if (!ctx || !service || !settings || !bridge) throw new Error('conference feature not started');
-    return { ctx, service, settings, bridge };
+  let directory: ConferenceDirectory | undefined;
+  const need = (): { ctx: FeatureContext; service: ConferenceService; settings: ConferenceSettingsStore; bridge: BridgeServer; directory: ConferenceDirectory } => {
+    if (!ctx || !service || !settings || !bridge || !directory) throw new Error('conference feature not started');
+    return { ctx, service, settings, bridge, directory };
   };
 
   return {
@@ -53,7 +55,7 @@ export function conferenceFeature(): Feature {
     routes(api) {
       conferenceRoutes(api, () => {
         const n = need();
-        return { conferences: n.service, settings: n.settings, calls: n.ctx.calls };
+        return { conferences: n.service, settings: n.settings, calls: n.ctx.calls, directory: n.directory, bus: n.ctx.bus, instanceId: n.ctx.config.instanceId };
       });
     },
     async start(c) {
@@ -64,8 +66,10 @@ export function conferenceFeature(): Feature {
       bridge = b;
       const registrations = new RegistrationRepository(c.redis);
       const s = settings;
+      const store = new ConferenceStore(c.redis, c.config.instanceId);
+      directory = new ConferenceDirectory({ store, instanceId: c.config.instanceId, alive: (i) => c.bus.alive(i), logger: c.logger.child({ feature: 'conference' }) });
       service = new ConferenceService({
-        srf: c.srf, media: c.media, calls: c.calls, store: new ConferenceStore(c.redis, c.config.instanceId), settings: s,
+        srf: c.srf, media: c.media, calls: c.calls, store, settings: s,
         async bridge(tenant, conference, member): Promise<MediaServerTarget> {
           const external = (await s.get(tenant)).bridgeUri;
           if (external) return { kind: 'sip', uri: external.replace('{conference}', conference), headers: {} };

@@ -1,7 +1,11 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiRouter } from '../../lib/api';
 import { apiSchemas, defineErrors, tenantFrom, type ApiScope } from '../../lib/api';
+import { forwardedHere, forwardTo, type RequestBus } from '../../lib/bus';
 import type { CallManager } from '../../lib/calls';
 import { ConferenceError, type Conference, type ConferenceService } from './conference-service';
+import type { ConferenceRecord } from './conference-store';
+import type { ConferenceDirectory } from './directory';
 import type { ConferenceSettings, ConferenceSettingsStore } from './settings';
 
 export const conferenceErrors = defineErrors({
@@ -27,10 +31,18 @@ export function toConferenceError(err: unknown): Error {
   }
 }
 
-export function conferenceView(c: Conference): object {
+export function conferenceView(c: Conference, instanceId: string): object {
   return {
-    id: c.id, tenant: c.tenant, host: c.host, hostLeaves: c.hostLeaves, createdAt: c.createdAt,
+    id: c.id, tenant: c.tenant, host: c.host, hostLeaves: c.hostLeaves, createdAt: c.createdAt, instanceId,
     members: [...c.members.values()].map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt, held: m.held })),
+  };
+}
+
+/** A conference of another instance, as its owner last saved it. */
+function recordView(r: ConferenceRecord): object {
+  return {
+    id: r.id, tenant: r.tenant, host: r.host, hostLeaves: r.hostLeaves, createdAt: r.createdAt, instanceId: r.instanceId,
+    members: r.members.map((m) => ({ id: m.id, user: m.user, joinedAt: m.joinedAt, held: m.held ?? false })),
   };
 }
 
@@ -38,6 +50,10 @@ export interface ConferenceRoutesDeps {
   conferences: ConferenceService;
   settings: ConferenceSettingsStore;
   calls: CallManager;
+  /** other instances' conferences */
+  directory: ConferenceDirectory;
+  bus: RequestBus;
+  instanceId: string;
 }
 
 const confParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-f0-9]{1,64}$' } } } as const;
@@ -60,6 +76,24 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
     const c = deps().conferences.get(id);
     return c && scope.allows(c.tenant) ? c : undefined;
   };
+  /** Another running instance's conference the request's token may see. */
+  const elsewhere = async (scope: ApiScope, id: string): Promise<ConferenceRecord | undefined> => {
+    const r = await deps().directory.find(id);
+    return r && scope.allows(r.tenant) ? r : undefined;
+  };
+  /**
+   * A change to a conference runs where its bridge is: here, or on the instance that owns
+   * it (the request is forwarded there; one forwarded here is never sent on).
+   */
+  const onOwner = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, here: () => Promise<unknown>): Promise<unknown> => {
+    const id = req.params.id;
+    if (visible(req.apiScope, id)) return wrap(here);
+    const r = forwardedHere(req) ? undefined : await elsewhere(req.apiScope, id);
+    if (!r?.instanceId) throw conferenceErrors.E_CONF_NOT_FOUND(`no conference ${id}`);
+    return forwardTo(deps().bus, r.instanceId, req, reply, {
+      subject: `conference ${id}`, gone: () => conferenceErrors.E_CONF_NOT_FOUND(`no conference ${id}: its instance is gone`),
+    });
+  };
 
   // Conferences and calls of another tenant are not found for a tenant token (404 like a
   // missing one): their ids must not tell a tenant what runs elsewhere.
@@ -80,25 +114,38 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
     if (!a || !b || !req.apiScope.allows(a.tenant) || !req.apiScope.allows(b.tenant)) throw new ConferenceError('no-call', 'no such call on this instance');
     const conf = await d.conferences.merge(a, b);
     void reply.code(201);
-    return conferenceView(conf);
+    return conferenceView(conf, d.instanceId);
   }));
 
   api.get<{ Querystring: { tenant?: string } }>('/conferences', {
     tenant: tenantFrom.optionalQuery('tenant'),
     schema: {
-      summary: 'Conferences on this instance', tags: ['conference'],
+      summary: 'Live conferences, on every instance (`instanceId` says where each runs)', tags: ['conference'],
       querystring: { type: 'object', additionalProperties: false, properties: { tenant: apiSchemas.domainSchema } },
     },
-  }, async (req) => ({ conferences: req.apiScope.filter(deps().conferences.list(req.query.tenant), (c) => c.tenant).map(conferenceView) }));
+  }, async (req) => {
+    const d = deps();
+    const tenant = req.query.tenant?.toLowerCase();
+    const here = d.conferences.list().filter((c) => !tenant || c.tenant.toLowerCase() === tenant);
+    const there = (await d.directory.elsewhere()).filter((r) => !tenant || r.tenant.toLowerCase() === tenant);
+    return {
+      conferences: [
+        ...req.apiScope.filter(here, (c) => c.tenant).map((c) => ({ at: c.createdAt, view: conferenceView(c, d.instanceId) })),
+        ...req.apiScope.filter(there, (r) => r.tenant).map((r) => ({ at: r.createdAt, view: recordView(r) })),
+      ].sort((x, y) => x.at - y.at).map((x) => x.view),
+    };
+  });
 
   api.get<{ Params: { id: string } }>('/conferences/:id', {
     tenant: tenantFrom.resource,
     schema: { summary: 'One conference', tags: ['conference'], params: confParams },
-  }, async (req) => wrap(async () => {
+  }, async (req) => {
     const c = visible(req.apiScope, req.params.id);
-    if (!c) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
-    return conferenceView(c);
-  }));
+    if (c) return conferenceView(c, deps().instanceId);
+    const r = await elsewhere(req.apiScope, req.params.id);
+    if (!r) throw conferenceErrors.E_CONF_NOT_FOUND(`no conference ${req.params.id}`);
+    return recordView(r);
+  });
 
   api.post<{ Params: { id: string }; Body: { to: string } }>('/conferences/:id/members', {
     tenant: tenantFrom.resource,
@@ -106,8 +153,7 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
       summary: 'Call a user and join it to the conference on answer', tags: ['conference'], params: confParams,
       body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: apiSchemas.sipUserSchema } },
     },
-  }, async (req, reply) => wrap(async () => {
-    if (!visible(req.apiScope, req.params.id)) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
+  }, async (req, reply) => onOwner(req, reply, async () => {
     const m = await deps().conferences.add(req.params.id, req.body.to);
     void reply.code(201);
     return { id: m.id, user: m.user, joinedAt: m.joinedAt };
@@ -116,8 +162,7 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
   api.delete<{ Params: { id: string; member: string } }>('/conferences/:id/members/:member', {
     tenant: tenantFrom.resource,
     schema: { summary: 'Remove one member (BYE)', tags: ['conference'], params: memberParams },
-  }, async (req, reply) => wrap(async () => {
-    if (!visible(req.apiScope, req.params.id)) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
+  }, async (req, reply) => onOwner(req, reply, async () => {
     await deps().conferences.remove(req.params.id, req.params.member);
     void reply.code(204);
   }));
@@ -125,8 +170,7 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
   api.delete<{ Params: { id: string } }>('/conferences/:id', {
     tenant: tenantFrom.resource,
     schema: { summary: 'End a conference (BYE to every member)', tags: ['conference'], params: confParams },
-  }, async (req, reply) => wrap(async () => {
-    if (!visible(req.apiScope, req.params.id)) throw new ConferenceError('no-conference', `no conference ${req.params.id}`);
+  }, async (req, reply) => onOwner(req, reply, async () => {
     await deps().conferences.end(req.params.id, 'api');
     void reply.code(204);
   }));

@@ -76,14 +76,23 @@ export class CallOwners {
 
 /** A failed request to the owner of call `id`, as the REST client sees it. */
 export function toOwnerApiError(err: unknown, id: string): ApiError {
+  return ownerApiError(err, `call ${id}`, () => ownerErrors.E_CALL_NOT_FOUND(`no call ${id}: its instance is gone`));
+}
+
+/**
+ * What a REST client sees when an owner instance did not run a request about `subject`
+ * ("call <id>", "conference <id>"): the owner's own 4xx/5xx as it gave it, `gone()` when
+ * the owner is no longer running, 503 or 502 otherwise.
+ */
+export function ownerApiError(err: unknown, subject: string, gone: () => ApiError): ApiError {
   if (!(err instanceof BusError)) return ownerErrors.E_OWNER_FAILED((err as Error).message);
   switch (err.code) {
-    case 'E_OWNER_GONE': return ownerErrors.E_CALL_NOT_FOUND(`no call ${id}: its instance is gone`);
-    case 'E_OWNER_UNAVAILABLE': return ownerErrors.E_OWNER_UNAVAILABLE(`call ${id}: ${err.message}`);
-    case 'E_BAD_REQUEST': return ownerErrors.E_OWNER_FAILED(`call ${id}: the owner refused the request: ${err.message}`);
+    case 'E_OWNER_GONE': return gone();
+    case 'E_OWNER_UNAVAILABLE': return ownerErrors.E_OWNER_UNAVAILABLE(`${subject}: ${err.message}`);
+    case 'E_BAD_REQUEST': return ownerErrors.E_OWNER_FAILED(`${subject}: the owner refused the request: ${err.message}`);
     case 'E_REMOTE': {
       const r = err.remote;
-      return r?.status && r.status >= 400 ? new ApiError(r.code, r.message, r.status) : ownerErrors.E_OWNER_FAILED(`call ${id}: ${err.message}`);
+      return r?.status && r.status >= 400 ? new ApiError(r.code, r.message, r.status) : ownerErrors.E_OWNER_FAILED(`${subject}: ${err.message}`);
     }
   }
 }

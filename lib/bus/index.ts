@@ -7,6 +7,6 @@ export { MAX_MESSAGE_BYTES, ProtocolError } from './protocol';
 export { redisTransport, type BusTransport } from './transport';
 export * as guards from './guards';
 export { callHangup, restForward, FORWARD_TIMEOUT_MS, HANGUP_TIMEOUT_MS } from './call-ops';
-export { CallOwners, ownerErrors, toOwnerApiError, type CallOwnersDeps, type Whereabouts } from './call-owners';
-export { forwardCallRoutes, FORWARDED_BY_HEADER, type RestOwnerOptions } from './rest-owner';
+export { CallOwners, ownerApiError, ownerErrors, toOwnerApiError, type CallOwnersDeps, type Whereabouts } from './call-owners';
+export { forwardCallRoutes, forwardedHere, forwardTo, FORWARDED_BY_HEADER, type RestOwnerOptions } from './rest-owner';
 export { callChanged, callChangeOf, publishCallChanges, CALL_CHANGE_KINDS, type CallChange, type CallChangeKind } from './call-events';

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CallIdSource } from '../api';
+import type { ApiError, CallIdSource } from '../api';
 import { FORWARD_TIMEOUT_MS, restForward } from './call-ops';
-import { ownerErrors, toOwnerApiError, type CallOwners, type Whereabouts } from './call-owners';
+import { ownerApiError, ownerErrors, toOwnerApiError, type CallOwners, type Whereabouts } from './call-owners';
+import type { RequestBus } from './request-bus';
 
 /**
  * Marks a request another instance forwarded here: it is run here, never forwarded on
@@ -48,14 +49,11 @@ export function forwardCallRoutes(app: FastifyInstance, owners: CallOwners, opts
     const first = found.find((f) => f.w.at === 'owner')?.id ?? ids[0];
     let answer: { status: number; body: unknown };
     try {
-      answer = await owners.bus.request(owner, restForward, {
-        method: req.method as 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: req.url, authorization: req.headers.authorization ?? '', body: req.body ?? undefined,
-      }, { timeoutMs: req.routeOptions.config?.forwardTimeoutMs ?? timeoutMs });
+      answer = await runOn(owners.bus, owner, req, req.routeOptions.config?.forwardTimeoutMs ?? timeoutMs);
     } catch (err) {
       throw toOwnerApiError(err, first);
     }
-    void reply.code(answer.status);
-    return answer.body === null ? reply.send() : reply.send(answer.body);
+    return send(reply, answer);
   });
 
   owners.bus.serve(restForward, async ({ method, url, authorization, body }, { from }) => {
@@ -67,6 +65,36 @@ export function forwardCallRoutes(app: FastifyInstance, owners: CallOwners, opts
     });
     return { status: res.statusCode, body: parseBody(res.body) };
   });
+}
+
+/** Whether this request was forwarded here by another instance (it must then be run here). */
+export function forwardedHere(req: FastifyRequest): boolean {
+  return req.headers[FORWARDED_BY_HEADER] !== undefined;
+}
+
+/**
+ * Runs this REST request on `owner`, the instance that holds what it is about (a
+ * conference: features/conference), and answers with the owner's answer. The owner runs it
+ * as if it had reached it (bus op api.forward, served by forwardCallRoutes).
+ */
+export async function forwardTo(bus: RequestBus, owner: string, req: FastifyRequest, reply: FastifyReply,
+  about: { subject: string; gone: () => ApiError }, timeoutMs = FORWARD_TIMEOUT_MS): Promise<FastifyReply> {
+  try {
+    return send(reply, await runOn(bus, owner, req, timeoutMs));
+  } catch (err) {
+    throw ownerApiError(err, about.subject, about.gone);
+  }
+}
+
+function runOn(bus: RequestBus, owner: string, req: FastifyRequest, timeoutMs: number): Promise<{ status: number; body: unknown }> {
+  return bus.request(owner, restForward, {
+    method: req.method as 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: req.url, authorization: req.headers.authorization ?? '', body: req.body ?? undefined,
+  }, { timeoutMs });
+}
+
+function send(reply: FastifyReply, answer: { status: number; body: unknown }): FastifyReply {
+  void reply.code(answer.status);
+  return answer.body === null ? reply.send() : reply.send(answer.body);
 }
 
 /** A call of a tenant the token may not act on is, for this request, no call at all. */

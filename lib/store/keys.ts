@@ -110,6 +110,8 @@ export const keys = {
   conferenceSettings: (tenant: string): string => `confcfg:${tenantId(tenant)}`,
   /** hash: one conference (owner instance, host, members as JSON); owner deletes it at the end, 24 h TTL safety net */
   conference: (tenant: string, name: string): string => `conf:${tenantId(tenant)}:${part('conference', name)}`,
+  /** set: the keys of live conferences, every instance's (GET /v1/conferences); TTL pushed forward on every save, stale keys pruned on list */
+  conferences: (): string => 'confs',
   /** set: call ids in a conference; same TTL as the conference */
   conferenceMembers: (tenant: string, name: string): string => `confmembers:${tenantId(tenant)}:${part('conference', name)}`,
 
@@ -179,6 +181,7 @@ export const KEYSPACE: readonly KeySpec[] = [
   { pattern: 'ringcall:*', lifetime: 'ttl', type: 'hash', doc: 'a ringing call, until answered, picked up or ended' },
   { pattern: 'pickupcfg:*', lifetime: 'owner', type: 'string', doc: 'pickup codes of a tenant; set by the API' },
   { pattern: 'conf:*', lifetime: 'ttl', type: 'hash', doc: 'a conference' },
+  { pattern: 'confs', lifetime: 'ttl', type: 'set', doc: 'keys of live conferences' },
   { pattern: 'confcfg:*', lifetime: 'owner', type: 'string', doc: 'conference settings of a tenant; set by the API' },
   { pattern: 'confmembers:*', lifetime: 'ttl', type: 'set', doc: "a conference's calls" },
   { pattern: 'parklot:*', lifetime: 'owner', type: 'string', doc: 'park lot settings of a tenant; deleted by the API' },
