@@ -145,7 +145,12 @@ function Console(props: { token: string; tenant: string; logout(why?: string): v
       }} />
       {selected && <CallPanel id={selected} call={calls.get(selected)} parkedAt={parked.get(selected)}
         freeSlots={cells.filter((c) => !c.occupied).map((c) => c.slot)}
-        otherCalls={(q) => calls.find(matching(q), 200)} close={() => setSelected(undefined)}
+        otherCalls={(q) => calls.find(matching(q), 200)} close={() => {
+          // the focus goes back to the call's row (if it is still listed and in view)
+          const row = document.querySelector<HTMLElement>(`tr[data-call="${CSS.escape(selected)}"]`);
+          setSelected(undefined);
+          row?.focus();
+        }}
         park={(party, slot) => guard(api.call<{ slot: string }>('POST', `/v1/calls/${id(selected)}/park`, { party, slot }))}
         transfer={(body) => guard(api.call('POST', `/v1/calls/${id(selected)}/transfer`, body))} />}
       <ParkView tenant={props.tenant} cells={cells}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CallView } from '../model/calls-model';
 
 type Party = 'caller' | 'callee';
@@ -46,13 +46,29 @@ export function CallPanel(props: CallPanelProps) {
   const [pending, setPending] = useState(false);
   const [result, setResult] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  // another call: everything starts afresh
+  const title = useRef<HTMLHeadingElement>(null);
+  const no = useRef<HTMLButtonElement>(null);
+  const submit = useRef<HTMLButtonElement>(null);
+  const backToSubmit = useRef(false);
+  // another call: everything starts afresh, and the focus comes to the panel (a keyboard
+  // user who opened it with Enter on a row goes on from here)
   useEffect(() => {
     setConfirming(undefined);
     setResult(undefined);
     setError(undefined);
     setToCall('');
+    title.current?.focus();
   }, [props.id]);
+  // the question takes the focus on its safe answer; No (or Escape) gives it back
+  useEffect(() => {
+    if (confirming !== undefined) no.current?.focus();
+    else if (backToSubmit.current) submit.current?.focus();
+    backToSubmit.current = false;
+  }, [confirming]);
+  const cancel = (): void => {
+    backToSubmit.current = true;
+    setConfirming(undefined);
+  };
 
   const c = props.call;
   const slotChosen = slot || props.freeSlots[0] || '';
@@ -92,9 +108,10 @@ export function CallPanel(props: CallPanelProps) {
   };
 
   return (
-    <aside id="call-panel" class="call-panel" aria-labelledby="call-panel-title">
+    <aside id="call-panel" class="call-panel" aria-labelledby="call-panel-title"
+      onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); if (confirming !== undefined) cancel(); else props.close(); } }}>
       <header>
-        <h2 id="call-panel-title">{c ? `${c.caller.user} → ${c.callee.user}` : 'Call ended'}</h2>
+        <h2 id="call-panel-title" tabIndex={-1} ref={title}>{c ? `${c.caller.user} → ${c.callee.user}` : 'Call ended'}</h2>
         <button id="panel-close" aria-label="close the call panel" onClick={props.close}>×</button>
       </header>
       <p class="panel-call">{c ? `${c.state}${props.parkedAt !== undefined ? `, parked at ${props.parkedAt}` : ''} · ${c.tenant}` : 'This call is over.'}</p>
@@ -131,7 +148,7 @@ export function CallPanel(props: CallPanelProps) {
             {candidates.map((o) => <option key={o.id} value={o.id}>{o.caller.user} → {o.callee.user}</option>)}
           </select></label>
         </>}
-        <button id="panel-submit" type="submit" disabled={!p.ok || pending}>
+        <button id="panel-submit" ref={submit} type="submit" disabled={!p.ok || pending}>
           {action === 'park' ? 'Park…' : 'Transfer…'}
         </button>
         {!p.ok && <span class="panel-hint">{p.text}</span>}
@@ -139,7 +156,7 @@ export function CallPanel(props: CallPanelProps) {
       {confirming !== undefined && <div class="panel-confirm" role="group" aria-label="confirm">
         <span>{confirming}</span>
         <button id="panel-yes" class="danger" onClick={run}>Yes</button>
-        <button id="panel-no" onClick={() => setConfirming(undefined)}>No</button>
+        <button id="panel-no" ref={no} onClick={cancel}>No</button>
       </div>}
       {pending && <p class="panel-pending" id="panel-pending">{action === 'park' ? 'Parking…' : 'Transferring: the target is ringing…'}</p>}
       {result && <p class="panel-result" id="panel-result" role="status">{result}</p>}

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CallsModel } from '../model/calls-model';
 import { windowRange } from '../model/window-range';
+import { ConfirmButton } from './confirm-button';
 
 export interface CallActions {
   hangup(id: string): void;
@@ -31,7 +32,6 @@ export interface CallsViewProps {
  * Hanging up asks for confirmation in the row itself; clicking a row opens its panel.
  */
 export function CallsView(props: CallsViewProps) {
-  const [confirming, setConfirming] = useState<string | undefined>(undefined);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(600);
   const box = useRef<HTMLDivElement>(null);
@@ -67,6 +67,7 @@ export function CallsView(props: CallsViewProps) {
             {rows.map((r) => (
               <tr key={r.id} data-call={r.id} tabIndex={0} aria-selected={props.selected === r.id}
                 class={`${r.onHold ? 'held' : ''}${props.selected === r.id ? ' selected' : ''}`}
+                aria-label={`call from ${r.caller} to ${r.callee}, ${r.state}`}
                 onClick={(e) => open(e, r.id)} onKeyDown={(e) => { if (e.key === 'Enter') open(e, r.id); }}>
                 <td class="caller">{r.caller}</td>
                 <td class="callee">{r.callee}</td>
@@ -80,13 +81,8 @@ export function CallsView(props: CallsViewProps) {
                     : <button class="hold" title="the caller hears music" onClick={() => props.actions.hold(r.id)}>Hold</button>)}
                   {r.canPark && <button class="park-caller" onClick={() => props.actions.park(r.id, 'caller')}>Park caller</button>}
                   {r.canPark && <button class="park-callee" onClick={() => props.actions.park(r.id, 'callee')}>Park callee</button>}
-                  {confirming === r.id
-                    ? <span class="confirm" role="group" aria-label="confirm hang-up">
-                        Hang up?{' '}
-                        <button class="hangup-yes danger" onClick={() => { setConfirming(undefined); props.actions.hangup(r.id); }}>Yes, hang up</button>
-                        <button class="hangup-no" onClick={() => setConfirming(undefined)}>No</button>
-                      </span>
-                    : <button class="hangup danger" onClick={() => setConfirming(r.id)}>Hang up</button>}
+                  <ConfirmButton class="hangup" label="Hang up" groupLabel="confirm hang-up" question="Hang up?" yes="Yes, hang up"
+                    onYes={() => props.actions.hangup(r.id)} />
                 </td>
               </tr>
             ))}

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { coalesced } from '../model/coalesce';
 import { ConferencesModel, mergePairs, type ConferenceChangeView, type ConferenceView, type MergeableCall } from '../model/conference-model';
+import { ConfirmButton } from './confirm-button';
 import type { PanelProps } from './pickup-view';
 
 /**
@@ -12,7 +13,6 @@ import type { PanelProps } from './pickup-view';
 export function ConferencesView(props: PanelProps & { calls: MergeableCall[] }) {
   const model = useMemo(() => new ConferencesModel(), []);
   const [, setVersion] = useState(0);
-  const [confirming, setConfirming] = useState<string | undefined>(undefined);
   const [to, setTo] = useState<Record<string, string>>({});
   const [pair, setPair] = useState('');
   useEffect(() => {
@@ -58,13 +58,8 @@ export function ConferencesView(props: PanelProps & { calls: MergeableCall[] }) 
           <li key={c.id} class="conference" data-conference={c.id}>
             <div class="conference-head">
               <strong>Conference of {c.host}</strong> <span class="duration">{c.duration}</span> <span class="instance">{c.instance}</span>
-              {confirming === `end ${c.id}`
-                ? <span class="confirm" role="group" aria-label="confirm ending the conference">
-                    End it for everyone?{' '}
-                    <button class="end-yes danger" onClick={() => { setConfirming(undefined); props.run(props.api.call('DELETE', `/v1/conferences/${id(c.id)}`)); }}>Yes, end</button>
-                    <button class="end-no" onClick={() => setConfirming(undefined)}>No</button>
-                  </span>
-                : <button class="end danger" onClick={() => setConfirming(`end ${c.id}`)}>End</button>}
+              <ConfirmButton class="end" label="End" groupLabel="confirm ending the conference" question="End it for everyone?" yes="Yes, end"
+                onYes={() => props.run(props.api.call('DELETE', `/v1/conferences/${id(c.id)}`))} />
             </div>
             <table class="members">
               <tbody>
@@ -74,13 +69,8 @@ export function ConferencesView(props: PanelProps & { calls: MergeableCall[] }) 
                     <td class="hold">{m.held ? 'held' : ''}</td>
                     <td class="duration">{m.duration}</td>
                     <td class="actions">
-                      {confirming === `remove ${m.id}`
-                        ? <span class="confirm" role="group" aria-label="confirm removing the member">
-                            Remove {m.user}?{' '}
-                            <button class="remove-yes danger" onClick={() => { setConfirming(undefined); props.run(props.api.call('DELETE', `/v1/conferences/${id(c.id)}/members/${id(m.id)}`)); }}>Yes, remove</button>
-                            <button class="remove-no" onClick={() => setConfirming(undefined)}>No</button>
-                          </span>
-                        : <button class="remove danger" onClick={() => setConfirming(`remove ${m.id}`)}>Remove</button>}
+                      <ConfirmButton class="remove" label="Remove" groupLabel="confirm removing the member" question={`Remove ${m.user}?`} yes="Yes, remove"
+                        onYes={() => props.run(props.api.call('DELETE', `/v1/conferences/${id(c.id)}/members/${id(m.id)}`))} />
                     </td>
                   </tr>
                 ))}
