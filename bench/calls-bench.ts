@@ -7,7 +7,7 @@ import { cpuBetween, cpuPeak, findServerChildren, readProc, Sampler, udpDrops, t
 /** ephemeral ports, clear of the bench rtpengine's media range */
 const freePort = (): Promise<number> => anyFreePort('both', { ephemeral: true });
 import {
-  engineStats, liveCalls, provisionUsers, putEach, redisKeys, rtpengineCalls, serverLogTail, startEngine, startFeatureServer, startRtpengine, stopProcess,
+  engineStats, liveCalls, provisionUsers, putEach, redisCommandStats, redisKeys, rtpengineCalls, serverLogTail, startEngine, startFeatureServer, startRtpengine, stopProcess,
   type Engine, type FeatureServer, type Rtpengine,
 } from './calls/server';
 import { commonArgs, errorExcerpt, failureKinds, killAllSipps, responseTimes, SCENARIOS, startSipp, statLast, type SippRun } from './calls/sipp';
@@ -315,6 +315,26 @@ async function registerCallees(ctx: Ctx | Omit<Ctx, 'uas' | 'callee'>, callees: 
   }
 }
 
+/**
+ * What the registrations cost Redis, per registration (both REGISTERs of the digest exchange), and the share of it that is
+ * the `registration.changed` PUBLISH (issue 20: the console's live registrations): the
+ * reference is every other command of the same phase, so the ratio holds on a busy host.
+ * (Other traffic of the phase, e.g. the bus's and health checks', is in the total too.)
+ */
+function printRegisterRedisCost(before: Map<string, { calls: number; usec: number }>, after: Map<string, { calls: number; usec: number }>, registers: number): void {
+  if (after.size === 0) {
+    console.log('redis per REGISTER: INFO commandstats not readable');
+    return;
+  }
+  const delta = [...after].map(([cmd, a]) => ({ cmd, calls: a.calls - (before.get(cmd)?.calls ?? 0), usec: a.usec - (before.get(cmd)?.usec ?? 0) })).filter((d) => d.calls > 0);
+  const total = delta.reduce((x, d) => ({ calls: x.calls + d.calls, usec: x.usec + d.usec }), { calls: 0, usec: 0 });
+  const publish = delta.find((d) => d.cmd === 'publish') ?? { calls: 0, usec: 0 };
+  const per = (n: number): string => (n / registers).toFixed(2);
+  console.log(`redis per registration (REGISTER, 401, REGISTER, 200): ${per(total.calls)} commands, ${per(total.usec)} µs in redis; of it PUBLISH (registration.changed and bus) ${per(publish.calls)} commands, `
+    + `${per(publish.usec)} µs (${total.usec > 0 ? ((100 * publish.usec) / total.usec).toFixed(1) : '0'}% of the redis time); by command: `
+    + delta.sort((x, y) => y.usec - x.usec).slice(0, 8).map((d) => `${d.cmd} ${per(d.calls)}×/${per(d.usec)} µs`).join(', '));
+}
+
 function printStep(r: StepResult): void {
   console.log(`rate ${r.rate}/s for ${SECONDS}s: ${r.successful}/${r.calls} ok, ${r.failed} failed${r.failures ? ` (${r.failures})` : ''}, ` +
     `retransmissions uac ${r.retransmissions} uas ${r.uasRetransmissions}, INVITE(auth)->200 p50 ${r.p50} ms p99 ${r.p99} ms`);
@@ -373,8 +393,10 @@ async function main(): Promise<void> {
     await provisionUsers(server, [...callers, ...callees]);
     console.log(`provisioned ${callers.length + callees.length} users in ${Date.now() - t} ms`);
     t = Date.now();
+    const redisBefore = await redisCommandStats(procs.redis);
     await registerCallees({ dir, server, procs, rtpengine, uasPort, uacPort }, callees);
     console.log(`registered ${callees.length} callees at ${REG_RATE}/s in ${Date.now() - t} ms, Contact 127.0.0.1:${uasPort}`);
+    printRegisterRedisCost(redisBefore, await redisCommandStats(procs.redis), callees.length);
 
     const uas = startSipp(['-sf', path.join(SCENARIOS, 'uas.xml'), ...commonArgs(uasPort), '-trace_stat', '-stf', 'uas-stat.csv', '-fd', '1',
       '-trace_err', '-error_file', 'uas-errors.log'], dir, 24 * 3600 * 1000);

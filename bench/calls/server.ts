@@ -234,6 +234,24 @@ export function redisKeys(redisPid: number | undefined): Promise<number> {
   });
 }
 
+/** Redis's own count of calls and microseconds spent per command (INFO commandstats); empty if unknown. */
+export function redisCommandStats(redisPid: number | undefined): Promise<Map<string, { calls: number; usec: number }>> {
+  const port = redisPid ? /:(\d+)/.exec(cmdline(redisPid))?.[1] : undefined;
+  const out = new Map<string, { calls: number; usec: number }>();
+  if (!port) return Promise.resolve(out);
+  return new Promise((resolve) => {
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', port, 'INFO', 'commandstats'], { timeout: 3000 }, (err, text) => {
+      if (!err) {
+        for (const line of text.split('\n')) {
+          const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
+          if (m) out.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
+        }
+      }
+      resolve(out);
+    });
+  });
+}
+
 /** The last `n` lines of the server log at level warn or error, for a report. */
 export function serverLogTail(file: string, n = 8): string[] {
   try {
