@@ -80,5 +80,10 @@ describe('console: accessibility, and the keyboard alone', function () {
     await waitText('#users-title', /Users/);
     assert.deepEqual(await namelessControls(page), [], 'controls without a name on the tenant page');
     assert.deepEqual(await lowContrastText(page), [], 'text below AA contrast on the tenant page');
+    // a user's forwarding form, the longest of the user panels
+    await page.click('button.forwarding');
+    await page.waitForSelector('.user-panel select, .user-panel input', { timeout: 20000 });
+    assert.deepEqual(await namelessControls(page), [], "controls without a name in a user's forwarding form");
+    assert.deepEqual(await lowContrastText(page), [], "text below AA contrast in a user's forwarding form");
   });
 });
