@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CallView } from '../model/calls-model';
+import { useQuestionFocus } from './confirm-button';
 
 type Party = 'caller' | 'callee';
 type Action = 'park' | 'blind' | 'attended';
@@ -47,9 +48,6 @@ export function CallPanel(props: CallPanelProps) {
   const [result, setResult] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const title = useRef<HTMLHeadingElement>(null);
-  const no = useRef<HTMLButtonElement>(null);
-  const submit = useRef<HTMLButtonElement>(null);
-  const backToSubmit = useRef(false);
   // another call: everything starts afresh, and the focus comes to the panel (a keyboard
   // user who opened it with Enter on a row goes on from here)
   useEffect(() => {
@@ -59,14 +57,10 @@ export function CallPanel(props: CallPanelProps) {
     setToCall('');
     title.current?.focus();
   }, [props.id]);
-  // the question takes the focus on its safe answer; No (or Escape) gives it back
-  useEffect(() => {
-    if (confirming !== undefined) no.current?.focus();
-    else if (backToSubmit.current) submit.current?.focus();
-    backToSubmit.current = false;
-  }, [confirming]);
+  // the question takes the focus on its safe answer; No (or Escape) gives it back to the submit button
+  const { no, asker: submit, answeredNo } = useQuestionFocus(confirming !== undefined);
   const cancel = (): void => {
-    backToSubmit.current = true;
+    answeredNo();
     setConfirming(undefined);
   };
 

@@ -1,5 +1,24 @@
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+
+/**
+ * The focus around a question (WCAG 2.4.3, focus order): while `asking`, on its safe
+ * answer (`no`); after `answeredNo()`, back on what asked it (`asker`), so a keyboard user
+ * is never left on a button that went away.
+ */
+export function useQuestionFocus(asking: boolean): {
+  no: RefObject<HTMLButtonElement | null>; asker: RefObject<HTMLButtonElement | null>; answeredNo(): void;
+} {
+  const no = useRef<HTMLButtonElement>(null);
+  const asker = useRef<HTMLButtonElement>(null);
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (asking) no.current?.focus();
+    else if (refocus.current) asker.current?.focus();
+    refocus.current = false;
+  }, [asking]);
+  return { no, asker, answeredNo: () => { refocus.current = true; } };
+}
 
 export interface ConfirmButtonProps {
   /** the button's class (the question's buttons are `<class>-yes` and `<class>-no`) */
@@ -16,25 +35,17 @@ export interface ConfirmButtonProps {
 /**
  * A destructive action asked twice, in place: the button becomes "question? Yes / No".
  * For the keyboard, the question takes the focus on its safe answer (No), Escape answers
- * No, and No gives the focus back to the button, so a keyboard user is never left on a
- * button that went away (WCAG 2.4.3, focus order).
+ * No, and No gives the focus back to the button (useQuestionFocus).
  */
 export function ConfirmButton(props: ConfirmButtonProps) {
   const [asking, setAsking] = useState(false);
-  const trigger = useRef<HTMLButtonElement>(null);
-  const no = useRef<HTMLButtonElement>(null);
-  const refocus = useRef(false);
-  useEffect(() => {
-    if (asking) no.current?.focus();
-    else if (refocus.current) trigger.current?.focus();
-    refocus.current = false;
-  }, [asking]);
+  const { no, asker, answeredNo } = useQuestionFocus(asking);
   const cancel = (): void => {
-    refocus.current = true;
+    answeredNo();
     setAsking(false);
   };
   if (!asking) {
-    return <button ref={trigger} class={`${props.class} danger`} title={props.title} onClick={() => setAsking(true)}>{props.label}</button>;
+    return <button ref={asker} class={`${props.class} danger`} title={props.title} onClick={() => setAsking(true)}>{props.label}</button>;
   }
   return (
     <span class="confirm" role="group" aria-label={props.groupLabel}
