@@ -55,7 +55,8 @@ export function conferenceFeature(): Feature {
     routes(api) {
       conferenceRoutes(api, () => {
         const n = need();
-        return { conferences: n.service, settings: n.settings, calls: n.ctx.calls, directory: n.directory, bus: n.ctx.bus, instanceId: n.ctx.config.instanceId };
+        return { conferences: n.service, settings: n.settings, calls: n.ctx.calls, directory: n.directory, bus: n.ctx.bus, instanceId: n.ctx.config.instanceId,
+          ringMs: n.ctx.config.noAnswerTimeout * 1000 };
       });
     },
     async start(c) {

@@ -54,7 +54,12 @@ export interface ConferenceRoutesDeps {
   directory: ConferenceDirectory;
   bus: RequestBus;
   instanceId: string;
+  /** how long an added member's phones ring (NO_ANSWER_TIMEOUT): a forwarded add waits that long and the join */
+  ringMs: number;
 }
+
+/** What a forwarded add waits beyond the ringing: the new member's join into the bridge. */
+const JOIN_MARGIN_MS = 15_000;
 
 const confParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-f0-9]{1,64}$' } } } as const;
 const memberParams = {
@@ -85,14 +90,14 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
    * A change to a conference runs where its bridge is: here, or on the instance that owns
    * it (the request is forwarded there; one forwarded here is never sent on).
    */
-  const onOwner = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, here: () => Promise<unknown>): Promise<unknown> => {
+  const onOwner = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, here: () => Promise<unknown>, timeoutMs?: number): Promise<unknown> => {
     const id = req.params.id;
     if (visible(req.apiScope, id)) return wrap(here);
     const r = forwardedHere(req) ? undefined : await elsewhere(req.apiScope, id);
     if (!r?.instanceId) throw conferenceErrors.E_CONF_NOT_FOUND(`no conference ${id}`);
     return forwardTo(deps().bus, r.instanceId, req, reply, {
       subject: `conference ${id}`, gone: () => conferenceErrors.E_CONF_NOT_FOUND(`no conference ${id}: its instance is gone`),
-    });
+    }, timeoutMs);
   };
 
   // Conferences and calls of another tenant are not found for a tenant token (404 like a
@@ -157,7 +162,7 @@ export function conferenceRoutes(api: ApiRouter, deps: () => ConferenceRoutesDep
     const m = await deps().conferences.add(req.params.id, req.body.to);
     void reply.code(201);
     return { id: m.id, user: m.user, joinedAt: m.joinedAt };
-  }));
+  }, deps().ringMs + JOIN_MARGIN_MS));
 
   api.delete<{ Params: { id: string; member: string } }>('/conferences/:id/members/:member', {
     tenant: tenantFrom.resource,

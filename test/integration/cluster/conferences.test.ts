@@ -28,9 +28,9 @@ describe('cluster: conferences listed and changed through any instance', functio
   const byeIn = (p: SipPeer, d: PeerDialog, who: string): Promise<unknown> =>
     p.waitRequest((m) => m.method === 'BYE' && header(m, 'call-id') === d.callId, 10000, `BYE at ${who}`);
 
-  it('a conference on instance 1 is listed by instance 2 with its members and who holds; removing a member and ending it through instance 2 are run by instance 1', async () => {
-    for (const u of ['xc-a', 'xc-b', 'xc-c']) await fx.provision(u);
-    const [a, b, c] = [await phones.phone(), await phones.phone('xc-b'), await phones.phone('xc-c')];
+  it('a conference on instance 1 is listed by instance 2 with its members and who holds; adding and removing a member and ending it through instance 2 are run by instance 1', async () => {
+    for (const u of ['xc-a', 'xc-b', 'xc-c', 'xc-d']) await fx.provision(u);
+    const [a, b, c, d] = [await phones.phone(), await phones.phone('xc-b'), await phones.phone('xc-c'), await phones.phone('xc-d')];
     const ab = await phones.answeredCall(a, 'xc-a', b, 'xc-b');
     const ac = await phones.answeredCall(a, 'xc-a', c, 'xc-c');
     const merged = await two().api('POST', '/v1/conferences', { calls: [ab.id, ac.id] });
@@ -50,6 +50,15 @@ describe('cluster: conferences listed and changed through any instance', functio
     assert.equal(hold.status, 200);
     await until('instance 2 lists B as held', 8000, async () => (await listedBy(two())).find((x) => x.id === conf.id)?.members.find((m) => m.user === 'xc-b')?.held === true);
 
+    // a member added through instance 2: instance 1 rings D and joins it
+    const ringing = d.nextInvite(15000);
+    const adding = two().api('POST', `/v1/conferences/${conf.id}/members`, { to: 'xc-d' });
+    const invite = await ringing;
+    invite.send(200, d.sdp());
+    const added = await adding;
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    await until('instance 2 lists D', 8000, async () => (await listedBy(two())).find((x) => x.id === conf.id)?.members.some((m) => m.user === 'xc-d'));
+
     const memberC = listed!.members.find((m) => m.user === 'xc-c')!;
     const removed = await two().api('DELETE', `/v1/conferences/${conf.id}/members/${memberC.id}`);
     assert.equal(removed.status, 204, JSON.stringify(removed.body));
@@ -59,7 +68,7 @@ describe('cluster: conferences listed and changed through any instance', functio
 
     const ended = await two().api('DELETE', `/v1/conferences/${conf.id}`);
     assert.equal(ended.status, 204, JSON.stringify(ended.body));
-    await Promise.all([byeIn(a, ab.caller, 'A'), byeIn(b, ab.callee, 'B')]);
+    await Promise.all([byeIn(a, ab.caller, 'A'), byeIn(b, ab.callee, 'B'), byeIn(d, invite.dialog, 'D')]);
     for (const inst of [one(), two()]) assert.deepEqual(await listedBy(inst), [], 'no instance lists it any more');
     const gone = await two().api('DELETE', `/v1/conferences/${conf.id}`);
     assert.deepEqual([gone.status, (gone.body as { code: string }).code], [404, 'E_CONF_NOT_FOUND']);
