@@ -29,7 +29,7 @@ const HELP = `Usage: sip-engine [options]
   --t4 <ms>                  RFC 3261 timer T4 (default 5000)
   --max-message <bytes>      largest SIP message accepted (default 65535)
   --tcp-stall-ms <ms>        close a TCP connection that stops mid-message this long (default 10000)
-  --deny-destinations <list> host:port,[v6addr]:port,... the engine never sends a request to
+  --deny-destinations <list> host:port[/udp|/tcp],[v6addr]:port,... the engine never sends a request to
                              (Redis, rtpengine ng, an HTTP API); an entry on any address of
                              this host covers the port on all of them. Its own admin and
                              HTTP ports are always denied.

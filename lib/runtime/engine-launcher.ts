@@ -48,10 +48,13 @@ const PIDFILE = 'sip-engine';
 export interface HostPort {
   host: string;
   port: number;
+  /** a deny-list entry for one transport only (undefined: both) */
+  transport?: 'udp' | 'tcp';
 }
 
 function hostPortText(d: HostPort): string {
-  return d.host.includes(':') ? `[${d.host}]:${d.port}` : `${d.host}:${d.port}`;
+  const hp = d.host.includes(':') ? `[${d.host}]:${d.port}` : `${d.host}:${d.port}`;
+  return d.transport ? `${hp}/${d.transport}` : hp;
 }
 
 /**
@@ -62,12 +65,16 @@ function hostPortText(d: HostPort): string {
  * host covers all of its addresses; no SIP request has any business at one elsewhere.
  */
 export function engineDenyList(p: { redisUrl: string; sentinels?: HostPort[]; rtpengineNg: HostPort; http?: HostPort }): HostPort[] {
-  const out: HostPort[] = [...(p.sentinels ?? []), p.rtpengineNg];
-  if (p.http && p.http.port !== 0) out.push(p.http);
+  // Redis, the Sentinels and REST listen on TCP only: a UDP phone whose port has the same
+  // number stays reachable (seen under test: a phone's UDP port was Redis's TCP port, and
+  // the call's re-INVITE to it was dropped). The ng port is denied over both.
+  const tcp = (hp: HostPort): HostPort => ({ host: hp.host, port: hp.port, transport: 'tcp' });
+  const out: HostPort[] = [...(p.sentinels ?? []).map(tcp), { host: p.rtpengineNg.host, port: p.rtpengineNg.port }];
+  if (p.http && p.http.port !== 0) out.push(tcp(p.http));
   if (/^rediss?:\/\//.test(p.redisUrl)) {
     const u = new URL(p.redisUrl);
     const host = u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
-    out.push({ host, port: u.port === '' ? 6379 : Number(u.port) });
+    out.push({ host, port: u.port === '' ? 6379 : Number(u.port), transport: 'tcp' });
   }
   return out;
 }

@@ -2,10 +2,18 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
 
-/** A `host:port` the engine must never send a request to. */
+/** How a request leaves: the engine sends over UDP or TCP. */
+export type DenyTransport = 'udp' | 'tcp';
+
+/**
+ * A `host:port` the engine must never send a request to: over `transport` only (a TCP
+ * service such as Redis is not reached by a UDP datagram, and a phone whose UDP port
+ * happens to have the same number must stay reachable), or over both when not given.
+ */
 export interface DeniedDestination {
   host: string;
   port: number;
+  transport?: DenyTransport;
 }
 
 /** Thrown by the engine's resolver for a destination the policy refuses. */
@@ -19,16 +27,19 @@ export class DeniedDestinationError extends Error {
 const MAX_ENTRY = 300;
 
 /**
- * Parse `host:port,[v6]:port,...` (the `--deny-destinations` option). Hand-written and
- * linear: the last colon outside brackets separates the port. Throws with a message
- * that names the bad entry.
+ * Parse `host:port[/udp|/tcp],[v6]:port,...` (the `--deny-destinations` option; without a
+ * transport, both). Hand-written and linear: the last colon outside brackets separates
+ * the port. Throws with a message that names the bad entry.
  */
 export function parseDeniedDestinations(text: string): DeniedDestination[] {
   const out: DeniedDestination[] = [];
   for (const raw of text.split(',')) {
-    const entry = raw.trim();
+    let entry = raw.trim();
     if (entry === '') continue;
     if (entry.length > MAX_ENTRY) throw new Error(`deny destination too long: ${entry.slice(0, 40)}...`);
+    const suffix = /\/(udp|tcp)$/i.exec(entry);
+    const transport = suffix ? (suffix[1].toLowerCase() as DenyTransport) : undefined;
+    if (suffix) entry = entry.slice(0, -suffix[0].length);
     const colon = entry.lastIndexOf(':');
     if (colon <= 0) throw new Error(`deny destination must be host:port, got '${entry}'`);
     let host = entry.slice(0, colon);
@@ -37,7 +48,7 @@ export function parseDeniedDestinations(text: string): DeniedDestination[] {
     else if (host.includes(':')) throw new Error(`write an IPv6 deny destination as [addr]:port, got '${entry}'`);
     const port = Number(portText);
     if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535) throw new Error(`bad port in deny destination '${entry}'`);
-    out.push({ host, port });
+    out.push(transport ? { host, port, transport } : { host, port });
   }
   return out;
 }
@@ -60,10 +71,10 @@ function family(address: string): 'ipv4' | 'ipv6' {
 export class DestinationPolicy {
   /** this host, in every spelling that reaches it */
   private readonly self = new net.BlockList();
-  /** ports refused on any of this host's addresses */
-  private readonly selfPorts = new Set<number>();
-  /** ports refused on other hosts' addresses */
-  private readonly remote = new Map<number, net.BlockList>();
+  /** per transport: ports refused on any of this host's addresses */
+  private readonly selfPorts: Record<DenyTransport, Set<number>> = { udp: new Set(), tcp: new Set() };
+  /** per transport: ports refused on other hosts' addresses */
+  private readonly remote: Record<DenyTransport, Map<number, net.BlockList>> = { udp: new Map(), tcp: new Map() };
 
   private constructor() {
     this.self.addSubnet('127.0.0.0', 8, 'ipv4');
@@ -82,31 +93,33 @@ export class DestinationPolicy {
       for (const a of await addressesOf(host)) p.self.addAddress(a, family(a));
     }
     for (const d of denied) {
-      for (const a of await addressesOf(d.host)) p.add(a, d.port);
+      for (const a of await addressesOf(d.host)) p.add(a, d.port, d.transport);
     }
     return p;
   }
 
-  /** Refuse `port` at an already-resolved address (an IP literal). */
-  add(address: string, port: number): void {
-    if (this.isSelf(address)) {
-      this.selfPorts.add(port);
-      return;
+  /** Refuse `port` at an already-resolved address (an IP literal), over `transport` or both. */
+  add(address: string, port: number, transport?: DenyTransport): void {
+    for (const t of transport ? [transport] : (['udp', 'tcp'] as const)) {
+      if (this.isSelf(address)) {
+        this.selfPorts[t].add(port);
+        continue;
+      }
+      let list = this.remote[t].get(port);
+      if (!list) this.remote[t].set(port, (list = new net.BlockList()));
+      list.addAddress(address, family(address));
     }
-    let list = this.remote.get(port);
-    if (!list) this.remote.set(port, (list = new net.BlockList()));
-    list.addAddress(address, family(address));
   }
 
-  /** Refuse `port` on every address of this host (the engine's own admin and HTTP ports). */
-  addOwnPort(port: number): void {
-    this.selfPorts.add(port);
+  /** Refuse `port` on every address of this host (the engine's own admin and HTTP ports: TCP). */
+  addOwnPort(port: number, transport: DenyTransport = 'tcp'): void {
+    this.selfPorts[transport].add(port);
   }
 
-  denies(address: string, port: number): boolean {
+  denies(address: string, port: number, transport: DenyTransport): boolean {
     if (!net.isIP(address)) return true; // only resolved addresses are ever sent to
-    if (this.selfPorts.has(port) && this.isSelf(address)) return true;
-    return this.remote.get(port)?.check(address, family(address)) ?? false;
+    if (this.selfPorts[transport].has(port) && this.isSelf(address)) return true;
+    return this.remote[transport].get(port)?.check(address, family(address)) ?? false;
   }
 
   private isSelf(address: string): boolean {

@@ -111,7 +111,7 @@ export class Engine {
     const sendRaw = (buf: Buffer, peer: Peer): void => {
       // the last guard: whatever path built it (a dialog's fixed peer, a retransmission),
       // no request leaves for a denied destination; responses go back where requests came from
-      if (!isResponse(buf) && policy.denies(peer.address, peer.port)) {
+      if (!isResponse(buf) && policy.denies(peer.address, peer.port, peer.transport)) {
         counters.sendErrors++;
         log.warn('request to a denied destination dropped', { peer: `${peer.transport}:${peer.address}:${peer.port}` });
         return;
@@ -242,7 +242,7 @@ export class Engine {
       const port = u.port ?? (u.scheme === 'sips' ? 5061 : 5060);
       const address = net.isIP(host) ? host : (await dns.lookup(host)).address;
       // checked after resolution, so no spelling of a denied host gets through
-      if (policy.denies(address, port)) throw new DeniedDestinationError(address, port);
+      if (policy.denies(address, port, transport)) throw new DeniedDestinationError(address, port);
       return { transport, address, port };
     };
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { ConferenceMixer, MixerError } from '../../../features/conference/mixer';
 import type { G711PayloadType } from '../../../lib/media/audio/g711';
 import { bindExclusive } from '../../../lib/media/port-block';
@@ -16,6 +17,21 @@ interface Joined {
   freq: number;
   peer: TonePeer;
   port: number;
+}
+
+/**
+ * This process's own event-loop stalls from now until `stop()`: the time beyond 5 ms
+ * between probes, summed over gaps longer than 20 ms.
+ */
+function stallMeter(): { readonly ms: number; stop(): void } {
+  let last = performance.now();
+  let ms = 0;
+  const probe = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 20) ms += now - last - 5;
+    last = now;
+  }, 5);
+  return { get ms() { return ms; }, stop: () => clearInterval(probe) };
 }
 
 function verdicts(frames: ReceivedFrame[], freqs: number[]): Record<number, string> {
@@ -67,15 +83,28 @@ describe('conference mixer: mix-minus over real RTP', () => {
   it('a member sending reordered and lossy packets does not stall the others', async () => {
     // slots: pairs swapped (1,0,3,2,...) and every 7th packet lost
     const bad = (slot: number): number => (slot % 7 === 3 ? -1 : slot ^ 1);
-    const members = [await join('b', 'bad', 500, 0, bad), await join('b', 'b', 1100, 0), await join('b', 'c', 1700, 8)];
-    const [, heardB, heardC] = await listen(members);
+    // The clean members' packets are sent from this process: a stall of this process (a
+    // busy host) makes them late at the mixer, and the mixer rightly plays silence for
+    // them. Those frames are allowed, one per 20 ms of this process's own stalls, and no more.
+    const stalls = stallMeter();
+    let heardB: ReceivedFrame[];
+    let heardC: ReceivedFrame[];
+    try {
+      const members = [await join('b', 'bad', 500, 0, bad), await join('b', 'b', 1100, 0), await join('b', 'c', 1700, 8)];
+      [, heardB, heardC] = await listen(members);
+    } finally {
+      stalls.stop();
+    }
+    const excused = Math.ceil(stalls.ms / 20);
     for (const [heard, other] of [[heardB, 1700], [heardC, 1100]] as const) {
-      // a packet every tick, one stream, and the clean member's tone in every single frame
+      // a packet every tick, one stream, and the clean member's tone in every frame but those excused
       heard.forEach((f, i) => {
         if (i > 0) assert.equal(f.sequence, (heard[i - 1].sequence + 1) & 0xffff);
         if (i > 0) assert.equal(f.timestamp, (heard[i - 1].timestamp + 160) >>> 0);
-        assert.equal(detectTone(f.pcm, other).verdict, 'present', `frame ${i}`);
       });
+      const silent = heard.flatMap((f, i) => (detectTone(f.pcm, other).verdict === 'present' ? [] : [i]));
+      assert.ok(silent.length <= excused, `the clean member (${other} Hz) was missing in frames ${silent.join(', ')}; `
+        + `this process stalled ${stalls.ms.toFixed(0)} ms in all, which excuses ${excused}`);
       assert.equal(verdicts(heard, [500])[500], 'present', 'the lossy member is still heard');
     }
     const s = await mixer!.stats();

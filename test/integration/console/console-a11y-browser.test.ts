@@ -77,10 +77,11 @@ describe('console: accessibility, and the keyboard alone', function () {
 
     await page.click('#nav-tenant');
     await page.waitForSelector('#user-add', { timeout: 20000 });
-    await waitText('#users-title', /Users/);
+    await page.waitForSelector('button.forwarding', { timeout: 20000 }); // the users are listed
     assert.deepEqual(await namelessControls(page), [], 'controls without a name on the tenant page');
     assert.deepEqual(await lowContrastText(page), [], 'text below AA contrast on the tenant page');
-    // a user's forwarding form, the longest of the user panels
+    // a user's forwarding form, the longest of the user panels (the list loads after the page)
+    await page.waitForSelector('button.forwarding', { timeout: 20000 });
     await page.click('button.forwarding');
     await page.waitForSelector('.user-panel select, .user-panel input', { timeout: 20000 });
     assert.deepEqual(await namelessControls(page), [], "controls without a name in a user's forwarding form");
