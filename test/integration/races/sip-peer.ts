@@ -86,9 +86,16 @@ export class SipPeer {
 
   constructor(readonly server: { host: string; port: number }, readonly domain: string, readonly address = '127.0.0.1') {}
 
-  async start(): Promise<this> {
+  /** Binds the phone's UDP socket: on `port`, or one the kernel picks. */
+  async start(port = 0): Promise<this> {
     this.socket.on('message', (buf) => this.receive(buf.toString('utf8')));
-    await new Promise<void>((resolve) => this.socket.bind(0, this.address, resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.socket.once('error', reject);
+      this.socket.bind(port, this.address, () => {
+        this.socket.off('error', reject);
+        resolve();
+      });
+    });
     this.port = this.socket.address().port;
     return this;
   }
