@@ -36,7 +36,7 @@ export function forwardCallRoutes(app: FastifyInstance, owners: CallOwners, opts
   const timeoutMs = opts.forwardTimeoutMs ?? FORWARD_TIMEOUT_MS;
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const source = req.routeOptions.config?.callIds;
-    if (!source || req.headers[FORWARDED_BY_HEADER] !== undefined || req.method === 'GET' || req.method === 'HEAD') return;
+    if (!source || forwardedHere(req) || req.method === 'GET' || req.method === 'HEAD') return;
     const ids = callIdsIn(req, source);
     if (ids.length === 0) return;
     const found = await Promise.all(ids.map(async (id) => ({ id, w: visible(req, await owners.where(id)) })));
